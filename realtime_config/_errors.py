@@ -1,0 +1,170 @@
+"""The exception family: every error realtime-config raises derives from RealtimeConfigError."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from realtime_config._diagnostics import Diagnostic
+
+
+class RealtimeConfigError(Exception):
+    """Base class of every error raised by realtime-config."""
+
+
+class PresetError(RealtimeConfigError):
+    """Raised when a preset cannot be loaded, validated or compiled.
+
+    Carries every problem found as located diagnostics; ``str()`` prints them one per line.
+    """
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
+        self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
+        super().__init__("\n".join(str(d) for d in self.diagnostics))
+
+    @property
+    def file(self) -> str:
+        return self.diagnostics[0].file if self.diagnostics else ""
+
+    @property
+    def line(self) -> int:
+        return self.diagnostics[0].line if self.diagnostics else 0
+
+    @property
+    def column(self) -> int:
+        return self.diagnostics[0].column if self.diagnostics else 0
+
+    @property
+    def key(self) -> str:
+        return self.diagnostics[0].key if self.diagnostics else ""
+
+
+# --- Errors of the HTTP client (realtime_config._client) ---------------------------------
+
+
+class ClientConfigError(RealtimeConfigError, ValueError):
+    """Raised before any request when the client cannot be used as configured.
+
+    For example a base URL that is not http(s), a timeout that is not positive, a header
+    value HTTP cannot carry, or a target that cannot be submitted (``session.update``).
+    """
+
+
+class MissingAPIKeyError(ClientConfigError):
+    """Raised before any request when no API key was given and ``OPENAI_API_KEY`` is unset."""
+
+
+class APIError(RealtimeConfigError):
+    """Base class of the errors raised when a request to the API fails.
+
+    ``method`` and ``url`` name the request; ``attempts`` counts the tries made, retries
+    included. ``str()`` is always one line and never contains the API key.
+    """
+
+    def __init__(self, text: str, *, method: str, url: str, attempts: int = 1) -> None:
+        super().__init__(text)
+        self.method = method
+        self.url = url
+        self.attempts = attempts
+
+
+class APIConnectionError(APIError):
+    """Raised when no HTTP response arrived: the connection failed or was dropped."""
+
+
+class APITimeoutError(APIConnectionError):
+    """Raised when connecting, sending or waiting for the response took too long."""
+
+
+class APIResponseError(APIError):
+    """Raised when a successful response's body is not the documented JSON shape.
+
+    A 200 that is not JSON, or whose JSON lacks the client secret, is this error.
+    """
+
+    def __init__(
+        self,
+        text: str,
+        *,
+        method: str,
+        url: str,
+        status_code: int,
+        request_id: str | None,
+        attempts: int = 1,
+    ) -> None:
+        super().__init__(text, method=method, url=url, attempts=attempts)
+        self.status_code = status_code
+        self.request_id = request_id
+
+
+class APIStatusError(APIError):
+    """Raised when the API answers with an error status (4xx or 5xx, or an unexpected 3xx).
+
+    Carries the status and the fields of the API's error body: ``type``, ``code``,
+    ``param`` and ``message`` (``None`` when the body does not say), and the request id
+    from the ``x-request-id`` header.
+    """
+
+    def __init__(
+        self,
+        text: str,
+        *,
+        method: str,
+        url: str,
+        status_code: int,
+        type: str | None,
+        code: str | None,
+        param: str | None,
+        message: str,
+        request_id: str | None,
+        attempts: int = 1,
+    ) -> None:
+        super().__init__(text, method=method, url=url, attempts=attempts)
+        self.status_code = status_code
+        self.type = type
+        self.code = code
+        self.param = param
+        self.message = message
+        self.request_id = request_id
+
+
+class BadRequestError(APIStatusError):
+    """Raised on 400 Bad Request and 422 Unprocessable Entity: the API rejected the body."""
+
+
+class AuthenticationError(APIStatusError):
+    """Raised on 401 Unauthorized: the API key is wrong, revoked or missing."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """Raised on 403 Forbidden: the key may not use this model, project or region."""
+
+
+class NotFoundError(APIStatusError):
+    """Raised on 404 Not Found, e.g. a server without the beta ``/realtime/sessions``."""
+
+
+class ConflictError(APIStatusError):
+    """Raised on 409 Conflict, once the retries are spent."""
+
+
+class RateLimitError(APIStatusError):
+    """Raised on 429 Too Many Requests, once the retries are spent."""
+
+
+class ServerError(APIStatusError):
+    """Raised on a 5xx status, once the retries are spent."""
+
+
+def status_error_class(status_code: int) -> type[APIStatusError]:
+    """The APIStatusError subclass for an HTTP error status."""
+    if status_code in (400, 422):
+        return BadRequestError
+    if status_code >= 500:
+        return ServerError
+    return {
+        401: AuthenticationError,
+        403: PermissionDeniedError,
+        404: NotFoundError,
+        409: ConflictError,
+        429: RateLimitError,
+    }.get(status_code, APIStatusError)
