@@ -1,9 +1,9 @@
 """realtime-config: TOML presets of OpenAI Realtime sessions, compiled into exact request bodies.
 
-    >>> import realtime_config
-    >>> preset = realtime_config.load_preset("presets/support.toml")
-    >>> body = realtime_config.compile_preset(preset)
-    >>> realtime_config.dumps_payload(body, compact=True)
+>>> import realtime_config
+>>> preset = realtime_config.load_preset("presets/support.toml")
+>>> body = realtime_config.compile_preset(preset)
+>>> realtime_config.dumps_payload(body, compact=True)
 """
 
 from realtime_config._checks import check_files, check_preset

@@ -65,7 +65,9 @@ def _tool_checks(preset: Preset, session: Any) -> Iterator[Diagnostic]:
         )
 
 
-def _parameters_check(preset: Preset, index: int, parameters: dict[str, Any]) -> Iterator[Diagnostic]:
+def _parameters_check(
+    preset: Preset, index: int, parameters: dict[str, Any]
+) -> Iterator[Diagnostic]:
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import best_match
 

@@ -11,6 +11,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
+from realtime_config._diagnostics import Diagnostic
 from realtime_config._errors import PresetError
 from realtime_config._loader import Preset
 from realtime_config._schema import Schema, branch_of_type, load_schema, resolve
@@ -82,12 +83,16 @@ def _copy(value: Any) -> Any:
 
 
 def compile_preset(
-    preset: Preset | Mapping[str, Any], target: str | None = None
+    preset: Preset | Mapping[str, Any],
+    target: str | None = None,
+    *,
+    drop_unsupported: bool = False,
 ) -> dict[str, Any]:
     """The request body of ``target`` for a loaded preset (or a session table).
 
     ``target`` defaults to the preset's ``preset.target``, else ``sessions``. A plain
     mapping is checked against the schema first; a PresetError lists its problems.
+    ``drop_unsupported`` leaves out the fields the target lacks instead of failing.
     """
     if not isinstance(preset, Preset):
         preset = _preset_from_mapping(preset)
@@ -101,8 +106,24 @@ def compile_preset(
     if chosen == "client_secrets":
         from realtime_config._compile_ga import compile_client_secrets
 
-        return compile_client_secrets(preset)
+        return compile_client_secrets(preset, drop_unsupported=drop_unsupported)
     raise ValueError(f"unknown target {chosen!r}; expected one of {', '.join(TARGETS)}")
+
+
+def compile_preset_with_warnings(
+    preset: Preset | Mapping[str, Any],
+    target: str | None = None,
+    *,
+    drop_unsupported: bool = False,
+) -> tuple[dict[str, Any], list[Diagnostic]]:
+    """Like ``compile_preset``, plus the warnings of compiling: each field dropped as unsupported."""
+    if not isinstance(preset, Preset):
+        preset = _preset_from_mapping(preset)
+    if (target or preset.target or DEFAULT_TARGET) == "client_secrets":
+        from realtime_config._compile_ga import compile_client_secrets_with_warnings
+
+        return compile_client_secrets_with_warnings(preset, drop_unsupported=drop_unsupported)
+    return compile_preset(preset, target, drop_unsupported=drop_unsupported), []
 
 
 def _preset_from_mapping(session: Mapping[str, Any]) -> Preset:

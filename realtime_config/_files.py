@@ -40,14 +40,14 @@ def write_atomic(path: Path, text: str, *, overwrite: bool = True) -> None:
             stream.flush()
             os.fsync(stream.fileno())
         if path.exists():
-            os.chmod(temporary, path.stat().st_mode & 0o777)
+            Path(temporary).chmod(path.stat().st_mode & 0o777)
         else:
             umask = os.umask(0)
             os.umask(umask)
-            os.chmod(temporary, 0o666 & ~umask)
+            Path(temporary).chmod(0o666 & ~umask)
         if not overwrite and path.exists():
             raise OutputFileError(path, "already exists; use --force to overwrite it")
-        os.replace(temporary, path)
+        Path(temporary).replace(path)
     except OutputFileError:
         Path(temporary).unlink(missing_ok=True)
         raise

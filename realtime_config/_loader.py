@@ -119,9 +119,7 @@ class Document:
     ) -> Diagnostic:
         """A diagnostic about ``path`` in this file."""
         line, column = self.position(path, anchor)
-        return Diagnostic(
-            self.display, line, column, severity, rule, message, format_path(path)
-        )
+        return Diagnostic(self.display, line, column, severity, rule, message, format_path(path))
 
 
 def display_path(path: Path) -> str:
@@ -186,13 +184,11 @@ def parse_toml(text: str, display: str) -> dict[str, Any]:
     """Parse TOML text, translating tomllib's errors into a located diagnostic."""
     deep = _too_deep(text)
     if deep is not None:
-        line, column = deep
         raise PresetError(
             [
                 Diagnostic(
                     display,
-                    line,
-                    column,
+                    *deep,
                     "error",
                     "nesting",
                     f"arrays and inline tables are nested deeper than {MAX_DEPTH} levels",
@@ -203,8 +199,8 @@ def parse_toml(text: str, display: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         message = str(getattr(exc, "msg", exc.args[0] if exc.args else exc))
-        line = getattr(exc, "lineno", None)
-        column = getattr(exc, "colno", None)
+        line: int | None = getattr(exc, "lineno", None)
+        column: int | None = getattr(exc, "colno", None)
         found = _TOML_POSITION.search(message)
         if found:
             message = message[: found.start()]
@@ -264,14 +260,15 @@ def _too_deep(text: str) -> tuple[int, int] | None:
 
 def _walk(table: Mapping[str, Any]) -> Iterator[tuple[KeyPath, Any]]:
     """Every (path, value) below ``table``, depth-first, without recursion."""
-    stack: list[tuple[KeyPath, Any]] = [((key,), value) for key, value in reversed(table.items())]
+    stack: list[tuple[KeyPath, Any]] = [((k,), v) for k, v in table.items()]
+    stack.reverse()
     while stack:
         path, value = stack.pop()
         yield path, value
         if isinstance(value, dict):
-            stack.extend((path + (k,), v) for k, v in reversed(value.items()))
+            stack.extend(((*path, k), v) for k, v in reversed(value.items()))
         elif isinstance(value, list):
-            stack.extend((path + (i,), v) for i, v in reversed(list(enumerate(value))))
+            stack.extend(((*path, i), v) for i, v in reversed(list(enumerate(value))))
 
 
 def json_form_diagnostics(document: Document) -> list[Diagnostic]:
@@ -316,11 +313,13 @@ class Loader:
 
     def document(self, path: Path) -> Document:
         """The parsed, schema-checked document at ``path`` (cached), or a PresetError."""
-        key = Path(os.path.abspath(path))
+        key = _normalized(path)
         cached = self._documents.get(key)
         if cached is None:
             try:
-                cached = self._read_document(key, display_path(path if not path.is_absolute() else key))
+                cached = self._read_document(
+                    key, display_path(path if not path.is_absolute() else key)
+                )
             except PresetError as error:
                 cached = error
             self._documents[key] = cached
@@ -349,7 +348,7 @@ class Loader:
         """
         from realtime_config._checks import cross_field_diagnostics
 
-        preset = self._resolve(Path(os.path.abspath(path)), (), path)
+        preset = self._resolve(_normalized(path), (), path)
         found = sorted(cross_field_diagnostics(preset), key=lambda d: (d.file, d.line, d.column))
         if any(d.is_error for d in found):
             raise PresetError(found)
@@ -373,9 +372,7 @@ class Loader:
         self._presets[path] = preset
         return preset
 
-    def _resolve_uncached(
-        self, path: Path, chain: tuple[Path, ...], given: Path | None
-    ) -> Preset:
+    def _resolve_uncached(self, path: Path, chain: tuple[Path, ...], given: Path | None) -> Preset:
         document = self.document(given if given is not None else path)
         root = self._root_for(path if not chain else chain[0])
         settings: dict[str, Any] = document.table.get("preset", {})
@@ -387,18 +384,28 @@ class Loader:
         extends = settings.get("extends", [])
         bases = [extends] if isinstance(extends, str) else list(extends)
         for index, base in enumerate(bases):
-            key_path: KeyPath = ("preset", "extends") + ((index,) if not isinstance(extends, str) else ())
+            key_path: KeyPath = ("preset", "extends") + (
+                (index,) if not isinstance(extends, str) else ()
+            )
             try:
                 base_path = self._confined(document, key_path, base, root)
                 if base_path in chain or base_path == path:
                     names = " -> ".join(display_path(p) for p in (*chain, path, base_path))
                     raise PresetError(
-                        [document.diagnostic(key_path, "extends-cycle", f"preset.extends forms a cycle: {names}")]
+                        [
+                            document.diagnostic(
+                                key_path, "extends-cycle", f"preset.extends forms a cycle: {names}"
+                            )
+                        ]
                     )
                 if not base_path.is_file():
                     reason = "is a directory" if base_path.is_dir() else "does not exist"
                     raise PresetError(
-                        [document.diagnostic(key_path, "extends", f"preset.extends: {base!r} {reason}")]
+                        [
+                            document.diagnostic(
+                                key_path, "extends", f"preset.extends: {base!r} {reason}"
+                            )
+                        ]
                     )
                 base_preset = self._resolve(base_path, (*chain, path))
             except PresetError as error:
@@ -436,7 +443,7 @@ class Loader:
             line, column = source.document.position(source.key or key, anchor)
             return source.document.display, line, column
 
-        preset = Preset(
+        return Preset(
             path=path,
             session=merged,
             target=settings.get("target"),
@@ -444,7 +451,6 @@ class Loader:
             _locate=locate,
             _sources=sources,
         )
-        return preset
 
     def _confined(self, document: Document, key: KeyPath, name: str, root: Path) -> Path:
         """``name`` (relative to ``document``) as a path inside ``root``, or a PresetError."""
@@ -453,7 +459,11 @@ class Loader:
         def fail(message: str) -> PresetError:
             return PresetError([document.diagnostic(key, "path", f"{label}: {message}")])
 
-        if Path(name).is_absolute() or name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
+        if (
+            Path(name).is_absolute()
+            or name.startswith(("/", "\\"))
+            or re.match(r"^[A-Za-z]:", name)
+        ):
             raise fail(f"{name!r} is an absolute path; paths are relative to the preset")
         target = document.path.parent / name
         try:
@@ -461,7 +471,9 @@ class Loader:
         except (OSError, RuntimeError):
             raise fail(f"{name!r} cannot be resolved (a symlink loop?)") from None
         if not resolved.is_relative_to(root):
-            via = " through a symlink" if Path(os.path.normpath(target)).is_relative_to(root) else ""
+            via = (
+                " through a symlink" if Path(os.path.normpath(target)).is_relative_to(root) else ""
+            )
             raise fail(f"{name!r} leads outside the project root{via}")
         return Path(os.path.normpath(target))
 
@@ -471,8 +483,19 @@ class Loader:
         except PresetError as error:
             reason = error.diagnostics[0].message
             raise PresetError(
-                [document.diagnostic(key, "instructions-file", f"preset.instructions_file: {display_path(path)}: {reason}")]
+                [
+                    document.diagnostic(
+                        key,
+                        "instructions-file",
+                        f"preset.instructions_file: {display_path(path)}: {reason}",
+                    )
+                ]
             ) from None
+
+
+def _normalized(path: Path) -> Path:
+    """An absolute path with ``.`` and ``..`` folded, symlinks kept (they are checked apart)."""
+    return Path(os.path.normpath(path.absolute()))
 
 
 def _owner(sources: Mapping[KeyPath, Source], key: KeyPath) -> Source | None:
@@ -492,7 +515,7 @@ def _merge(
 ) -> None:
     """Merge ``overlay`` into ``base`` in place: tables key by key, any other value whole."""
     for key, value in overlay.items():
-        path = prefix + (key,)
+        path = (*prefix, key)
         if isinstance(value, dict) and isinstance(base.get(key), dict):
             if path in overlay_sources:
                 sources.setdefault(path, overlay_sources[path])
@@ -512,7 +535,9 @@ def _copy(value: Any) -> Any:
     return value
 
 
-def load_preset(path: str | os.PathLike[str], *, root: str | os.PathLike[str] | None = None) -> Preset:
+def load_preset(
+    path: str | os.PathLike[str], *, root: str | os.PathLike[str] | None = None
+) -> Preset:
     """Load, resolve and check the preset at ``path``; raise PresetError on any problem."""
     return Loader(Path(root) if root is not None else None).load(Path(path))
 

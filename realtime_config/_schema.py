@@ -55,8 +55,11 @@ def validator() -> Validator:
         return isinstance(instance, int) and not isinstance(instance, bool)
 
     type_checker = Draft202012Validator.TYPE_CHECKER.redefine("integer", is_strict_integer)
-    preset_validator = validators.extend(Draft202012Validator, type_checker=type_checker)
-    return preset_validator(load_schema())
+    preset_validator = validators.extend(  # type: ignore[no-untyped-call]
+        Draft202012Validator, type_checker=type_checker
+    )
+    built: Validator = preset_validator(load_schema())
+    return built
 
 
 def resolve(node: Schema) -> Schema:

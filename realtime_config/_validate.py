@@ -93,17 +93,24 @@ def _matches_type(json_type: Any, value: Any) -> bool:
     return True
 
 
-def _describe_branch(branch: Schema) -> str:
-    branch = resolve(branch)
-    if "const" in branch:
-        const = branch["const"]
-        return "false (off)" if const is False else describe_value(const)
-    word = _TYPE_WORDS.get(branch.get("type", ""), "a value")
-    if branch.get("type") in ("integer", "number") and "minimum" in branch and "maximum" in branch:
-        return f"{word} from {branch['minimum']!r} to {branch['maximum']!r}"
-    if "enum" in branch:
-        return " or ".join(describe_value(v) for v in branch["enum"])
-    return word
+def _describe_alternatives(alternatives: Sequence[Schema]) -> list[str]:
+    """Each alternative in words; an enum is left out where a plain branch of its type exists."""
+    resolved = [resolve(b) for b in alternatives]
+    plain_types = {b.get("type") for b in resolved if "enum" not in b and "const" not in b}
+    words: list[str] = []
+    for branch in resolved:
+        if "const" in branch:
+            const = branch["const"]
+            words.append("false (off)" if const is False else describe_value(const))
+        elif "enum" in branch:
+            if branch.get("type") not in plain_types:
+                words.extend(describe_value(v) for v in branch["enum"])
+        else:
+            word = _TYPE_WORDS.get(branch.get("type", ""), "a value")
+            if "minimum" in branch and "maximum" in branch:
+                word += f" from {branch['minimum']!r} to {branch['maximum']!r}"
+            words.append(word)
+    return words
 
 
 def join_alternatives(words: Sequence[str]) -> str:
@@ -130,7 +137,7 @@ def _translate(document: Document, error: ValidationError) -> list[Diagnostic]:
     path: KeyPath = tuple(error.absolute_path)
     schema: Schema = error.schema if isinstance(error.schema, Mapping) else {}
     keyword = error.validator
-    value = error.instance
+    value: Any = error.instance
 
     if keyword == "anyOf":
         alternatives = list(schema.get("anyOf", ()))
@@ -139,7 +146,7 @@ def _translate(document: Document, error: ValidationError) -> list[Diagnostic]:
             for i, branch in enumerate(alternatives)
             if _matches_type(resolve(branch).get("type"), value)
         ]
-        expected = join_alternatives([_describe_branch(b) for b in alternatives])
+        expected = join_alternatives(_describe_alternatives(alternatives))
         for index in plain:
             if "const" in resolve(alternatives[index]):
                 return [
@@ -168,9 +175,7 @@ def _translate(document: Document, error: ValidationError) -> list[Diagnostic]:
         return [_unknown_key(document, path, key, allowed) for key in extras]
 
     if keyword == "type":
-        expected = join_alternatives(
-            [_TYPE_WORDS.get(t, t) for t in _as_list(schema.get("type"))]
-        )
+        expected = join_alternatives([_TYPE_WORDS.get(t, t) for t in _as_list(schema.get("type"))])
         message = f"{_prefix(path)}expected {expected}, found {kind_of(value)}"
         if isinstance(value, bool) and value is False:
             message += "; false is only allowed on the four fields that can be switched off"
@@ -212,7 +217,9 @@ def _translate(document: Document, error: ValidationError) -> list[Diagnostic]:
             "exclusiveMaximum": "not less than",
         }[keyword]
         low, high = schema.get("minimum"), schema.get("maximum")
-        allowed_range = f" (allowed: {low!r} to {high!r})" if low is not None and high is not None else ""
+        allowed_range = (
+            f" (allowed: {low!r} to {high!r})" if low is not None and high is not None else ""
+        )
         return [
             document.diagnostic(
                 path,

@@ -1,0 +1,41 @@
+"""Shared test helpers: where the project is, and how to run the CLI."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parent.parent
+PRESETS = PROJECT / "presets"
+GOLDEN = PROJECT / "tests" / "golden"
+REGENERATE = os.environ.get("REALTIME_CONFIG_REGENERATE") == "1"
+
+
+def shipped_presets() -> list[Path]:
+    """Every preset shipped under presets/; an empty match is an error, not an empty test."""
+    found = sorted(PRESETS.rglob("*.toml"))
+    assert found, f"no presets found under {PRESETS}"
+    return found
+
+
+def preset_name(path: Path) -> str:
+    """A shipped preset's name: its path under presets/ without the .toml suffix."""
+    return path.relative_to(PRESETS).with_suffix("").as_posix()
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An empty project (a folder with pyproject.toml) as the working directory."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    yield tmp_path
+
+
+def write(path: Path, text: str) -> Path:
+    """Write a UTF-8 file, creating its folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -1,0 +1,137 @@
+"""The schema itself: valid draft 2020-12, complete, and consistent with the reference."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from realtime_config._schema import load_schema, resolve, schema_path, validator
+from tests.conftest import PROJECT
+
+SESSION_FIELDS = [
+    "model",
+    "modalities",
+    "instructions",
+    "voice",
+    "input_audio_format",
+    "output_audio_format",
+    "input_audio_transcription",
+    "input_audio_noise_reduction",
+    "turn_detection",
+    "tools",
+    "tool_choice",
+    "temperature",
+    "max_response_output_tokens",
+    "speed",
+    "tracing",
+    "client_secret",
+]
+
+
+def all_nodes(node: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            found.append(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+def test_schema_is_valid_against_its_metaschema() -> None:
+    schema = json.loads((PROJECT / "schema" / "realtime-session.schema.json").read_text())
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    Draft202012Validator.check_schema(schema)
+
+
+def test_the_package_reads_the_published_schema_file() -> None:
+    published = (PROJECT / "schema" / "realtime-session.schema.json").read_bytes()
+    assert schema_path().read_bytes() == published
+
+
+def test_top_level_covers_every_request_field_in_design_order() -> None:
+    schema = load_schema()
+    assert schema["x-order"] == SESSION_FIELDS
+    assert list(schema["properties"]) == [*SESSION_FIELDS, "preset"]
+    assert schema["additionalProperties"] is False
+
+
+def test_every_property_has_a_description() -> None:
+    missing = [
+        name
+        for node in all_nodes(load_schema())
+        for name, field in node.get("properties", {}).items()
+        if isinstance(field, dict) and "description" not in field
+    ]
+    assert missing == []
+
+
+def test_every_default_is_itself_a_valid_value() -> None:
+    checked = 0
+    for node in all_nodes(load_schema()):
+        for field in node.get("properties", {}).values():
+            if isinstance(field, dict) and "default" in field:
+                subschema = dict(resolve(field))
+                subschema["$defs"] = load_schema()["$defs"]
+                Draft202012Validator(subschema).validate(field["default"])
+                checked += 1
+    assert checked >= 20
+
+
+@pytest.mark.parametrize(
+    ("path", "low", "high"),
+    [
+        (("temperature",), 0.6, 1.2),
+        (("speed",), 0.25, 1.5),
+        (("turn_detection", "threshold"), 0.0, 1.0),
+        (("client_secret", "expires_after", "seconds"), 10, 7200),
+    ],
+)
+def test_ranges_from_the_reference(path: tuple[str, ...], low: float, high: float) -> None:
+    from realtime_config._schema import branch_of_type, field_schema
+
+    node = field_schema(path)
+    assert node is not None
+    number = branch_of_type(node, "number") or branch_of_type(node, "integer")
+    assert number is not None
+    assert (number["minimum"], number["maximum"]) == (low, high)
+
+
+@pytest.mark.parametrize(
+    "key", ["input_audio_transcription", "input_audio_noise_reduction", "turn_detection", "tracing"]
+)
+def test_exactly_four_fields_accept_false(key: str) -> None:
+    assert validator().is_valid({key: False})
+    nullable = [k for k, v in load_schema()["properties"].items() if v.get("x-null-when-false")]
+    assert nullable == [
+        "input_audio_transcription",
+        "input_audio_noise_reduction",
+        "turn_detection",
+        "tracing",
+    ]
+
+
+@pytest.mark.parametrize("key", ["voice", "tools", "temperature", "modalities", "client_secret"])
+def test_false_elsewhere_is_invalid(key: str) -> None:
+    assert not validator().is_valid({key: False})
+
+
+def test_open_strings_accept_any_string_and_list_known_values() -> None:
+    assert validator().is_valid({"model": "my-fine-tune", "voice": "voice_1234"})
+    from realtime_config._schema import known_values
+
+    props = load_schema()["properties"]
+    assert "gpt-realtime" in known_values(props["model"])
+    assert "marin" in known_values(props["voice"])
+
+
+def test_integers_must_be_integers() -> None:
+    assert not validator().is_valid({"turn_detection": {"prefix_padding_ms": 300.0}})
+    assert validator().is_valid({"turn_detection": {"prefix_padding_ms": 300}})
+    assert validator().is_valid({"temperature": 1})
