@@ -17,7 +17,13 @@ from realtime_config._errors import PresetError
 from realtime_config._loader import Loader, Preset, dedupe
 from realtime_config._paths import KeyPath, format_path
 from realtime_config._schema import Schema, branch_of_type, field_schema, known_values, load_schema
-from realtime_config._validate import describe_value, join_alternatives, suggest
+from realtime_config._validate import (
+    describe_value,
+    join_alternatives,
+    kind_of,
+    suggest,
+    type_words,
+)
 
 
 def cross_field_diagnostics(preset: Preset) -> list[Diagnostic]:
@@ -91,6 +97,10 @@ def _parameters_check(
                 f"{describe_value(error.instance)} is not a valid value; expected "
                 f"{join_alternatives([describe_value(v) for v in allowed])}"
                 f"{suggest(error.instance, allowed)}"
+            )
+        elif error.validator == "type":
+            reason = (
+                f"expected {type_words(error.validator_value)}, found {kind_of(error.instance)}"
             )
         else:
             reason = error.message

@@ -77,6 +77,11 @@ _TYPE_WORDS = {
 }
 
 
+def type_words(json_types: Any) -> str:
+    """JSON Schema type names in TOML words: ``["string", "array"]`` -> a string or an array."""
+    return join_alternatives([_TYPE_WORDS.get(t, str(t)) for t in _as_list(json_types)])
+
+
 def _matches_type(json_type: Any, value: Any) -> bool:
     if json_type == "object":
         return isinstance(value, dict)
@@ -125,8 +130,16 @@ def _where(path: KeyPath) -> str:
     if not path:
         return ""
     if isinstance(path[-1], int):
-        return f" in `{format_path(path)}`"
+        return f" in `[[{format_path(path[:-1])}]]` entry {path[-1] + 1}"
     return f" in table `{format_path(path)}`"
+
+
+def _false_hint(value: Any) -> str:
+    """Why ``false`` is refused here: name the fields that can be switched off."""
+    if value is not False:
+        return ""
+    nullable = [k for k, v in load_schema()["properties"].items() if v.get("x-null-when-false")]
+    return f"; only {', '.join(nullable[:-1])} and {nullable[-1]} can be switched off with false"
 
 
 def _prefix(path: KeyPath) -> str:
@@ -165,7 +178,9 @@ def _translate(document: Document, error: ValidationError) -> list[Diagnostic]:
                 return found[:1] if _all_same_place(found) else found
         return [
             document.diagnostic(
-                path, "type", f"{_prefix(path)}expected {expected}, found {kind_of(value)}"
+                path,
+                "type",
+                f"{_prefix(path)}expected {expected}, found {kind_of(value)}{_false_hint(value)}",
             )
         ]
 
@@ -175,10 +190,8 @@ def _translate(document: Document, error: ValidationError) -> list[Diagnostic]:
         return [_unknown_key(document, path, key, allowed) for key in extras]
 
     if keyword == "type":
-        expected = join_alternatives([_TYPE_WORDS.get(t, t) for t in _as_list(schema.get("type"))])
-        message = f"{_prefix(path)}expected {expected}, found {kind_of(value)}"
-        if isinstance(value, bool) and value is False:
-            message += "; false is only allowed on the four fields that can be switched off"
+        expected = type_words(schema.get("type"))
+        message = f"{_prefix(path)}expected {expected}, found {kind_of(value)}{_false_hint(value)}"
         return [document.diagnostic(path, "type", message)]
 
     if keyword == "enum":
