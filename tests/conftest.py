@@ -13,6 +13,26 @@ PRESETS = PROJECT / "presets"
 GOLDEN = PROJECT / "tests" / "golden"
 REGENERATE = os.environ.get("REALTIME_CONFIG_REGENERATE") == "1"
 
+DESIGN_KEY_ORDER = [
+    "model",
+    "modalities",
+    "instructions",
+    "voice",
+    "input_audio_format",
+    "output_audio_format",
+    "input_audio_transcription",
+    "input_audio_noise_reduction",
+    "turn_detection",
+    "tools",
+    "tool_choice",
+    "temperature",
+    "max_response_output_tokens",
+    "speed",
+    "tracing",
+    "client_secret",
+]
+"""DESIGN section 3's top-level key order, written out here as the spec states it."""
+
 
 def shipped_presets() -> list[Path]:
     """Every preset shipped under presets/; an empty match is an error, not an empty test."""
@@ -32,6 +52,15 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     yield tmp_path
+
+
+def check_golden(golden: Path, actual: str) -> None:
+    """Compare ``actual`` with a golden file byte for byte (REALTIME_CONFIG_REGENERATE=1 rewrites)."""
+    if REGENERATE:
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_bytes(actual.encode("utf-8"))
+    assert golden.is_file(), f"missing golden file {golden}"
+    assert actual.encode("utf-8") == golden.read_bytes()
 
 
 def write(path: Path, text: str) -> Path:

@@ -11,7 +11,7 @@ import pytest
 
 from realtime_config import PresetError, compile_preset, dumps_payload, load_preset
 from realtime_config._schema import load_schema
-from tests.conftest import write
+from tests.conftest import DESIGN_KEY_ORDER, write
 
 
 def compiled(project: Path, text: str) -> dict[str, Any]:
@@ -37,24 +37,7 @@ instructions = "x"
 modalities = ["text", "audio"]
 model = "gpt-realtime"
 """
-    assert list(compiled(project, preset)) == [
-        "model",
-        "modalities",
-        "instructions",
-        "voice",
-        "input_audio_format",
-        "output_audio_format",
-        "input_audio_transcription",
-        "input_audio_noise_reduction",
-        "turn_detection",
-        "tools",
-        "tool_choice",
-        "temperature",
-        "max_response_output_tokens",
-        "speed",
-        "tracing",
-        "client_secret",
-    ]
+    assert list(compiled(project, preset)) == DESIGN_KEY_ORDER
 
 
 def test_empty_preset_compiles_to_default_modalities(project: Path) -> None:

@@ -7,17 +7,9 @@ from pathlib import Path
 import pytest
 
 from realtime_config import compile_preset, dumps_payload, load_preset
-from tests.conftest import GOLDEN, PROJECT, REGENERATE, preset_name, shipped_presets
+from tests.conftest import GOLDEN, PROJECT, check_golden, preset_name, shipped_presets
 
 DESIGN_CASES = sorted((PROJECT / "tests" / "cases" / "design").glob("*.toml"))
-
-
-def check_golden(golden: Path, actual: str) -> None:
-    if REGENERATE:
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_bytes(actual.encode("utf-8"))
-    assert golden.is_file(), f"missing golden file {golden}"
-    assert actual.encode("utf-8") == golden.read_bytes()
 
 
 def test_every_glob_matches() -> None:

@@ -9,26 +9,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from realtime_config._schema import load_schema, resolve, schema_path, validator
-from tests.conftest import PROJECT
-
-SESSION_FIELDS = [
-    "model",
-    "modalities",
-    "instructions",
-    "voice",
-    "input_audio_format",
-    "output_audio_format",
-    "input_audio_transcription",
-    "input_audio_noise_reduction",
-    "turn_detection",
-    "tools",
-    "tool_choice",
-    "temperature",
-    "max_response_output_tokens",
-    "speed",
-    "tracing",
-    "client_secret",
-]
+from tests.conftest import DESIGN_KEY_ORDER, PROJECT
 
 
 def all_nodes(node: Any) -> list[dict[str, Any]]:
@@ -57,8 +38,8 @@ def test_the_package_reads_the_published_schema_file() -> None:
 
 def test_top_level_covers_every_request_field_in_design_order() -> None:
     schema = load_schema()
-    assert schema["x-order"] == SESSION_FIELDS
-    assert list(schema["properties"]) == [*SESSION_FIELDS, "preset"]
+    assert schema["x-order"] == DESIGN_KEY_ORDER
+    assert list(schema["properties"]) == [*DESIGN_KEY_ORDER, "preset"]
     assert schema["additionalProperties"] is False
 
 
