@@ -78,7 +78,8 @@ class APITimeoutError(APIConnectionError):
 class APIResponseError(APIError):
     """Raised when a successful response's body is not the documented JSON shape.
 
-    A 200 that is not JSON, or whose JSON lacks the client secret, is this error.
+    A 200 that is not JSON, or whose JSON lacks the client secret, is this error; so is a
+    body that cannot be decoded (a broken gzip stream), whose ``status_code`` is None.
     """
 
     def __init__(
@@ -87,7 +88,7 @@ class APIResponseError(APIError):
         *,
         method: str,
         url: str,
-        status_code: int,
+        status_code: int | None,
         request_id: str | None,
         attempts: int = 1,
     ) -> None:

@@ -1,0 +1,841 @@
+"""HTTP clients that submit a compiled payload and mint an ephemeral client secret.
+
+httpx, the compiler and the loader are imported only when a client is built or a request
+is made, so that ``import realtime_config`` stays cheap for ``validate`` and ``compile``.
+The sync and async clients share everything but the sending and the sleeping: request
+preparation, the retry decision and the parsing of responses live in ``_ClientBase``.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import functools
+import json
+import logging
+import math
+import os
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any, Final
+
+from realtime_config._diagnostics import Diagnostic
+from realtime_config._errors import (
+    APIConnectionError,
+    APIError,
+    APIResponseError,
+    APITimeoutError,
+    ClientConfigError,
+    MissingAPIKeyError,
+    status_error_class,
+)
+from realtime_config._version import __version__
+
+if TYPE_CHECKING:
+    import ssl
+
+    import httpx
+
+    from realtime_config._loader import Preset
+
+__all__ = [
+    "AsyncRealtimeClient",
+    "ClientSecret",
+    "CreatedSession",
+    "PreparedRequest",
+    "RealtimeClient",
+]
+
+DEFAULT_BASE_URL: Final = "https://api.openai.com/v1"
+DEFAULT_MAX_RETRIES: Final = 2
+DEFAULT_CONNECT_TIMEOUT: Final = 5.0
+# Minting a key takes well under a second; 30 s leaves room for a slow proxy or a busy
+# region without letting a hung connection block a backend's request handler for the
+# SDK's 600 s.
+DEFAULT_TIMEOUT: Final = 30.0
+INITIAL_RETRY_DELAY: Final = 0.5
+MAX_RETRY_DELAY: Final = 8.0
+# As in openai-python >= 2.52: a server that asks for a longer wait is not retried at all.
+MAX_RETRY_AFTER: Final = 120.0
+
+ENDPOINTS: Final = {
+    "sessions": "/realtime/sessions",
+    "client_secrets": "/realtime/client_secrets",
+}
+"""The submittable targets and their paths under the base URL."""
+
+REDACTED: Final = "[redacted]"
+"""What stands in for the API key wherever a request is shown (``--dry-run``)."""
+
+_RETRY_STATUSES: Final = frozenset({408, 409, 429})
+_BETA_UNAVAILABLE_HINT: Final = (
+    "the beta endpoint /realtime/sessions is not available on this server; "
+    "use --target client_secrets"
+)
+_PREVIEW_CHARS: Final = 200
+_YEAR_10000: Final = 253_402_300_800  # datetime cannot go further
+
+logger = logging.getLogger("realtime_config")
+
+
+@dataclass(frozen=True)
+class ClientSecret:
+    """The ephemeral key a browser or phone uses to open a Realtime session.
+
+    ``value`` is left out of the repr so that logging a result does not log a live key.
+    """
+
+    value: str = field(repr=False)
+    expires_at: int
+
+    @property
+    def expires_at_datetime(self) -> datetime:
+        """The expiry as an aware UTC datetime."""
+        return datetime.fromtimestamp(self.expires_at, tz=timezone.utc)
+
+    @property
+    def expires_at_iso(self) -> str:
+        """The expiry as ISO-8601 UTC, e.g. ``2026-05-01T12:00:00Z``."""
+        return self.expires_at_datetime.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class CreatedSession:
+    """A session created by either endpoint, parsed into one shape.
+
+    ``session`` is the session object without the secret: the response's ``session`` for
+    ``client_secrets``, the response minus ``client_secret`` for ``sessions``. ``raw`` is the
+    response JSON exactly as received.
+    """
+
+    target: str
+    client_secret: ClientSecret
+    session: dict[str, Any] = field(repr=False)
+    raw: dict[str, Any] = field(repr=False)
+    request_id: str | None = None
+
+    @property
+    def session_id(self) -> str | None:
+        """The session's ``id`` (``sess_...``) when the server gave one."""
+        value = self.session.get("id")
+        return value if isinstance(value, str) else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The same JSON shape for both targets: ``target``, ``client_secret``, ``session``."""
+        return {
+            "target": self.target,
+            "client_secret": {
+                "value": self.client_secret.value,
+                "expires_at": self.client_secret.expires_at,
+            },
+            "session": self.session,
+        }
+
+    def as_json(self) -> str:
+        """``to_dict()`` as indented JSON with a trailing newline (``submit --format json``)."""
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+    def as_text(self) -> str:
+        """The secret and its expiry, one per line (``submit --format text``)."""
+        secret = self.client_secret
+        return (
+            f"client_secret: {secret.value}\n"
+            f"expires_at: {secret.expires_at_iso} (unix {secret.expires_at})\n"
+        )
+
+
+@dataclass(frozen=True)
+class PreparedRequest:
+    """A request ready for ``send``, safe to print: the key is redacted in ``headers``.
+
+    ``body`` holds the exact bytes that go on the wire; ``warnings`` are the compiler's
+    (a field left out by ``drop_unsupported``), for the caller to show.
+    """
+
+    target: str
+    method: str
+    url: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    warnings: tuple[Diagnostic, ...] = ()
+
+    def as_text(self) -> str:
+        """The request as an HTTP message: request line, headers, blank line, body."""
+        lines = [f"{self.method} {self.url}"]
+        lines += [f"{name}: {value}" for name, value in self.headers]
+        return "\n".join(lines) + "\n\n" + self.body.decode("utf-8") + "\n"
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """A failed attempt: how to build its error, and the wait before a retry (None: no retry).
+
+    The error is built late because its text counts the attempts made.
+    """
+
+    error: Callable[[int], APIError]
+    cause: BaseException | None = None
+    delay: float | None = None
+
+
+def retry_delay(retries_taken: int, rand: float) -> float:
+    """The backoff before the next retry, as openai-python computes it (``rand`` in [0, 1))."""
+    # The exponent is bounded so that a huge max_retries cannot overflow the float.
+    backoff = INITIAL_RETRY_DELAY * 2.0 ** min(retries_taken, 16)
+    return min(backoff, MAX_RETRY_DELAY) * (1.0 - 0.25 * rand)
+
+
+def retry_after_seconds(headers: Mapping[str, str], now: float) -> float | None:
+    """The wait a response asks for via ``retry-after-ms`` or ``Retry-After``, if any.
+
+    ``Retry-After`` may be seconds or an HTTP-date (compared with ``now``, unix time).
+    Unparseable, non-finite or negative values count as absent.
+    """
+    seconds: float | None = None
+    millis = headers.get("retry-after-ms")
+    if millis is not None:
+        seconds = _float(millis)
+        if seconds is not None:
+            seconds /= 1000.0
+    if seconds is None:
+        value = headers.get("retry-after")
+        if value is None:
+            return None
+        seconds = _float(value)
+        if seconds is None:
+            try:
+                when = email.utils.parsedate_to_datetime(value.strip())
+            except (TypeError, ValueError, IndexError, OverflowError):
+                return None
+            if when.tzinfo is None:  # "-0000" dates: the RFC says they are UTC
+                when = when.replace(tzinfo=timezone.utc)
+            seconds = when.timestamp() - now
+    if not math.isfinite(seconds) or seconds < 0:
+        return None
+    return seconds
+
+
+def _float(text: str) -> float | None:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _one_line(text: str, limit: int | None = None) -> str:
+    line = " ".join(text.split())
+    if limit is not None and len(line) > limit:
+        line = line[: limit - 1] + "…"
+    return line
+
+
+def _header_safe(value: str) -> bool:
+    # Visible ASCII only: anything else makes httpx or h11 raise, quoting the value.
+    return bool(value) and all("!" <= ch <= "~" for ch in value)
+
+
+def _env(name: str) -> str | None:
+    return os.environ.get(name) or None
+
+
+def _verify() -> ssl.SSLContext:
+    """httpx's default certificate-verifying context, shared by the clients this module builds."""
+    cert_file, cert_dir = os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")
+    try:
+        return _ssl_context(cert_file, cert_dir)
+    except OSError as exc:  # ssl.SSLError is an OSError too
+        where = f"SSL_CERT_FILE={cert_file}" if cert_file else f"SSL_CERT_DIR={cert_dir}"
+        raise ClientConfigError(f"cannot load the CA certificates of {where}: {exc}") from exc
+
+
+@functools.lru_cache(maxsize=4)
+def _ssl_context(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
+    # Building a context reads the whole CA bundle (some 25 ms); a backend that makes a
+    # client per request would pay that every time. Keyed on the variables httpx reads,
+    # so that changing them still takes effect.
+    import httpx
+
+    return httpx.create_ssl_context()
+
+
+class _ClientBase:
+    """Settings, request preparation and response handling shared by both clients."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None,
+        base_url: str | None,
+        organization: str | None,
+        project: str | None,
+        timeout: float | httpx.Timeout | None,
+        max_retries: int,
+    ) -> None:
+        key = api_key if api_key is not None else _env("OPENAI_API_KEY")
+        self._api_key: str | None = key or None
+        if self._api_key is not None and not _header_safe(self._api_key):
+            raise ClientConfigError(
+                "the API key contains spaces or characters that an HTTP header cannot carry"
+            )
+        self.base_url = self._check_base_url(
+            base_url or _env("OPENAI_BASE_URL") or DEFAULT_BASE_URL
+        )
+        self.organization = organization or _env("OPENAI_ORG_ID")
+        self.project = project or _env("OPENAI_PROJECT_ID")
+        for label, value in (("organization", self.organization), ("project", self.project)):
+            if value is not None and not _header_safe(value):
+                raise ClientConfigError(f"the {label} id {value!r} is not a valid header value")
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise ClientConfigError(f"max_retries must be a whole number >= 0, not {max_retries!r}")
+        self.max_retries = max_retries
+        self.timeout = self._check_timeout(timeout)
+
+    @staticmethod
+    def _check_base_url(base_url: str) -> str:
+        import httpx
+
+        try:
+            url = httpx.URL(base_url)
+        except (httpx.InvalidURL, TypeError) as exc:
+            raise ClientConfigError(f"invalid base URL {base_url!r}: {exc}") from exc
+        if url.scheme not in ("http", "https") or not url.host:
+            raise ClientConfigError(
+                f"invalid base URL {base_url!r}: expected http:// or https:// and a host"
+            )
+        if url.userinfo:
+            raise ClientConfigError("the base URL must not hold a user name or password")
+        return base_url.rstrip("/")
+
+    @staticmethod
+    def _check_timeout(timeout: object) -> httpx.Timeout:
+        import httpx
+
+        if timeout is None:
+            return httpx.Timeout(DEFAULT_TIMEOUT, connect=DEFAULT_CONNECT_TIMEOUT)
+        if isinstance(timeout, httpx.Timeout):
+            return timeout
+        if isinstance(timeout, (int, float)) and not isinstance(timeout, bool):
+            seconds = float(timeout)
+            if math.isfinite(seconds) and seconds > 0:
+                # A number bounds every phase but never lengthens the 5 s connect timeout:
+                # an unreachable host should fail fast whatever the read timeout.
+                return httpx.Timeout(seconds, connect=min(seconds, DEFAULT_CONNECT_TIMEOUT))
+        raise ClientConfigError(
+            f"timeout must be a number of seconds > 0 or an httpx.Timeout, not {timeout!r}"
+        )
+
+    @property
+    def has_api_key(self) -> bool:
+        """Whether a key was given or found in ``OPENAI_API_KEY``."""
+        return self._api_key is not None
+
+    def __repr__(self) -> str:
+        key = "set" if self._api_key else "missing"
+        return (
+            f"{type(self).__name__}(base_url={self.base_url!r}, "
+            f"organization={self.organization!r}, project={self.project!r}, "
+            f"api_key=<{key}>, max_retries={self.max_retries})"
+        )
+
+    def endpoint(self, target: str) -> str:
+        """The URL a target posts to; raise ClientConfigError for one that cannot be posted."""
+        if target == "session.update":
+            raise ClientConfigError(
+                "target session.update is a WebSocket client event, not an HTTP request: "
+                "send it over the Realtime WebSocket, or submit with --target sessions or "
+                "--target client_secrets"
+            )
+        path = ENDPOINTS.get(target)
+        if path is None:
+            raise ClientConfigError(
+                f"unknown target {target!r}; expected one of: {', '.join(ENDPOINTS)}"
+            )
+        return self.base_url + path
+
+    def _headers(self, *, redact: bool) -> list[tuple[str, str]]:
+        headers: list[tuple[str, str]] = []
+        if self._api_key is not None:
+            headers.append(("Authorization", f"Bearer {REDACTED if redact else self._api_key}"))
+        headers += [
+            ("Content-Type", "application/json"),
+            ("Accept", "application/json"),
+            ("User-Agent", f"realtime-config/{__version__}"),
+        ]
+        if self.organization:
+            headers.append(("OpenAI-Organization", self.organization))
+        if self.project:
+            headers.append(("OpenAI-Project", self.project))
+        return headers
+
+    def prepare_request(
+        self,
+        source: Mapping[str, Any] | Preset,
+        *,
+        target: str | None = None,
+        drop_unsupported: bool = False,
+    ) -> PreparedRequest:
+        """The request for ``source``, compiled but not sent (``--dry-run``); needs no key.
+
+        ``source`` is a compiled payload, sent as is (to ``sessions`` unless ``target`` says
+        otherwise), or a loaded preset, compiled for ``target`` (default: the preset's own
+        target, else ``sessions``), leaving out unsupported fields if ``drop_unsupported``.
+        """
+        from realtime_config._compile import compile_preset_with_warnings, dumps_payload
+        from realtime_config._loader import Preset
+
+        warnings: list[Diagnostic] = []
+        if isinstance(source, Mapping):
+            chosen = target or "sessions"
+            url = self.endpoint(chosen)
+            payload: Mapping[str, Any] = source
+        elif isinstance(source, Preset):
+            chosen = target or source.target or "sessions"
+            url = self.endpoint(chosen)
+            payload, warnings = compile_preset_with_warnings(
+                source, chosen, drop_unsupported=drop_unsupported
+            )
+        else:
+            raise TypeError(f"expected a compiled payload or a Preset, not {type(source).__name__}")
+        body = dumps_payload(payload, compact=True).encode("utf-8")
+        headers = tuple(self._headers(redact=True))
+        return PreparedRequest(chosen, "POST", url, headers, body, tuple(warnings))
+
+    def _send_headers(self) -> list[tuple[str, str]]:
+        """The headers to really send, key included; the check that one was given."""
+        if self._api_key is None:
+            raise MissingAPIKeyError(
+                "no API key: set the OPENAI_API_KEY environment variable (nothing was sent)"
+            )
+        return self._headers(redact=False)
+
+    # --- outcomes: each attempt ends in a CreatedSession or a _Failure ---------------------
+
+    def _redact(self, text: str) -> str:
+        # A server may echo the key in an error message; so may a proxy's error page.
+        # Very short keys are not replaced: that would garble every message, and a
+        # one-letter "key" is no secret.
+        if self._api_key and len(self._api_key) >= 8:
+            text = text.replace(self._api_key, REDACTED)
+        return text
+
+    def _backoff(self, retries_taken: int) -> float:
+        return retry_delay(retries_taken, random.random())
+
+    def _after_exception(
+        self, request: PreparedRequest, exc: httpx.HTTPError, retries_taken: int
+    ) -> _Failure:
+        """Translate an httpx exception: the one place where they are caught."""
+        import httpx
+
+        method, url = request.method, request.url
+        if isinstance(exc, httpx.TimeoutException):
+            phase, what = _TIMEOUT_PHASES.get(type(exc).__name__, _TIMEOUT_PHASES["ReadTimeout"])
+            limit = getattr(self.timeout, phase, None)
+            within = f"within the {limit:g} s {phase} timeout" if limit is not None else ""
+            text = f"timeout from {method} {url}: {what} {within}".rstrip()
+
+            def timeout_error(attempts: int) -> APIError:
+                return APITimeoutError(
+                    text + _attempts(attempts), method=method, url=url, attempts=attempts
+                )
+
+            return _Failure(timeout_error, exc, self._backoff(retries_taken))
+
+        detail = self._redact(_one_line(str(exc))) or type(exc).__name__
+        if isinstance(exc, httpx.DecodingError):
+            text = f"invalid response from {method} {url}: cannot decode the body: {detail}"
+
+            def decoding_error(attempts: int) -> APIError:
+                return APIResponseError(
+                    text,
+                    method=method,
+                    url=url,
+                    status_code=None,
+                    request_id=None,
+                    attempts=attempts,
+                )
+
+            return _Failure(decoding_error, exc)
+
+        def connection_error(attempts: int) -> APIError:
+            return APIConnectionError(
+                f"connection error from {method} {url}: {detail}" + _attempts(attempts),
+                method=method,
+                url=url,
+                attempts=attempts,
+            )
+
+        # Our own side's mistakes (a URL scheme, a malformed request) would fail again.
+        retry = isinstance(exc, httpx.TransportError) and not isinstance(
+            exc, (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
+        )
+        return _Failure(connection_error, exc, self._backoff(retries_taken) if retry else None)
+
+    def _after_response(
+        self, request: PreparedRequest, response: httpx.Response, retries_taken: int
+    ) -> CreatedSession | _Failure:
+        status = response.status_code
+        request_id = response.headers.get("x-request-id")
+        if 200 <= status < 300:
+            return self._parse_success(request, response, request_id)
+        delay: float | None = None
+        note = ""
+        if status in _RETRY_STATUSES or status >= 500:
+            asked = retry_after_seconds(response.headers, time.time())
+            if asked is None or asked == 0:
+                delay = self._backoff(retries_taken)
+            elif asked <= MAX_RETRY_AFTER:
+                delay = asked
+            else:
+                note = (
+                    f"; the server asks to retry after {asked:.0f} s, longer than the "
+                    f"{MAX_RETRY_AFTER:.0f} s this client waits"
+                )
+        return _Failure(self._status_error(request, response, request_id, note), None, delay)
+
+    def _status_error(
+        self, request: PreparedRequest, response: httpx.Response, request_id: str | None, note: str
+    ) -> Callable[[int], APIError]:
+        status = response.status_code
+        error_type, code, param, message = self._error_fields(response)
+        try:
+            phrase = HTTPStatus(status).phrase
+        except ValueError:
+            phrase = _one_line(response.reason_phrase) or "Error"
+        label = code or error_type
+        text = f"{status} {phrase} from {request.method} {request.url}: "
+        text += f"{label}: {message}" if label else message
+        extras = [f"param {param}"] if param else []
+        if request_id:
+            extras.append(f"request id {request_id}")
+        if extras:
+            text += f" ({', '.join(extras)})"
+        if request.target == "sessions" and (status == 404 or code == "beta_api_shape_disabled"):
+            text += f"; {_BETA_UNAVAILABLE_HINT}"
+        text = self._redact(_one_line(text + note))
+        request_id = self._redact(request_id) if request_id else None
+        cls = status_error_class(status)
+
+        def make(attempts: int) -> APIError:
+            return cls(
+                text,
+                method=request.method,
+                url=request.url,
+                status_code=status,
+                type=error_type,
+                code=code,
+                param=param,
+                message=message,
+                request_id=request_id,
+                attempts=attempts,
+            )
+
+        return make
+
+    def _error_fields(
+        self, response: httpx.Response
+    ) -> tuple[str | None, str | None, str | None, str]:
+        """``type, code, param, message`` of an error body, whatever its shape."""
+        try:
+            body = json.loads(response.content)
+        except (ValueError, RecursionError):
+            preview = _one_line(response.content.decode("utf-8", "replace"), _PREVIEW_CHARS)
+            message = f"non-JSON response body: {preview}" if preview else "empty response body"
+            return None, None, None, self._redact(message)
+        error = body.get("error", body) if isinstance(body, dict) else body
+        if isinstance(error, str) and error.strip():
+            return None, None, None, self._redact(_one_line(error))
+        if not isinstance(error, dict):
+            return None, None, None, self._redact(f"unexpected error body: {_preview(error)}")
+
+        def text(key: str) -> str | None:
+            value = error.get(key)
+            if value is None or isinstance(value, (dict, list)):
+                return None
+            return self._redact(_one_line(str(value))) or None
+
+        message = text("message") or self._redact(f"no error message in: {_preview(error)}")
+        return text("type"), text("code"), text("param"), message
+
+    def _parse_success(
+        self, request: PreparedRequest, response: httpx.Response, request_id: str | None
+    ) -> CreatedSession | _Failure:
+        method, url, status = request.method, request.url, response.status_code
+
+        def invalid(problem: str) -> _Failure:
+            text = f"invalid response from {method} {url}: {status} {_phrase(status)} {problem}"
+            if request_id:
+                text += f" (request id {request_id})"
+            text = self._redact(_one_line(text))
+
+            def make(attempts: int) -> APIError:
+                return APIResponseError(
+                    text,
+                    method=method,
+                    url=url,
+                    status_code=status,
+                    request_id=request_id,
+                    attempts=attempts,
+                )
+
+            return _Failure(make)
+
+        try:
+            data = json.loads(response.content)
+        except (ValueError, RecursionError):
+            # Not chained: the decode error holds the whole body, which may hold anything.
+            return invalid("with a body that is not JSON")
+        if not isinstance(data, dict):
+            return invalid("with JSON that is not an object")
+        if request.target == "sessions":
+            where = "client_secret."
+            secret = data.get("client_secret")
+            session = {k: v for k, v in data.items() if k != "client_secret"}
+            if not isinstance(secret, dict):
+                return invalid("without a client_secret object")
+        else:
+            where = ""
+            secret = data
+            maybe_session = data.get("session")
+            if not isinstance(maybe_session, dict):
+                return invalid("without a session object")
+            session = maybe_session
+        value = secret.get("value")
+        if not isinstance(value, str) or not value:
+            return invalid(f"without a {where}value string")
+        expires_at = secret.get("expires_at")
+        if isinstance(expires_at, bool) or not isinstance(expires_at, int):
+            return invalid(f"without a {where}expires_at integer")
+        if not 0 <= expires_at < _YEAR_10000:
+            return invalid(f"with {where}expires_at {expires_at}, not a unix time")
+        return CreatedSession(
+            target=request.target,
+            client_secret=ClientSecret(value=value, expires_at=expires_at),
+            session=session,
+            raw=data,
+            request_id=request_id,
+        )
+
+    def _retry_or_raise(self, failure: _Failure, retries_taken: int) -> float:
+        """The wait before the next attempt; raise the error when there is none."""
+        if failure.delay is None or retries_taken >= self.max_retries:
+            raise failure.error(retries_taken + 1) from failure.cause
+        logger.info(
+            "retrying in %.2f s (retry %d of %d) after: %s",
+            failure.delay,
+            retries_taken + 1,
+            self.max_retries,
+            failure.error(retries_taken + 1),
+        )
+        return failure.delay
+
+
+_TIMEOUT_PHASES: Final = {
+    "ConnectTimeout": ("connect", "could not connect"),
+    "ReadTimeout": ("read", "no response"),
+    "WriteTimeout": ("write", "could not send the body"),
+    "PoolTimeout": ("pool", "no free connection"),
+}
+
+
+def _attempts(attempts: int) -> str:
+    return f" (after {attempts} attempts)" if attempts > 1 else ""
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def _preview(value: object) -> str:
+    return _one_line(json.dumps(value, ensure_ascii=False), _PREVIEW_CHARS)
+
+
+class RealtimeClient(_ClientBase):
+    """Mints ephemeral client secrets from compiled payloads or presets (blocking).
+
+    Settings not given are read from ``OPENAI_API_KEY``, ``OPENAI_BASE_URL``,
+    ``OPENAI_ORG_ID`` and ``OPENAI_PROJECT_ID``. ``timeout`` is seconds (every phase, the
+    connect phase capped at 5 s) or an ``httpx.Timeout``; the default is 30 s with a 5 s
+    connect. Pass ``http_client`` or ``transport`` for proxies or tests; a client passed in
+    is used as is (its timeout is overridden per request) and never closed here.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        organization: str | None = None,
+        project: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        http_client: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], object] = time.sleep,
+    ) -> None:
+        import httpx
+
+        super().__init__(
+            api_key=api_key,
+            base_url=base_url,
+            organization=organization,
+            project=project,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+        if http_client is not None and transport is not None:
+            raise ClientConfigError("pass http_client or transport, not both")
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.Client(
+            transport=transport,
+            timeout=self.timeout,
+            verify=_verify() if transport is None else True,
+        )
+        self._sleep = sleep
+
+    def __enter__(self) -> RealtimeClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connections, unless the httpx client was passed in."""
+        if self._owns_http:
+            self._http.close()
+
+    def create_session(
+        self,
+        source: Mapping[str, Any] | Preset,
+        *,
+        target: str | None = None,
+        drop_unsupported: bool = False,
+    ) -> CreatedSession:
+        """Post ``source`` to the target's endpoint and return the created session.
+
+        ``source`` is a compiled payload (a mapping, sent as is, to ``sessions`` unless
+        ``target`` says otherwise) or a loaded preset (compiled as ``prepare_request``
+        does). Raises an APIError subclass once the retries are spent.
+        """
+        self._send_headers()  # no key: fail before compiling anything
+        request = self.prepare_request(source, target=target, drop_unsupported=drop_unsupported)
+        return self.send(request)
+
+    def send(self, request: PreparedRequest) -> CreatedSession:
+        """Send a prepared request, with retries, and parse the created session."""
+        import httpx
+
+        headers = self._send_headers()
+        retries_taken = 0
+        while True:
+            outcome: CreatedSession | _Failure
+            try:
+                response = self._http.request(
+                    request.method,
+                    request.url,
+                    content=request.body,
+                    headers=headers,
+                    timeout=self.timeout,
+                )
+            except httpx.HTTPError as exc:
+                outcome = self._after_exception(request, exc, retries_taken)
+            else:
+                outcome = self._after_response(request, response, retries_taken)
+            if isinstance(outcome, CreatedSession):
+                return outcome
+            self._sleep(self._retry_or_raise(outcome, retries_taken))
+            retries_taken += 1
+
+
+class AsyncRealtimeClient(_ClientBase):
+    """The asyncio twin of RealtimeClient: same settings, same retries, same errors."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        organization: str | None = None,
+        project: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[object]] | None = None,
+    ) -> None:
+        import asyncio
+
+        import httpx
+
+        super().__init__(
+            api_key=api_key,
+            base_url=base_url,
+            organization=organization,
+            project=project,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+        if http_client is not None and transport is not None:
+            raise ClientConfigError("pass http_client or transport, not both")
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.AsyncClient(
+            transport=transport,
+            timeout=self.timeout,
+            verify=_verify() if transport is None else True,
+        )
+        self._sleep = sleep or asyncio.sleep
+
+    async def __aenter__(self) -> AsyncRealtimeClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connections, unless the httpx client was passed in."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def create_session(
+        self,
+        source: Mapping[str, Any] | Preset,
+        *,
+        target: str | None = None,
+        drop_unsupported: bool = False,
+    ) -> CreatedSession:
+        """Post ``source`` to the target's endpoint and return the created session."""
+        self._send_headers()  # no key: fail before compiling anything
+        request = self.prepare_request(source, target=target, drop_unsupported=drop_unsupported)
+        return await self.send(request)
+
+    async def send(self, request: PreparedRequest) -> CreatedSession:
+        """Send a prepared request, with retries, and parse the created session."""
+        import httpx
+
+        headers = self._send_headers()
+        retries_taken = 0
+        while True:
+            outcome: CreatedSession | _Failure
+            try:
+                response = await self._http.request(
+                    request.method,
+                    request.url,
+                    content=request.body,
+                    headers=headers,
+                    timeout=self.timeout,
+                )
+            except httpx.HTTPError as exc:
+                outcome = self._after_exception(request, exc, retries_taken)
+            else:
+                outcome = self._after_response(request, response, retries_taken)
+            if isinstance(outcome, CreatedSession):
+                return outcome
+            await self._sleep(self._retry_or_raise(outcome, retries_taken))
+            retries_taken += 1

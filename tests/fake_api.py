@@ -1,0 +1,227 @@
+"""A fake of the Realtime session endpoints, served on 127.0.0.1 by the tests themselves.
+
+It checks what a well-behaved client must send (method, path, headers, a JSON object
+body), records every request, and answers as the real API does: the created session, or
+401 for a wrong key. Tests script other answers in advance with ``FakeAPI.script``: any
+status and body, a reply slower than the client's timeout, or a dropped connection.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+CANARY_KEY = "sk-canary-DO-NOT-LEAK-1234567890"
+"""The key the fake accepts; tests assert it never shows up anywhere."""
+
+SECRET = "ek_fake_0123456789abcdef"
+EXPIRES_AT = 1767225600  # 2026-01-01T00:00:00Z
+PATHS = {"/v1/realtime/sessions": "sessions", "/v1/realtime/client_secrets": "client_secrets"}
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One request as the fake received it; header names are lower-cased."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A scripted answer. ``body`` None means the normal success body for the path;
+    ``bytes`` are sent as they are, anything else as JSON."""
+
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    drop: bool = False
+
+
+def error_body(message: str, type_: str, code: str | None, param: str | None = None) -> Any:
+    """The API's documented error body."""
+    return {"error": {"message": message, "type": type_, "param": param, "code": code}}
+
+
+class FakeAPI:
+    """The fake server's state: its address, the script, and what it saw."""
+
+    def __init__(self, api_key: str = CANARY_KEY) -> None:
+        self.api_key = api_key
+        self.requests: list[Recorded] = []
+        self.problems: list[str] = []
+        self._script: deque[Reply] = deque()
+        self._lock = threading.Lock()
+        self._closing = threading.Event()
+        self._server: ThreadingHTTPServer | None = None
+
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}/v1"
+
+    def url(self, target: str) -> str:
+        return f"{self.base_url}/realtime/{target}"
+
+    def script(self, *replies: Reply) -> None:
+        """Answer the next requests with these replies, in order, then normally again."""
+        with self._lock:
+            self._script.extend(replies)
+
+    @contextmanager
+    def running(self) -> Iterator[FakeAPI]:
+        """Serve on an ephemeral port of 127.0.0.1; stop and join every thread on exit."""
+        fake = self
+
+        class Server(ThreadingHTTPServer):
+            daemon_threads = False  # so that server_close() joins the handler threads
+            block_on_close = True
+
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                import traceback
+
+                fake.problems.append("handler crashed: " + traceback.format_exc())
+
+        self._server = Server(("127.0.0.1", 0), _handler(self))
+        thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
+        thread.start()
+        try:
+            yield self
+        finally:
+            self._closing.set()  # wakes slow replies so they finish at once
+            self._server.shutdown()
+            self._server.server_close()
+            thread.join()
+
+    # --- request handling (runs in the server's threads) ---------------------------------
+
+    def _next_reply(self) -> Reply | None:
+        with self._lock:
+            return self._script.popleft() if self._script else None
+
+    def handle(self, handler: BaseHTTPRequestHandler) -> None:
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length)
+        headers = {name.lower(): value for name, value in handler.headers.items()}
+        recorded = Recorded(handler.command, handler.path, headers, body)
+        with self._lock:
+            self.requests.append(recorded)
+        problem = self._check(recorded)
+        if problem:
+            self.problems.append(problem)
+            _send(handler, 400, error_body(problem, "invalid_request_error", "fake_check"))
+            return
+        if headers.get("authorization") != f"Bearer {self.api_key}":
+            # The real API quotes (part of) the key it was given; this fake quotes all of
+            # it, so that the tests prove the client redacts what a server echoes.
+            given = headers.get("authorization", "").removeprefix("Bearer ")
+            message = f"Incorrect API key provided: {given}."
+            _send(handler, 401, error_body(message, "invalid_request_error", "invalid_api_key"))
+            return
+        reply = self._next_reply() or Reply()
+        if reply.delay and self._closing.wait(reply.delay):
+            return
+        if reply.drop:
+            handler.close_connection = True
+            return
+        content = reply.body
+        if content is None:
+            content = self._created(PATHS[recorded.path], recorded.json())
+        _send(handler, reply.status, content, reply.headers)
+
+    @staticmethod
+    def _check(recorded: Recorded) -> str | None:
+        if recorded.method != "POST":
+            return f"expected POST, got {recorded.method}"
+        if recorded.path not in PATHS:
+            return f"unexpected path {recorded.path}"
+        if recorded.headers.get("content-type") != "application/json":
+            return f"bad content-type {recorded.headers.get('content-type')!r}"
+        if not recorded.headers.get("user-agent", "").startswith("realtime-config/"):
+            return f"bad user-agent {recorded.headers.get('user-agent')!r}"
+        try:
+            payload = recorded.json()
+        except ValueError:
+            return "the body is not JSON"
+        if not isinstance(payload, dict):
+            return "the body is not a JSON object"
+        return None
+
+    def _created(self, target: str, payload: dict[str, Any]) -> Any:
+        count = len(self.requests)
+        if target == "sessions":
+            # The request's client_secret (its expiry settings) is not echoed, as in the API.
+            echoed = {k: v for k, v in payload.items() if k != "client_secret"}
+            return {
+                "id": f"sess_{count:03d}",
+                "object": "realtime.session",
+                **echoed,
+                "client_secret": {"value": SECRET, "expires_at": EXPIRES_AT},
+            }
+        session = payload.get("session", {})
+        return {
+            "value": SECRET,
+            "expires_at": EXPIRES_AT,
+            "session": {"object": "realtime.session", "id": f"sess_{count:03d}", **session},
+        }
+
+
+def _send(
+    handler: BaseHTTPRequestHandler,
+    status: int,
+    content: Any,
+    headers: dict[str, str] | None = None,
+) -> None:
+    data = content if isinstance(content, bytes) else json.dumps(content).encode()
+    try:
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        extra = {"x-request-id": "req_fake_123"}
+        extra.update({name.lower(): value for name, value in (headers or {}).items()})
+        for name, value in extra.items():
+            handler.send_header(name, value)
+        handler.end_headers()
+        handler.wfile.write(data)
+        handler.wfile.flush()
+    except (BrokenPipeError, ConnectionResetError):
+        handler.close_connection = True  # the client gave up (a timeout test): fine
+
+
+def _handler(fake: FakeAPI) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, so retries reuse pooled connections
+        timeout = 5  # an idle kept-alive connection cannot hold up shutdown for longer
+
+        def do_POST(self) -> None:
+            fake.handle(self)
+
+        do_GET = do_PUT = do_DELETE = do_POST
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # quiet: the tests read fake.requests instead
+
+    return Handler
+
+
+@contextmanager
+def serve(api_key: str = CANARY_KEY) -> Iterator[FakeAPI]:
+    """A running fake; on exit, fail if it saw a request a real client must not send."""
+    with FakeAPI(api_key).running() as fake:
+        yield fake
+    assert not fake.problems, fake.problems
