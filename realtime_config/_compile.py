@@ -116,7 +116,7 @@ def compile_preset_with_warnings(
     *,
     drop_unsupported: bool = False,
 ) -> tuple[dict[str, Any], list[Diagnostic]]:
-    """Like ``compile_preset``, plus the warnings of compiling: each field dropped as unsupported."""
+    """Like ``compile_preset``, plus the warnings of compiling: each unsupported field dropped."""
     if not isinstance(preset, Preset):
         preset = _preset_from_mapping(preset)
     if (target or preset.target or DEFAULT_TARGET) == "client_secrets":

@@ -1,0 +1,737 @@
+"""The three compile targets: goldens, the GA translation and its conformance, and the CLI.
+
+``client_secrets`` goldens: ``<name>.json`` is the body (compiled with ``drop_unsupported``
+when the preset sets a field GA lacks), ``<name>.err`` the diagnostics of the strict compile,
+present exactly for the presets it refuses. ``REALTIME_CONFIG_REGENERATE=1`` rewrites them.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
+
+from realtime_config import PresetError, compile_preset, dumps_payload, load_preset
+from realtime_config._checks import cross_field_diagnostics
+from realtime_config._compile import compile_preset_with_warnings
+from realtime_config._compile_ga import compile_client_secrets, target_diagnostics
+from realtime_config._loader import Preset
+from realtime_config._schema import branch_of_type, load_schema, resolve, validator
+from realtime_config.cli import main
+from tests.conftest import (
+    GOLDEN,
+    PROJECT,
+    REGENERATE,
+    check_golden,
+    preset_name,
+    shipped_presets,
+    write,
+)
+
+OFFICIAL_SCHEMA = PROJECT / "tests" / "fixtures" / "ga-client-secret-request.schema.json"
+COMPOSITIONS = ("allOf", "anyOf", "oneOf")
+
+
+def diagnostics_text(error: PresetError) -> str:
+    return "".join(f"{d}\n" for d in error.diagnostics)
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def at_project(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run from the repository, so that diagnostics name files as ``presets/x.toml``."""
+    monkeypatch.chdir(PROJECT)
+
+
+# --- the official GA request schema ----------------------------------------------------
+
+
+def closed(node: Any) -> Any:
+    """A copy of ``node`` where every object schema with properties rejects unknown keys."""
+    if isinstance(node, list):
+        return [closed(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    result = {key: closed(value) for key, value in node.items()}
+    if "properties" in node and "additionalProperties" not in node:
+        # Properties spread over a composition would be rejected by each part once closed.
+        assert not any(k in node for k in COMPOSITIONS), f"cannot close {sorted(node)}"
+        result["additionalProperties"] = False
+    return result
+
+
+@functools.cache
+def official_validator() -> Draft202012Validator:
+    schema = closed(json.loads(OFFICIAL_SCHEMA.read_text(encoding="utf-8")))
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def official_errors(body: Mapping[str, Any]) -> list[str]:
+    return [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+        for e in official_validator().iter_errors(body)
+    ]
+
+
+def official_properties(*names: str) -> list[str]:
+    """The property names, in the official order, of the request object at ``names``."""
+    defs = json.loads(OFFICIAL_SCHEMA.read_text(encoding="utf-8"))["$defs"]
+    node = defs["RealtimeCreateClientSecretRequest"]
+    for name in names:
+        node = node["properties"][name]
+        if name == "session":
+            node = defs["RealtimeSessionCreateRequestGA"]
+    return list(node["properties"])
+
+
+# The request example of the official API reference ("Create client secret",
+# developers.openai.com/api/reference/resources/realtime/subresources/client_secrets).
+OFFICIAL_REQUEST_EXAMPLE = {
+    "expires_after": {"anchor": "created_at", "seconds": 600},
+    "session": {
+        "type": "realtime",
+        "model": "gpt-realtime",
+        "instructions": "You are a friendly assistant.",
+    },
+}
+
+# The session of the official response example (RealtimeCreateClientSecretResponse in the
+# extract) sent back as a request: without the response-only keys (object, id, expires_at)
+# and without the nulls the request schema has no null for (transcription, noise_reduction,
+# tracing, include).
+OFFICIAL_RESPONSE_SESSION_AS_REQUEST = {
+    "session": {
+        "type": "realtime",
+        "model": "gpt-realtime-2025-08-25",
+        "output_modalities": ["audio"],
+        "instructions": "You are a friendly assistant.",
+        "tools": [],
+        "tool_choice": "auto",
+        "max_output_tokens": "inf",
+        "truncation": "auto",
+        "prompt": None,
+        "audio": {
+            "input": {
+                "format": {"type": "audio/pcm", "rate": 24000},
+                "turn_detection": {
+                    "type": "server_vad",
+                    "threshold": 0.5,
+                    "prefix_padding_ms": 300,
+                    "silence_duration_ms": 200,
+                    "idle_timeout_ms": None,
+                    "create_response": True,
+                    "interrupt_response": True,
+                },
+            },
+            "output": {
+                "format": {"type": "audio/pcm", "rate": 24000},
+                "voice": "alloy",
+                "speed": 1.0,
+            },
+        },
+    }
+}
+
+# One body through the other alternatives of each composition the closing touches.
+OTHER_ALTERNATIVES = {
+    "session": {
+        "type": "realtime",
+        "audio": {
+            "input": {
+                "format": {"type": "audio/pcma"},
+                "noise_reduction": {"type": "near_field"},
+                "turn_detection": {"type": "semantic_vad", "eagerness": "low"},
+            },
+            "output": {"format": {"type": "audio/pcmu"}, "voice": {"id": "voice_1234"}},
+        },
+        "tracing": "auto",
+        "tools": [
+            {"type": "mcp", "server_label": "docs", "server_url": "https://example.com/mcp"},
+            {"type": "function", "name": "f", "parameters": {"type": "object"}},
+        ],
+        "tool_choice": {"type": "mcp", "server_label": "docs", "name": None},
+        "truncation": {"type": "retention_ratio", "retention_ratio": 0.8},
+        "prompt": {"id": "pmpt_1", "variables": {"city": {"type": "input_text", "text": "Oslo"}}},
+        "reasoning": {"effort": "low"},
+    }
+}
+
+TRANSCRIPTION_SESSION = {
+    "session": {
+        "type": "transcription",
+        "audio": {"input": {"transcription": {"model": "gpt-realtime-whisper", "delay": "low"}}},
+    }
+}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        OFFICIAL_REQUEST_EXAMPLE,
+        OFFICIAL_RESPONSE_SESSION_AS_REQUEST,
+        OTHER_ALTERNATIVES,
+        TRANSCRIPTION_SESSION,
+    ],
+    ids=["request-example", "response-session", "other-alternatives", "transcription"],
+)
+def test_closing_the_official_schema_keeps_valid_bodies_valid(body: dict[str, Any]) -> None:
+    assert official_errors(body) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        ({**OFFICIAL_REQUEST_EXAMPLE, "model": "gpt-realtime"}, "Additional properties"),
+        (
+            {"session": {"type": "realtime", "temperature": 0.8}},
+            "is not valid under any of the given schemas",
+        ),
+        (
+            {"session": {"type": "realtime", "audio": {"input": {"format": "pcm16"}}}},
+            "is not valid under any of the given schemas",
+        ),
+        (
+            {
+                "session": {
+                    "type": "realtime",
+                    "audio": {
+                        "output": {"format": {"type": "audio/pcm", "rate": 24000, "bits": 16}}
+                    },
+                }
+            },
+            "is not valid under any of the given schemas",
+        ),
+        (
+            {"session": {"type": "realtime", "audio": {"input": {"transcription": None}}}},
+            "is not valid under any of the given schemas",
+        ),
+        (
+            {"expires_after": {"seconds": 600, "anchor": "created_at", "ttl": 1}},
+            "Additional properties",
+        ),
+    ],
+    ids=["top", "temperature", "string-format", "format", "transcription-null", "expires-after"],
+)
+def test_the_closed_official_schema_rejects_what_ga_does_not_have(
+    body: dict[str, Any], error: str
+) -> None:
+    errors = official_errors(body)
+    assert len(errors) == 1
+    assert error in errors[0]
+
+
+# --- the schema's x-ga annotations -----------------------------------------------------
+
+
+def ga_paths() -> dict[str, str | None]:
+    """Each session field (or table key) with an x-ga annotation, and its GA path."""
+    found: dict[str, str | None] = {}
+    properties = load_schema()["properties"]
+    for key in load_schema()["x-order"]:
+        field = resolve(properties[key])
+        if "x-ga" in field:
+            found[key] = field["x-ga"]
+            continue
+        table = branch_of_type(field, "object")
+        assert table is not None, f"{key} has no x-ga and is not a table"
+        for inner, child in table["properties"].items():
+            assert "x-ga" in child, f"{key}.{inner} has no x-ga"
+            found[f"{key}.{inner}"] = child["x-ga"]
+    return found
+
+
+def test_every_session_field_says_where_it_goes_in_the_ga_body() -> None:
+    schema = load_schema()
+    placed = [p for p in ga_paths().values() if p is not None]
+    assert len(placed) == len(set(placed))
+    assert sorted([*placed, *schema["x-ga-const"]]) == sorted(schema["x-ga-order"])
+    assert [k for k, p in ga_paths().items() if p is None] == ["temperature"]
+
+
+def test_ga_value_annotations_cover_their_fields() -> None:
+    properties = load_schema()["properties"]
+    for key in ("input_audio_format", "output_audio_format"):
+        field = resolve(properties[key])
+        assert sorted(field["x-ga-map"]) == sorted(field["enum"])
+    assert sorted(properties["modalities"]["x-ga-pick"]) == sorted(
+        properties["modalities"]["items"]["enum"]
+    )
+    omitted = [k for k, v in properties.items() if v.get("x-ga-omit-false")]
+    assert omitted == ["input_audio_transcription", "input_audio_noise_reduction", "tracing"]
+    assert all(properties[k].get("x-null-when-false") for k in omitted)
+
+
+def annotation_keys(node: Any) -> set[str]:
+    """Every key starting with ``x-ga`` anywhere in ``node``."""
+    if isinstance(node, list):
+        return set().union(*map(annotation_keys, node))
+    if not isinstance(node, dict):
+        return set()
+    own = {key for key in node if key.startswith("x-ga")}
+    return own.union(*map(annotation_keys, node.values()))
+
+
+def test_the_schema_comment_documents_every_ga_keyword() -> None:
+    keywords = annotation_keys(load_schema())
+    assert keywords == {
+        "x-ga",
+        "x-ga-order",
+        "x-ga-const",
+        "x-ga-map",
+        "x-ga-pick",
+        "x-ga-omit-false",
+    }
+    comment = load_schema()["$comment"]
+    assert [k for k in sorted(keywords) if f"{k} " not in comment and f"{k}:" not in comment] == []
+
+
+# --- goldens ---------------------------------------------------------------------------
+
+
+def test_every_golden_belongs_to_a_shipped_preset() -> None:
+    names = sorted(preset_name(p) for p in shipped_presets())
+    for target in ("client_secrets", "session.update"):
+        assert (GOLDEN / target).is_dir(), f"missing folder {GOLDEN / target}"
+        goldens = sorted((GOLDEN / target).rglob("*.json"))
+        assert goldens, f"no goldens under {GOLDEN / target}"
+        assert (
+            sorted(p.relative_to(GOLDEN / target).with_suffix("").as_posix() for p in goldens)
+            == names
+        )
+    refused = sorted((GOLDEN / "client_secrets").rglob("*.err"))
+    assert refused, "no .err golden: no shipped preset exercises an unsupported field"
+    assert {
+        p.relative_to(GOLDEN / "client_secrets").with_suffix("").as_posix() for p in refused
+    } < set(names)
+
+
+@pytest.mark.parametrize("preset", shipped_presets(), ids=preset_name)
+def test_session_update_golden(preset: Path) -> None:
+    payload = compile_preset(load_preset(preset), "session.update")
+    check_golden(GOLDEN / "session.update" / f"{preset_name(preset)}.json", dumps_payload(payload))
+
+
+@pytest.mark.parametrize("preset", shipped_presets(), ids=preset_name)
+def test_session_update_is_the_sessions_body_without_client_secret(preset: Path) -> None:
+    loaded = load_preset(preset)
+    event = compile_preset(loaded, "session.update")
+    body = compile_preset(loaded, "sessions")
+    assert list(event) == ["type", "session"]
+    assert event["type"] == "session.update"
+    assert "client_secret" not in event["session"]
+    assert event["session"] == {k: v for k, v in body.items() if k != "client_secret"}
+    assert list(event["session"]) == [k for k in body if k != "client_secret"]
+
+
+@pytest.mark.parametrize("preset", shipped_presets(), ids=preset_name)
+def test_client_secrets_golden(preset: Path, at_project: None) -> None:
+    loaded = load_preset(preset.relative_to(PROJECT))
+    name = preset_name(preset)
+    refused = GOLDEN / "client_secrets" / f"{name}.err"
+    dropped, warnings = compile_preset_with_warnings(
+        loaded, "client_secrets", drop_unsupported=True
+    )
+    try:
+        strict = compile_preset(loaded, "client_secrets")
+    except PresetError as error:
+        check_golden(refused, diagnostics_text(error))
+        assert [(d.file, d.line, d.column, d.key) for d in warnings] == [
+            (d.file, d.line, d.column, d.key) for d in error.diagnostics
+        ]
+        assert {d.severity for d in warnings} == {"warning"}
+    else:
+        if REGENERATE:
+            refused.unlink(missing_ok=True)
+        assert not refused.exists(), f"{refused} is stale: the preset now compiles"
+        assert (strict, warnings) == (dropped, [])
+    check_golden(GOLDEN / "client_secrets" / f"{name}.json", dumps_payload(dropped))
+
+
+@pytest.mark.parametrize("preset", shipped_presets(), ids=preset_name)
+def test_every_shipped_preset_conforms_to_the_official_ga_schema(preset: Path) -> None:
+    body = compile_preset(load_preset(preset), "client_secrets", drop_unsupported=True)
+    assert official_errors(body) == []
+    assert_official_key_order(body)
+
+
+def assert_official_key_order(body: Mapping[str, Any]) -> None:
+    """Every object of the body lists its keys in the order the official schema does."""
+    objects: list[tuple[tuple[str, ...], Any]] = [((), body)]
+    session = body.get("session", {})
+    objects += [(("expires_after",), body.get("expires_after", {})), (("session",), session)]
+    audio = session.get("audio", {})
+    objects += [(("session", "audio"), audio)]
+    objects += [(("session", "audio", io), audio.get(io, {})) for io in ("input", "output")]
+    for names, value in objects:
+        official = official_properties(*names)
+        assert list(value) == [key for key in official if key in value], names
+
+
+# --- the GA translation ----------------------------------------------------------------
+
+
+def ga_body(text: str, project: Path, **options: bool) -> dict[str, Any]:
+    return compile_client_secrets(load_preset(write(project / "p.toml", text)), **options)
+
+
+def test_minimal_preset(project: Path) -> None:
+    body = ga_body('model = "gpt-realtime"\n', project)
+    assert dumps_payload(body) == (
+        '{\n  "session": {\n    "type": "realtime",\n    "output_modalities": [\n'
+        '      "audio"\n    ],\n    "model": "gpt-realtime"\n  }\n}\n'
+    )
+
+
+def test_switched_off_features(project: Path) -> None:
+    text = (
+        'modalities = ["text"]\nturn_detection = false\ntracing = false\n'
+        "input_audio_transcription = false\ninput_audio_noise_reduction = false\n"
+    )
+    assert ga_body(text, project) == {
+        "session": {
+            "type": "realtime",
+            "output_modalities": ["text"],
+            "audio": {"input": {"turn_detection": None}},
+        }
+    }
+
+
+@pytest.mark.parametrize(
+    ("modalities", "output"),
+    [
+        ('["audio", "text"]', "audio"),
+        ('["text", "audio"]', "audio"),
+        ('["audio"]', "audio"),
+        ('["text"]', "text"),
+    ],
+)
+def test_modalities_become_one_output_modality(modalities: str, output: str, project: Path) -> None:
+    body = ga_body(f"modalities = {modalities}\n", project)
+    assert body["session"]["output_modalities"] == [output]
+
+
+@pytest.mark.parametrize(
+    ("written", "sent"),
+    [
+        ("g711_ulaw", {"type": "audio/pcmu"}),
+        ("g711_alaw", {"type": "audio/pcma"}),
+    ],
+)
+def test_audio_formats_become_objects(written: str, sent: dict[str, Any], project: Path) -> None:
+    text = f'input_audio_format = "{written}"\noutput_audio_format = "{written}"\n'
+    audio = ga_body(text, project)["session"]["audio"]
+    assert audio == {"input": {"format": sent}, "output": {"format": sent}}
+
+
+def test_pcm16_is_the_default_and_left_out_as_in_the_sessions_body(project: Path) -> None:
+    """pcm16 is not sent to sessions (server default); GA's default is audio/pcm at 24 kHz."""
+    text = 'input_audio_format = "pcm16"\noutput_audio_format = "pcm16"\n'
+    assert "audio" not in ga_body(text, project)["session"]
+    field = resolve(load_schema()["properties"]["input_audio_format"])
+    assert field["x-ga-map"]["pcm16"] == {"type": "audio/pcm", "rate": 24000}
+
+
+def test_design_full_example_translated(at_project: None) -> None:
+    preset = load_preset("tests/cases/design/full-example.toml")
+    body = compile_client_secrets(preset, drop_unsupported=True)
+    assert list(body) == ["expires_after", "session"]
+    assert body["expires_after"] == {"anchor": "created_at", "seconds": 900}
+    session = body["session"]
+    assert list(session) == [
+        "type",
+        "output_modalities",
+        "model",
+        "instructions",
+        "audio",
+        "tracing",
+        "tools",
+        "tool_choice",
+        "max_output_tokens",
+    ]
+    assert session["audio"] == {
+        "input": {
+            "transcription": {"model": "gpt-4o-transcribe", "language": "en"},
+            "noise_reduction": {"type": "near_field"},
+            "turn_detection": {"type": "server_vad", "threshold": 0.6, "silence_duration_ms": 400},
+        },
+        "output": {"format": {"type": "audio/pcmu"}, "voice": "marin", "speed": 1.1},
+    }
+    assert session["max_output_tokens"] == "inf"
+    assert session["tool_choice"] == {"type": "function", "name": "lookup_booking"}
+    assert session["tracing"] == {"workflow_name": "support", "metadata": {"team": "rail"}}
+    assert "temperature" not in json.dumps(body)
+
+
+def test_expires_after_sends_its_anchor(project: Path) -> None:
+    body = ga_body("[client_secret.expires_after]\nseconds = 60\n", project)
+    assert body == {
+        "expires_after": {"anchor": "created_at", "seconds": 60},
+        "session": {"type": "realtime", "output_modalities": ["audio"]},
+    }
+    empty = ga_body("[client_secret.expires_after]\n", project)
+    assert "expires_after" not in empty
+
+
+def test_compiling_leaves_the_preset_untouched(project: Path) -> None:
+    preset = load_preset(write(project / "p.toml", 'input_audio_format = "g711_alaw"\n'))
+    body = compile_client_secrets(preset)
+    body["session"]["audio"]["input"]["format"]["type"] = "changed"
+    assert compile_client_secrets(preset)["session"]["audio"]["input"]["format"] == {
+        "type": "audio/pcma"
+    }
+    assert dict(preset.session) == {"input_audio_format": "g711_alaw"}
+
+
+# --- unsupported fields ----------------------------------------------------------------
+
+TEMPERATURE_ERROR = (
+    "temperature is not supported by target client_secrets (the GA endpoint has no "
+    "temperature); remove it or use --drop-unsupported"
+)
+TEMPERATURE_WARNING = (
+    "temperature is not supported by target client_secrets (the GA endpoint has no "
+    "temperature); dropped from the payload"
+)
+
+
+def test_temperature_is_a_located_error(at_project: None) -> None:
+    preset = load_preset("presets/phone-support.toml")
+    with pytest.raises(PresetError) as raised:
+        compile_client_secrets(preset)
+    assert str(raised.value) == f"presets/phone-support.toml:15:1: error: {TEMPERATURE_ERROR}"
+    (diagnostic,) = raised.value.diagnostics
+    assert (diagnostic.rule, diagnostic.key) == ("target-unsupported", "temperature")
+
+
+def test_inherited_temperature_points_at_the_base_preset(at_project: None) -> None:
+    preset = load_preset("presets/hotel-concierge.toml")
+    assert [str(d) for d in target_diagnostics(preset)] == [
+        f"presets/hotel-base.toml:5:1: error: {TEMPERATURE_ERROR}"
+    ]
+
+
+def test_drop_unsupported_warns_per_field(at_project: None) -> None:
+    preset = load_preset("presets/text-assistant.toml")
+    body, warnings = compile_preset_with_warnings(preset, "client_secrets", drop_unsupported=True)
+    assert [str(w) for w in warnings] == [
+        f"presets/text-assistant.toml:9:1: warning: {TEMPERATURE_WARNING}"
+    ]
+    assert body == compile_preset(preset, "client_secrets", drop_unsupported=True)
+    assert "temperature" not in json.dumps(body)
+
+
+def test_other_targets_support_temperature(at_project: None) -> None:
+    preset = load_preset("presets/text-assistant.toml")
+    for target in ("sessions", "session.update"):
+        body, warnings = compile_preset_with_warnings(preset, target, drop_unsupported=True)
+        assert warnings == []
+        assert body == compile_preset(preset, target)
+        assert "temperature" in json.dumps(body)
+
+
+def test_a_session_table_is_compiled_for_ga_too() -> None:
+    table = {"voice": "ash", "temperature": 0.8, "preset": {"target": "client_secrets"}}
+    with pytest.raises(PresetError) as raised:
+        compile_preset(table)
+    assert [d.message for d in raised.value.diagnostics] == [TEMPERATURE_ERROR]
+    assert compile_preset(table, drop_unsupported=True) == {
+        "session": {
+            "type": "realtime",
+            "output_modalities": ["audio"],
+            "audio": {"output": {"voice": "ash"}},
+        }
+    }
+
+
+# --- property: every valid session compiles into a body the official schema accepts ----
+
+
+def values(node: Mapping[str, Any]) -> st.SearchStrategy[Any]:
+    """Valid values of a preset schema node, drawn from its enums, consts and ranges."""
+    node = resolve(node)
+    if "anyOf" in node:
+        return st.one_of([values(branch) for branch in node["anyOf"]])
+    if "const" in node:
+        return st.just(node["const"])
+    if "enum" in node:
+        return st.sampled_from(node["enum"])
+    kind = node.get("type")
+    if kind == "string":
+        return st.text(min_size=node.get("minLength", 0), max_size=12)
+    if kind == "boolean":
+        return st.booleans()
+    if kind == "integer":
+        return st.integers(node.get("minimum"), node.get("maximum", 100_000))
+    if kind == "number":
+        return st.floats(node.get("minimum"), node.get("maximum"), allow_nan=False)
+    if kind == "array":
+        return st.lists(
+            values(node["items"]),
+            min_size=node.get("minItems", 0),
+            max_size=3,
+            unique=node.get("uniqueItems", False),
+        )
+    assert kind == "object", node
+    if node.get("x-verbatim"):
+        keys = st.from_regex(r"x-[a-z]{1,6}", fullmatch=True)
+        return st.dictionaries(keys, st.text(max_size=8), max_size=2)
+    fields = {
+        key: values(child)
+        for key, child in node["properties"].items()
+        if resolve(child).get("x-emit") != "never"
+    }
+    required = set(node.get("required", ()))
+    return st.fixed_dictionaries(
+        {k: s for k, s in fields.items() if k in required},
+        optional={k: s for k, s in fields.items() if k not in required},
+    )
+
+
+@st.composite
+def sessions(draw: st.DrawFn) -> dict[str, Any]:
+    """A valid session table: schema-valid, and consistent across fields."""
+    table: dict[str, Any] = draw(values(load_schema()))
+    detection = table.get("turn_detection")
+    if isinstance(detection, dict):
+        vad = branch_of_type(load_schema()["properties"]["turn_detection"], "object")
+        assert vad is not None
+        chosen = detection.get("type", vad["properties"]["type"]["x-when-absent"])
+        for key in list(detection):
+            if vad["properties"][key].get("x-applies-to", chosen) != chosen:
+                del detection[key]
+    if "tools" in table:
+        unique: dict[str, Any] = {}
+        for tool in table["tools"]:
+            unique.setdefault(tool["name"], tool)
+        table["tools"] = list(unique.values())
+    if isinstance(table.get("tool_choice"), dict):
+        if table.get("tools"):
+            table["tool_choice"]["name"] = draw(
+                st.sampled_from([t["name"] for t in table["tools"]])
+            )
+        else:
+            del table["tool_choice"]
+    return table
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(sessions())
+def test_every_valid_session_compiles_into_an_official_ga_body(table: dict[str, Any]) -> None:
+    assert validator().is_valid(table)
+    preset = Preset(path=Path("<generated>"), session=table)
+    assume(not any(d.is_error for d in cross_field_diagnostics(preset)))
+    body = compile_preset(table, "client_secrets", drop_unsupported=True)
+    assert official_errors(body) == []
+    assert_official_key_order(body)
+    if "temperature" in table:
+        with pytest.raises(PresetError):
+            compile_preset(table, "client_secrets")
+    else:
+        assert compile_preset(table, "client_secrets") == body
+
+
+# --- the command line ------------------------------------------------------------------
+
+
+def test_cli_compile_client_secrets(at_project: None) -> None:
+    code, out, err = run("compile", "--target", "client_secrets", "presets/voice-low-latency.toml")
+    assert (code, err) == (0, "")
+    assert out == (GOLDEN / "client_secrets" / "voice-low-latency.json").read_text(encoding="utf-8")
+
+
+def test_cli_compile_session_update(at_project: None) -> None:
+    code, out, err = run("compile", "-t", "session.update", "presets/phone-support.toml")
+    assert (code, err) == (0, "")
+    assert out == (GOLDEN / "session.update" / "phone-support.json").read_text(encoding="utf-8")
+
+
+def test_cli_compile_refuses_temperature_for_client_secrets(at_project: None) -> None:
+    assert run("compile", "-t", "client_secrets", "presets/phone-support.toml") == (
+        1,
+        "",
+        f"presets/phone-support.toml:15:1: error: {TEMPERATURE_ERROR}\n",
+    )
+
+
+def test_cli_compile_drop_unsupported(at_project: None) -> None:
+    code, out, err = run(
+        "compile",
+        "-t",
+        "client_secrets",
+        "--drop-unsupported",
+        "--compact",
+        "presets/phone-support.toml",
+    )
+    assert (code, err) == (0, f"presets/phone-support.toml:15:1: warning: {TEMPERATURE_WARNING}\n")
+    golden = (GOLDEN / "client_secrets" / "phone-support.json").read_text(encoding="utf-8")
+    assert out == dumps_payload(json.loads(golden), compact=True)
+
+
+def test_cli_drop_unsupported_changes_nothing_for_sessions(at_project: None) -> None:
+    code, out, err = run("compile", "--drop-unsupported", "presets/phone-support.toml")
+    assert (code, err) == (0, "")
+    assert out == (GOLDEN / "sessions" / "phone-support.json").read_text(encoding="utf-8")
+
+
+def test_cli_validate_client_secrets_reports_the_temperature_line(at_project: None) -> None:
+    code, out, err = run(
+        "validate",
+        "--target",
+        "client_secrets",
+        "presets/phone-support.toml",
+        "presets/voice-low-latency.toml",
+    )
+    assert (code, out) == (1, f"presets/phone-support.toml:15:1: error: {TEMPERATURE_ERROR}\n")
+    assert err == "2 presets checked: 1 error(s), 0 warning(s)\n"
+
+
+@pytest.mark.parametrize("target", ["sessions", "session.update"])
+def test_cli_validate_other_targets_accept_temperature(target: str, at_project: None) -> None:
+    assert run("validate", "-t", target, "presets/phone-support.toml") == (
+        0,
+        "1 preset valid\n",
+        "",
+    )
+
+
+def test_cli_preset_target_chooses_the_default(project: Path) -> None:
+    text = 'voice = "ash"\ntemperature = 0.8\n\n[preset]\ntarget = "client_secrets"\n'
+    write(project / "p.toml", text)
+    error = f"p.toml:2:1: error: {TEMPERATURE_ERROR}\n"
+    assert run("compile", "p.toml") == (1, "", error)
+    assert run("validate", "p.toml")[:2] == (1, error)
+    code, out, err = run("compile", "--drop-unsupported", "--compact", "p.toml")
+    assert (code, err) == (0, f"p.toml:2:1: warning: {TEMPERATURE_WARNING}\n")
+    assert json.loads(out) == {
+        "session": {
+            "type": "realtime",
+            "output_modalities": ["audio"],
+            "audio": {"output": {"voice": "ash"}},
+        }
+    }
+    assert run("compile", "-t", "sessions", "--compact", "p.toml") == (
+        0,
+        '{"modalities":["audio","text"],"voice":"ash","temperature":0.8}',
+        "",
+    )
+    assert run("validate", "-t", "sessions", "p.toml") == (0, "1 preset valid\n", "")
+
+
+def test_cli_unknown_target_is_a_usage_error(at_project: None) -> None:
+    code, _, err = run("compile", "-t", "realtime", "presets/phone-support.toml")
+    assert code == 2
+    assert "'realtime' is not one of 'sessions', 'client_secrets', 'session.update'" in err
