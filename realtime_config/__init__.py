@@ -1,29 +1,105 @@
 """realtime-config: TOML presets of OpenAI Realtime sessions, compiled into exact request bodies.
 
->>> import realtime_config
->>> preset = realtime_config.load_preset("presets/support.toml")
->>> body = realtime_config.compile_preset(preset)
->>> realtime_config.dumps_payload(body, compact=True)
+    >>> import realtime_config
+    >>> preset = realtime_config.load_preset("presets/phone-support.toml")
+    >>> body = realtime_config.compile_preset(preset)
+    >>> realtime_config.dumps_payload(body, compact=True)
+
+The HTTP clients are imported on first use, so that validating presets (a pre-commit hook's
+job) never pays for the HTTP stack.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from realtime_config._checks import check_files, check_preset
-from realtime_config._compile import TARGETS, compile_preset, dumps_payload
+from realtime_config._compile import (
+    TARGETS,
+    compile_preset,
+    compile_preset_with_warnings,
+    dumps_payload,
+)
 from realtime_config._diagnostics import Diagnostic
-from realtime_config._errors import PresetError, RealtimeConfigError
+from realtime_config._errors import (
+    APIConnectionError,
+    APIError,
+    APIResponseError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ClientConfigError,
+    ConflictError,
+    MissingAPIKeyError,
+    NotFoundError,
+    PermissionDeniedError,
+    PresetError,
+    RateLimitError,
+    RealtimeConfigError,
+    ServerError,
+)
 from realtime_config._loader import Preset, load_preset
 from realtime_config._schema import load_schema, schema_path
 from realtime_config._version import __version__
 
+if TYPE_CHECKING:
+    from realtime_config._client import (
+        AsyncRealtimeClient,
+        ClientSecret,
+        CreatedSession,
+        PreparedRequest,
+        RealtimeClient,
+    )
+
+_CLIENT_NAMES = frozenset(
+    {"AsyncRealtimeClient", "ClientSecret", "CreatedSession", "PreparedRequest", "RealtimeClient"}
+)
+
+
+def __getattr__(name: str) -> Any:
+    """Import the client module when one of its names is first asked for."""
+    if name in _CLIENT_NAMES:
+        from realtime_config import _client
+
+        return getattr(_client, name)
+    raise AttributeError(f"module 'realtime_config' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _CLIENT_NAMES)
+
+
 __all__ = [
     "TARGETS",
+    "APIConnectionError",
+    "APIError",
+    "APIResponseError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AsyncRealtimeClient",
+    "AuthenticationError",
+    "BadRequestError",
+    "ClientConfigError",
+    "ClientSecret",
+    "ConflictError",
+    "CreatedSession",
     "Diagnostic",
+    "MissingAPIKeyError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "PreparedRequest",
     "Preset",
     "PresetError",
+    "RateLimitError",
+    "RealtimeClient",
     "RealtimeConfigError",
+    "ServerError",
     "__version__",
     "check_files",
     "check_preset",
     "compile_preset",
+    "compile_preset_with_warnings",
     "dumps_payload",
     "load_preset",
     "load_schema",

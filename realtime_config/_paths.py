@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 KeyPath = tuple[str | int, ...]
@@ -10,11 +11,15 @@ _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def format_key(key: str) -> str:
-    """One key as TOML writes it: bare when it can be, quoted otherwise."""
+    """One key as TOML writes it: bare when it can be, else a quoted key with escapes."""
     if _BARE_KEY.fullmatch(key):
         return key
-    escaped = key.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{escaped}"'
+    return json.dumps(key, ensure_ascii=False)
+
+
+def format_inline(text: str) -> str:
+    """User text for a one-line message: control characters escaped, no quotes added."""
+    return json.dumps(text, ensure_ascii=False)[1:-1]
 
 
 def format_path(path: KeyPath) -> str:

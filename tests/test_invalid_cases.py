@@ -187,3 +187,14 @@ def test_use_color_honours_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
     assert use_color(Terminal()) is False
     monkeypatch.delenv("NO_COLOR")
     assert use_color(object()) is False
+
+
+def test_control_characters_in_keys_and_values_stay_on_one_line(project: Path) -> None:
+    write(project / "p.toml", '[input_audio_transcription]\n"\\n" = false\n')
+    write(project / "q.toml", 'voice = "mar\\nin"\n')
+    code, out, _ = validate("p.toml", "q.toml")
+    assert code == 1
+    assert out.splitlines() == [
+        'p.toml:2:1: error: unknown key `"\\n"` in table `input_audio_transcription`',
+        "q.toml:1:9: warning: voice `mar\\nin` is not a known voice; did you mean `marin`?",
+    ]
