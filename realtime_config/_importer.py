@@ -1,0 +1,747 @@
+"""Importing: a JSON request body, session object or session event back into a TOML preset.
+
+The preset is checked like any other (schema, then cross-field checks) before its text is
+returned, with problems located in the JSON file. The TOML is laid out for people: session
+fields in the schema's order, scalars before tables, ``[[tools]]`` as arrays of tables, long
+instructions as a multi-line string. tomli-w formats every key and scalar; the layout is
+written here because tomli-w moves a table's scalars ahead of its sub-tables (which would
+reorder a verbatim ``parameters`` object, sent as written) and turns CRLF into LF in its
+multi-line strings.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import tomli_w
+
+from realtime_config._diagnostics import Diagnostic
+from realtime_config._errors import PresetError
+from realtime_config._loader import (
+    MAX_DEPTH,
+    MAX_FILE_BYTES,
+    Document,
+    Preset,
+    display_path,
+    find_root,
+    json_form_diagnostics,
+)
+from realtime_config._paths import KeyPath, format_path
+from realtime_config._schema import (
+    SCHEMA_FILENAME,
+    Schema,
+    branch_of_type,
+    child,
+    load_schema,
+)
+from realtime_config._source import Position
+
+READ_ONLY_KEYS: Final = ("id", "object", "expires_at")
+"""Top-level keys of a session object that the server sets and a request cannot send."""
+
+CLIENT_SECRET_READ_ONLY: Final = ("value", "expires_at")
+"""Keys of a response's ``client_secret``: the ephemeral key itself and its expiry time."""
+
+SESSION_EVENTS: Final = ("session.created", "session.updated", "session.update")
+"""Events whose ``session`` is imported: the two server events and the client event."""
+
+LINE_WIDTH: Final = 100
+"""A table or array is written on one line when the line stays this short (as tomli-w)."""
+
+MULTILINE_AFTER: Final = 80
+"""A top-level string longer than this, or with a line break, is written between ``\"\"\"``."""
+
+
+@dataclass(frozen=True)
+class ImportedPreset:
+    """The result of an import: the preset's TOML text and what was left out on the way.
+
+    ``session`` is the session table the text holds; ``dropped`` names the read-only keys
+    of a session object that were left out; ``warnings`` are the checks' warnings.
+    """
+
+    text: str
+    session: Mapping[str, Any]
+    dropped: tuple[str, ...] = ()
+    warnings: tuple[Diagnostic, ...] = ()
+
+
+def import_file(
+    path: str | os.PathLike[str], *, destination: str | os.PathLike[str] | None = None
+) -> ImportedPreset:
+    """Import the JSON file at ``path``; ``destination`` is where the preset will be written.
+
+    The destination decides the ``#:schema`` header (see schema_reference). Raises
+    PresetError, located in the JSON file, when the file cannot be read or imported.
+    """
+    source = Path(path)
+    display = display_path(source)
+    text = _read_json_text(source, display)
+    return import_json(text, display=display, destination=destination)
+
+
+def import_json(
+    text: str, *, display: str = "<payload>", destination: str | os.PathLike[str] | None = None
+) -> ImportedPreset:
+    """Import JSON text (see import_file); ``display`` names it in diagnostics."""
+    locator = JSONLocator(text)
+    data = _parse_json(text, display, locator)
+    return _import(data, display, text, locator, destination)
+
+
+def import_payload(
+    payload: Mapping[str, Any], *, destination: str | os.PathLike[str] | None = None
+) -> ImportedPreset:
+    """Import an already parsed payload (see import_file); diagnostics name ``<payload>``."""
+    return _import(payload, "<payload>", "", JSONLocator(""), destination)
+
+
+def schema_reference(destination: str | os.PathLike[str] | None) -> str:
+    """What the ``#:schema`` header of a preset written to ``destination`` points at.
+
+    A relative path to the project's ``schema/realtime-session.schema.json`` when the
+    destination's project root has one (a committed file must not hold a machine's absolute
+    path); otherwise, and for standard output (``None``), the schema's ``$id`` URL.
+    """
+    if destination is not None:
+        folder = Path(destination).absolute().parent.resolve()
+        schema = find_root(folder) / "schema" / SCHEMA_FILENAME
+        if schema.is_file():
+            return Path(os.path.relpath(schema, folder)).as_posix()
+    return str(load_schema()["$id"])
+
+
+def schema_header(destination: str | os.PathLike[str] | None) -> str:
+    """The ``#:schema`` first line (Taplo / Even Better TOML) for a preset at ``destination``."""
+    return f"#:schema {schema_reference(destination)}"
+
+
+# --- Reading the JSON ----------------------------------------------------------------------
+
+
+def _fail(display: str, position: Position, rule: str, message: str, key: str = "") -> PresetError:
+    return PresetError(
+        [Diagnostic(display, position.line, position.column, "error", rule, message, key)]
+    )
+
+
+def _read_json_text(path: Path, display: str) -> str:
+    start = Position(1, 1)
+    try:
+        if path.is_dir():
+            raise _fail(display, start, "file", "is a directory, not a JSON file")
+        with path.open("rb") as stream:
+            data = stream.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise _fail(display, start, "file", "no such file") from None
+    except PermissionError:
+        raise _fail(display, start, "file", "permission denied: the file cannot be read") from None
+    except OSError as exc:
+        raise _fail(display, start, "file", f"cannot be read: {exc.strerror or exc}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise _fail(display, start, "file", "file is larger than 1 MiB; a payload is small")
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        good = data[: exc.start]
+        line = good.count(b"\n") + 1
+        column = len(good[good.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
+        raise _fail(
+            display,
+            Position(line, column),
+            "encoding",
+            f"invalid UTF-8: byte 0x{data[exc.start]:02x} cannot be decoded; JSON must be UTF-8",
+        ) from None
+
+
+class _DuplicateKeyError(Exception):
+    """Raised while parsing when an object repeats a key."""
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    table = dict(pairs)
+    if len(table) != len(pairs):
+        raise _DuplicateKeyError
+    return table
+
+
+def _parse_json(text: str, display: str, locator: JSONLocator) -> Any:
+    if not text.strip():
+        raise _fail(
+            display, Position(1, 1), "json-syntax", "the file is empty; expected a JSON object"
+        )
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicates)
+    except json.JSONDecodeError as exc:
+        message = exc.msg[:1].lower() + exc.msg[1:]
+        raise _fail(
+            display, Position(exc.lineno, exc.colno), "json-syntax", f"invalid JSON: {message}"
+        ) from None
+    except _DuplicateKeyError:
+        path = locator.duplicate or ()
+        raise _fail(
+            display,
+            locator.key_position(path),
+            "duplicate-key",
+            f"{format_path(path)}: the key is repeated in the same object",
+            format_path(path),
+        ) from None
+    except RecursionError:
+        path = locator.too_deep or ()
+        raise _fail(
+            display,
+            locator.value_position(path),
+            "nesting",
+            f"arrays and objects are nested deeper than {MAX_DEPTH} levels",
+        ) from None
+    except ValueError as exc:
+        raise _fail(display, Position(1, 1), "json-syntax", f"invalid JSON: {exc}") from None
+
+
+# --- From JSON data to a checked session table ---------------------------------------------
+
+
+def _import(
+    data: Any,
+    display: str,
+    text: str,
+    locator: JSONLocator,
+    destination: str | os.PathLike[str] | None,
+) -> ImportedPreset:
+    if not isinstance(data, Mapping):
+        raise _fail(
+            display,
+            locator.value_position(()),
+            "type",
+            f"expected a JSON object (a session request body, session object or session "
+            f"event), found {_json_kind(data)}",
+        )
+    prefix: KeyPath = ()
+    if "session" in data and "type" in data:
+        session, prefix = _unwrap_event(data, display, locator), ("session",)
+    else:
+        session = data
+    document = Document(Path(display), display, text, {}, _locator=_Prefixed(locator, prefix))
+    deep = _too_deep(session)
+    if deep is not None:
+        raise PresetError(
+            [
+                document.diagnostic(
+                    deep, "nesting", f"arrays and objects are nested deeper than {MAX_DEPTH} levels"
+                )
+            ]
+        )
+    table, dropped = _drop_read_only(session)
+    problems = [
+        document.diagnostic(
+            path,
+            "null",
+            f"{format_path(path)}: null has no TOML form; only {_nullable_fields()} "
+            "may be null (written as false)",
+        )
+        for path in _bad_nulls(load_schema(), table, ())
+    ]
+    table = _nulls_to_false(load_schema(), table)
+    document.table = table
+    problems.extend(_surrogate_diagnostics(document))
+    if not problems:
+        problems = json_form_diagnostics(document)
+    if not problems:
+        problems = _schema_problems(document)
+    _raise_errors(problems)
+    warnings = _cross_field(document)
+    return ImportedPreset(
+        text=render_preset(table, header=schema_header(destination)),
+        session=table,
+        dropped=tuple(dropped),
+        warnings=tuple(warnings),
+    )
+
+
+def _unwrap_event(data: Mapping[str, Any], display: str, locator: JSONLocator) -> Mapping[str, Any]:
+    kind = data["type"]
+    if kind not in SESSION_EVENTS:
+        raise _fail(
+            display,
+            locator.value_position(("type",)),
+            "event",
+            f"type: {json.dumps(kind, ensure_ascii=False)} is not a session event; expected "
+            + ", ".join(SESSION_EVENTS[:-1])
+            + f" or {SESSION_EVENTS[-1]}",
+            "type",
+        )
+    extra = [key for key in data if key not in ("type", "event_id", "session")]
+    if extra:
+        raise _fail(
+            display,
+            locator.key_position((extra[0],)),
+            "unknown-key",
+            f"unknown key `{format_path((extra[0],))}` in the {kind} event",
+            format_path((extra[0],)),
+        )
+    session = data["session"]
+    if not isinstance(session, Mapping):
+        raise _fail(
+            display,
+            locator.value_position(("session",)),
+            "type",
+            f"session: expected a JSON object, found {_json_kind(session)}",
+            "session",
+        )
+    return session
+
+
+def _drop_read_only(session: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The session without the server-set keys, and the names of those dropped, in order."""
+    table: dict[str, Any] = {}
+    dropped: list[str] = []
+    for key, value in session.items():
+        if key in READ_ONLY_KEYS or (key == "client_secret" and value is None):
+            dropped.append(key)
+        elif key == "client_secret" and isinstance(value, Mapping):
+            kept = {
+                k: v
+                for k, v in value.items()
+                if not (k in CLIENT_SECRET_READ_ONLY and not isinstance(v, Mapping))
+            }
+            gone = [k for k in value if k not in kept]
+            if gone and not kept:
+                dropped.append(key)
+                continue
+            dropped.extend(format_path((key, k)) for k in gone)
+            table[key] = kept
+        else:
+            table[key] = value
+    return table, dropped
+
+
+def _nullable_fields() -> str:
+    names = [
+        key for key, field in load_schema()["properties"].items() if field.get("x-null-when-false")
+    ]
+    return ", ".join(names[:-1]) + f" and {names[-1]}"
+
+
+def _field(node: Schema | None, key: str | int) -> Schema | None:
+    if node is None or node.get("x-verbatim"):
+        return None
+    return child(node, key)
+
+
+def _bad_nulls(
+    node: Schema | None, value: Any, path: KeyPath, *, verbatim: bool = False
+) -> Iterator[KeyPath]:
+    """Paths of nulls that cannot be written: all but those on x-null-when-false fields.
+
+    A null under a key the schema does not know is left to the unknown-key error.
+    """
+    entries = value.items() if isinstance(value, Mapping) else enumerate(value)
+    for key, item in entries:
+        field = None if verbatim else _field(node, key)
+        inside = verbatim or (field is not None and bool(field.get("x-verbatim")))
+        if item is None:
+            if verbatim or (field is not None and not field.get("x-null-when-false")):
+                yield (*path, key)
+        elif isinstance(item, (Mapping, list)):
+            yield from _bad_nulls(field, item, (*path, key), verbatim=inside)
+
+
+def _nulls_to_false(node: Schema | None, value: Any) -> Any:
+    """A copy of ``value`` with null on the x-null-when-false fields turned into false."""
+    if isinstance(value, Mapping):
+        result = {}
+        for key, item in value.items():
+            field = _field(node, key)
+            if item is None and field is not None and field.get("x-null-when-false"):
+                result[key] = False
+            else:
+                result[key] = _nulls_to_false(field, item)
+        return result
+    if isinstance(value, list):
+        return [_nulls_to_false(_field(node, i), item) for i, item in enumerate(value)]
+    return value
+
+
+def _too_deep(value: Any) -> KeyPath | None:
+    """The first path nested deeper than MAX_DEPTH, if any (without recursion)."""
+    stack: list[tuple[KeyPath, Any]] = [((), value)]
+    while stack:
+        path, item = stack.pop()
+        if len(path) > MAX_DEPTH:
+            return path
+        if isinstance(item, Mapping):
+            stack.extend(((*path, k), v) for k, v in item.items())
+        elif isinstance(item, list):
+            stack.extend(((*path, i), v) for i, v in enumerate(item))
+    return None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _surrogate_diagnostics(document: Document) -> list[Diagnostic]:
+    """Strings (keys too) holding a lone UTF-16 surrogate: no UTF-8 file can hold them."""
+    found = []
+    stack: list[tuple[KeyPath, Any]] = [((), document.table)]
+    while stack:
+        path, item = stack.pop()
+        texts: list[tuple[KeyPath, str]] = []
+        if isinstance(item, Mapping):
+            texts.extend(((*path, k), k) for k in item)
+            stack.extend(((*path, k), v) for k, v in item.items())
+        elif isinstance(item, list):
+            stack.extend(((*path, i), v) for i, v in enumerate(item))
+        elif isinstance(item, str):
+            texts.append((path, item))
+        for where, text in texts:
+            bad = _SURROGATE.search(text)
+            if bad:
+                found.append(
+                    document.diagnostic(
+                        where,
+                        "encoding",
+                        f"{format_path(where)}: the text holds a lone surrogate "
+                        f"(\\u{ord(bad.group()):04x}), which UTF-8 cannot encode",
+                    )
+                )
+    return sorted(found, key=lambda d: (d.line, d.column))
+
+
+def _schema_problems(document: Document) -> list[Diagnostic]:
+    from realtime_config._validate import schema_diagnostics, suggest
+
+    session_fields = load_schema()["x-order"]
+    problems = [
+        document.diagnostic(
+            (key,),
+            "unknown-key",
+            f"unknown key `{format_path((key,))}`; not a session field"
+            f"{suggest(key, session_fields)}",
+            anchor="key",
+        )
+        for key in document.table
+        if key not in session_fields and key in load_schema()["properties"]
+    ]
+    problems.extend(schema_diagnostics(document))
+    return sorted(problems, key=lambda d: (d.line, d.column))
+
+
+def _cross_field(document: Document) -> list[Diagnostic]:
+    """The cross-field checks' warnings; their errors are raised."""
+    from realtime_config._checks import cross_field_diagnostics
+
+    def locate(path: KeyPath, anchor: Any) -> tuple[str, int, int]:
+        return (document.display, *document.position(path, anchor))
+
+    preset = Preset(path=document.path, session=document.table, _locate=locate)
+    found = sorted(cross_field_diagnostics(preset), key=lambda d: (d.line, d.column))
+    _raise_errors(found)
+    return found
+
+
+def _raise_errors(problems: list[Diagnostic]) -> None:
+    if any(p.is_error for p in problems):
+        raise PresetError(problems)
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+# --- Writing TOML --------------------------------------------------------------------------
+
+
+def render_preset(session: Mapping[str, Any], *, header: str) -> str:
+    """A valid session table as preset text: ``header``, then the fields in schema order."""
+    blocks = _table_blocks(load_schema(), session, ())
+    body = "\n\n".join("\n".join(block) for block in blocks)
+    return f"{header}\n{body}\n" if body else f"{header}\n"
+
+
+def _ordered(node: Schema | None, table: Mapping[str, Any]) -> list[str]:
+    order = list(node.get("x-order", ())) if node is not None else []
+    return [k for k in order if k in table] + [k for k in table if k not in order]
+
+
+def _table_blocks(
+    node: Schema | None, table: Mapping[str, Any], path: tuple[str, ...], *, item: bool = False
+) -> list[list[str]]:
+    """The lines of a table as blocks: its header and scalars, then each sub-table."""
+    schema = branch_of_type(node, "object") if node is not None else None
+    own: list[str] = []
+    nested: list[list[str]] = []
+    for key in _ordered(schema, table):
+        value = table[key]
+        field = _field(node, key)
+        name = toml_key(key)
+        if isinstance(value, Mapping):
+            if field is not None and not field.get("x-verbatim"):
+                nested.extend(_table_blocks(field, value, (*path, key)))
+                continue
+            line = f"{name} = {toml_inline(value)}"
+            if _fits_inline(line, value):
+                own.append(line)
+            else:
+                nested.append([f"[{_dotted((*path, key))}]", *_dotted_lines(value, ())])
+        elif _is_table_array(field, value):
+            items = _field(field, 0)
+            for entry in value:
+                nested.extend(_table_blocks(items, entry, (*path, key), item=True))
+        elif not path and isinstance(value, str) and _wants_multiline(value):
+            own.append(f"{name} = {toml_multiline(value)}")
+        else:
+            own.extend(_assignment(name, value))
+    head: list[list[str]] = []
+    if item:
+        head = [[f"[[{_dotted(path)}]]", *own]]
+    elif path and (own or not nested):
+        head = [[f"[{_dotted(path)}]", *own]]
+    elif own:
+        head = [own]
+    return head + nested
+
+
+def _is_table_array(field: Schema | None, value: Any) -> bool:
+    if field is None or field.get("x-verbatim") or not isinstance(value, list) or not value:
+        return False
+    items = _field(field, 0)
+    return (
+        items is not None
+        and branch_of_type(items, "object") is not None
+        and all(isinstance(entry, Mapping) for entry in value)
+    )
+
+
+def _dotted(path: tuple[str, ...]) -> str:
+    return ".".join(toml_key(part) for part in path)
+
+
+def _dotted_lines(table: Mapping[str, Any], prefix: tuple[str, ...]) -> list[str]:
+    """A verbatim table's keys as dotted keys, in their own order (tables included)."""
+    lines: list[str] = []
+    for key, value in table.items():
+        keys = (*prefix, key)
+        if not isinstance(value, Mapping):
+            lines.extend(_assignment(_dotted(keys), value))
+            continue
+        line = f"{_dotted(keys)} = {toml_inline(value)}"
+        if _fits_inline(line, value):
+            lines.append(line)
+        else:
+            lines.extend(_dotted_lines(value, keys))
+    return lines
+
+
+def _fits_inline(line: str, table: Mapping[str, Any]) -> bool:
+    """Whether a verbatim table reads well inline: empty, or flat and short enough."""
+    if not table:
+        return True
+    flat = not any(isinstance(value, Mapping) and value for value in table.values())
+    return flat and len(line) <= LINE_WIDTH
+
+
+def _assignment(name: str, value: Any) -> list[str]:
+    line = f"{name} = {toml_inline(value)}"
+    if not isinstance(value, list) or not value or len(line) <= LINE_WIDTH:
+        return [line]
+    return [f"{name} = [", *(f"    {toml_inline(entry)}," for entry in value), "]"]
+
+
+def _wants_multiline(text: str) -> bool:
+    return len(text) > MULTILINE_AFTER or "\n" in text
+
+
+def toml_key(key: str) -> str:
+    """One key as TOML writes it (tomli-w's rules): bare when possible, else quoted."""
+    return tomli_w.dumps({key: 0}).removesuffix(" = 0\n")
+
+
+def toml_inline(value: Any) -> str:
+    """A value on one line: scalars as tomli-w writes them, tables inline, keys in order."""
+    if isinstance(value, Mapping):
+        if not value:
+            return "{}"
+        pairs = ", ".join(f"{toml_key(k)} = {toml_inline(v)}" for k, v in value.items())
+        return "{ " + pairs + " }"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_inline(entry) for entry in value) + "]"
+    return tomli_w.dumps({"v": value}).removeprefix("v = ").removesuffix("\n")
+
+
+def toml_multiline(text: str) -> str:
+    """``text`` as a multi-line basic string that TOML reads back exactly.
+
+    Line feeds and tabs stay as they are; carriage returns are escaped (a parser may turn a
+    raw CRLF into LF), as are backslashes, control characters and every third quote in a row.
+    """
+    parts: list[str] = ['"""\n']
+    quotes = 0
+    for char in text:
+        if char == '"':
+            if quotes == 2:
+                parts.append('\\"')
+                quotes = 0
+            else:
+                parts.append('"')
+                quotes += 1
+            continue
+        quotes = 0
+        if char == "\\":
+            parts.append("\\\\")
+        elif char in "\n\t":
+            parts.append(char)
+        elif char == "\r":
+            parts.append("\\r")
+        elif char < " " or char == "\x7f":
+            parts.append(f"\\u{ord(char):04x}")
+        else:
+            parts.append(char)
+    if quotes:
+        # Quotes just before the closing delimiter would read as part of it.
+        del parts[-quotes:]
+        parts.append('\\"' * quotes)
+    parts.append('"""')
+    return "".join(parts)
+
+
+# --- Source positions in JSON text ---------------------------------------------------------
+
+
+_STRINGS: Final = json.JSONDecoder()
+"""Reads one JSON string at a time while locating keys."""
+
+
+class JSONLocator:
+    """Where the keys and values of a JSON document are written (line, column).
+
+    Paths are those of ``json.loads(text)``. A key's position is its opening quote, a
+    value's its first character; array items have both at the item. One pass, no recursion,
+    never raises: malformed text gives what was recognised. Also records the first repeated
+    key (``duplicate``) and the first value nested deeper than MAX_DEPTH (``too_deep``).
+    """
+
+    _SPACE = re.compile(r"[ \t\r\n]*")
+    _SCALAR = re.compile(r"[^,\]\}\s]+")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._keys: dict[KeyPath, int] = {}
+        self._values: dict[KeyPath, int] = {}
+        self.duplicate: KeyPath | None = None
+        self.too_deep: KeyPath | None = None
+        self._newlines = [m.start() for m in re.finditer("\n", text)]
+        with contextlib.suppress(IndexError, ValueError):
+            self._scan()
+
+    def _skip(self, pos: int) -> int:
+        found = self._SPACE.match(self._text, pos)
+        return found.end() if found else pos
+
+    def _key(self, pos: int, parent: KeyPath) -> tuple[KeyPath, int]:
+        """Read the key at ``pos`` (a string, then a colon); the path and where its value is."""
+        name, end = _STRINGS.raw_decode(self._text, pos)
+        path = (*parent, name)
+        if path in self._keys and self.duplicate is None:
+            self.duplicate = path
+        self._keys[path] = pos
+        return path, self._skip(self._skip(end) + 1)
+
+    def _scan(self) -> None:
+        text = self._text
+        stack: list[tuple[KeyPath, bool, int]] = []
+        path: KeyPath = ()
+        pos = self._skip(0)
+        while pos < len(text):
+            self._values[path] = pos
+            if len(path) > MAX_DEPTH:
+                self.too_deep = path
+                return
+            char = text[pos]
+            if char in "{[":
+                is_array = char == "["
+                pos = self._skip(pos + 1)
+                if text[pos] not in "]}":
+                    stack.append((path, is_array, 0))
+                    if is_array:
+                        path = (*path, 0)
+                        self._keys[path] = pos
+                    else:
+                        path, pos = self._key(pos, path)
+                    continue
+                pos += 1
+            elif char == '"':
+                pos = _STRINGS.raw_decode(text, pos)[1]
+            else:
+                found = self._SCALAR.match(text, pos)
+                pos = found.end() if found else pos + 1
+            # After a value: a comma starts the next item, a bracket closes the container.
+            while True:
+                pos = self._skip(pos)
+                if not stack or pos >= len(text):
+                    return
+                parent, is_array, index = stack[-1]
+                if text[pos] == ",":
+                    pos = self._skip(pos + 1)
+                    if is_array:
+                        stack[-1] = (parent, True, index + 1)
+                        path = (*parent, index + 1)
+                        self._keys[path] = pos
+                    else:
+                        path, pos = self._key(pos, parent)
+                    break
+                stack.pop()
+                pos += 1
+
+    def _position(self, offset: int) -> Position:
+        from bisect import bisect_left
+
+        line = bisect_left(self._newlines, offset)
+        start = self._newlines[line - 1] + 1 if line else 0
+        return Position(line + 1, offset - start + 1)
+
+    def _longest(self, path: KeyPath) -> KeyPath:
+        for length in range(len(path), 0, -1):
+            if path[:length] in self._values or path[:length] in self._keys:
+                return path[:length]
+        return ()
+
+    def key_position(self, path: KeyPath) -> Position:
+        """Where the key of ``path`` (or of its longest prefix in the text) is written."""
+        found = self._longest(path)
+        return self._position(self._keys.get(found, self._values.get(found, 0)))
+
+    def value_position(self, path: KeyPath) -> Position:
+        """Where the value of ``path`` (or of its longest prefix in the text) starts."""
+        found = self._longest(path)
+        return self._position(self._values.get(found, self._keys.get(found, 0)))
+
+
+class _Prefixed:
+    """A locator for the ``session`` inside an event: paths are looked up under a prefix."""
+
+    def __init__(self, locator: JSONLocator, prefix: KeyPath) -> None:
+        self._locator = locator
+        self._prefix = prefix
+
+    def key_position(self, path: KeyPath) -> Position:
+        return self._locator.key_position((*self._prefix, *path))
+
+    def value_position(self, path: KeyPath) -> Position:
+        return self._locator.value_position((*self._prefix, *path))

@@ -1,0 +1,604 @@
+"""import: a JSON request body, session object or session event back into a TOML preset."""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from realtime_config._compile import compile_preset, dumps_payload
+from realtime_config._errors import PresetError
+from realtime_config._importer import (
+    MULTILINE_AFTER,
+    import_json,
+    import_payload,
+    schema_reference,
+    toml_multiline,
+)
+from realtime_config._loader import load_preset
+from realtime_config._schema import load_schema
+from realtime_config.cli import main
+from tests.conftest import PROJECT, preset_name, shipped_presets, write
+from tests.strategies import session_tables
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+SCHEMA_ID = load_schema()["$id"]
+LAW = settings(max_examples=200, deadline=None)
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
+    return result.exit_code, result.stdout, result.stderr
+
+
+def recompile(text: str, folder: Path) -> str:
+    """Load preset text through the real loader and compile it for the sessions target."""
+    path = write(folder / "imported.toml", text)
+    return dumps_payload(compile_preset(load_preset(path, root=folder), "sessions"))
+
+
+# --- The round-trip law: compile(import(p)) == p ---------------------------------------------
+
+
+@pytest.mark.parametrize("path", shipped_presets(), ids=preset_name)
+def test_law_holds_for_every_shipped_preset(path: Path, tmp_path: Path) -> None:
+    payload = compile_preset(load_preset(path, root=PROJECT), "sessions")
+    imported = import_payload(payload)
+    assert recompile(imported.text, tmp_path) == dumps_payload(payload)
+
+
+@LAW
+@given(table=session_tables())
+def test_law_holds_for_payloads_compiled_from_generated_presets(
+    table: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    payload = compile_preset(table, "sessions")
+    imported = import_payload(payload)
+    assert imported.dropped == ()
+    assert recompile(imported.text, tmp_path_factory.mktemp("law")) == dumps_payload(payload)
+
+
+@settings(max_examples=100, deadline=None)
+@given(table=session_tables())
+def test_any_valid_session_table_imports_to_the_same_table(table: dict[str, Any]) -> None:
+    # Tables hold what compile never sends (pcm16, false), so this is wider than the law.
+    imported = import_payload(table)
+    assert tomllib.loads(imported.text) == table
+    assert dumps_payload(compile_preset(tomllib.loads(imported.text))) == dumps_payload(
+        compile_preset(table)
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(table=session_tables(), secret=st.booleans())
+def test_a_session_event_imports_like_its_session(table: dict[str, Any], secret: bool) -> None:
+    payload = compile_preset(table, "sessions")
+    session: dict[str, Any] = {"id": "sess_001", "object": "realtime.session", **payload}
+    dropped: tuple[str, ...] = ("id", "object")
+    if secret:
+        requested = payload.get("client_secret", {})
+        secret_keys = {"value": "ek_abc", "expires_at": 1_700_000_000}
+        session["client_secret"] = {**secret_keys, **requested}
+        dropped += (
+            ("client_secret.value", "client_secret.expires_at") if requested else ("client_secret",)
+        )
+    event = {"type": "session.created", "event_id": "event_1", "session": session}
+    imported = import_payload(event)
+    assert imported.text == import_payload(payload).text
+    assert imported.dropped == dropped
+
+
+def test_import_leaves_its_input_untouched() -> None:
+    payload = {"turn_detection": None, "tools": [{"name": "f", "parameters": {"type": "object"}}]}
+    before = copy.deepcopy(payload)
+    import_payload(payload)
+    assert payload == before
+
+
+# --- Layout ----------------------------------------------------------------------------------
+
+DESIGN_EXAMPLE_PRESET = f"""\
+#:schema {SCHEMA_ID}
+model = "gpt-realtime"
+modalities = ["audio", "text"]
+instructions = "You are Ada, a concise support agent for Acme Rail."
+voice = "marin"
+output_audio_format = "g711_ulaw"
+temperature = 0.7
+max_response_output_tokens = "inf"
+speed = 1.1
+
+[input_audio_transcription]
+model = "gpt-4o-transcribe"
+language = "en"
+
+[input_audio_noise_reduction]
+type = "near_field"
+
+[turn_detection]
+type = "server_vad"
+threshold = 0.6
+silence_duration_ms = 400
+
+[[tools]]
+type = "function"
+name = "lookup_booking"
+description = "Find a booking by its reference."
+
+[tools.parameters]
+type = "object"
+required = ["reference"]
+properties.reference = {{ type = "string", description = "Six-letter booking reference" }}
+
+[tool_choice]
+type = "function"
+name = "lookup_booking"
+
+[tracing]
+workflow_name = "support"
+metadata = {{ team = "rail" }}
+
+[client_secret.expires_after]
+anchor = "created_at"
+seconds = 900
+"""
+
+
+def test_cli_prints_the_design_example_as_a_readable_preset(project: Path) -> None:
+    example = PROJECT / "tests" / "cases" / "design" / "full-example.toml"
+    payload = compile_preset(load_preset(example, root=PROJECT), "sessions")
+    write(project / "payload.json", dumps_payload(payload))
+    assert run("import", "payload.json") == (0, DESIGN_EXAMPLE_PRESET, "")
+
+
+def test_verbatim_tables_keep_their_key_order_when_a_table_comes_before_a_scalar(
+    tmp_path: Path,
+) -> None:
+    # tomli-w alone would write `required` before the [properties] table and reorder it.
+    parameters = {
+        "type": "object",
+        "properties": {
+            "reference": {"type": "string", "description": "x" * 90},
+            "when": {"type": "string"},
+        },
+        "required": ["reference"],
+    }
+    payload = {
+        "modalities": ["audio", "text"],
+        "tools": [{"type": "function", "name": "lookup", "parameters": parameters}],
+    }
+    imported = import_payload(payload)
+    assert imported.text == (
+        f"#:schema {SCHEMA_ID}\n"
+        'modalities = ["audio", "text"]\n'
+        "\n"
+        "[[tools]]\n"
+        'type = "function"\n'
+        'name = "lookup"\n'
+        "\n"
+        "[tools.parameters]\n"
+        'type = "object"\n'
+        'properties.reference.type = "string"\n'
+        f'properties.reference.description = "{"x" * 90}"\n'
+        'properties.when = { type = "string" }\n'
+        'required = ["reference"]\n'
+    )
+    assert recompile(imported.text, tmp_path) == dumps_payload(payload)
+
+
+def test_long_arrays_are_written_one_item_per_line() -> None:
+    values = [f"value-number-{i}" for i in range(8)]
+    payload = {"tools": [{"name": "f", "parameters": {"enum": values}}]}
+    text = import_payload(payload).text
+    assert "\nenum = [\n" + "".join(f'    "{v}",\n' for v in values) + "]\n" in text
+    assert tomllib.loads(text)["tools"][0]["parameters"]["enum"] == values
+
+
+def test_the_four_nullable_fields_turn_null_into_false(tmp_path: Path) -> None:
+    payload = {
+        "modalities": ["text"],
+        "input_audio_transcription": None,
+        "input_audio_noise_reduction": None,
+        "turn_detection": None,
+        "tracing": None,
+    }
+    imported = import_payload(payload)
+    assert imported.text == (
+        f"#:schema {SCHEMA_ID}\n"
+        'modalities = ["text"]\n'
+        "input_audio_transcription = false\n"
+        "input_audio_noise_reduction = false\n"
+        "turn_detection = false\n"
+        "tracing = false\n"
+    )
+    assert recompile(imported.text, tmp_path) == dumps_payload(payload)
+
+
+def test_an_empty_payload_gives_a_preset_with_only_the_header() -> None:
+    assert import_payload({}).text == f"#:schema {SCHEMA_ID}\n"
+
+
+# --- Multi-line instructions -----------------------------------------------------------------
+
+TRICKY_INSTRUCTIONS = [
+    pytest.param("Line one\nLine two", id="newline"),
+    pytest.param("Ends with newlines\n\n", id="trailing-newlines"),
+    pytest.param("\nStarts with a newline", id="leading-newline"),
+    pytest.param("Windows\r\nline\r\nends\r\n", id="crlf"),
+    pytest.param("A lone\rcarriage return\n", id="lone-cr"),
+    pytest.param("Backslash \\ and \\n and a line ending in one\\\nnext", id="backslashes"),
+    pytest.param('Say """hello""" and """"" five\n', id="triple-quotes"),
+    pytest.param('Ends with a quote"\n"', id="quote-at-end"),
+    pytest.param('Ends with two quotes""\n""', id="two-quotes-at-end"),
+    pytest.param("Tabs\tinside\n\tand leading\n", id="tabs"),
+    pytest.param("Unicode: café, 東京, emoji 🚆, \u2028 separator\n", id="unicode"),
+    pytest.param("Control \x00 \x07 \x1b \x7f characters\n", id="control"),
+    pytest.param("x" * (MULTILINE_AFTER + 1), id="long-single-line"),
+]
+
+
+@pytest.mark.parametrize("instructions", TRICKY_INSTRUCTIONS)
+def test_long_instructions_round_trip_exactly_as_a_multiline_string(
+    instructions: str, tmp_path: Path
+) -> None:
+    payload = {"modalities": ["audio", "text"], "instructions": instructions}
+    imported = import_payload(payload)
+    assert '\ninstructions = """\n' in imported.text
+    assert tomllib.loads(imported.text)["instructions"] == instructions
+    assert recompile(imported.text, tmp_path) == dumps_payload(payload)
+
+
+def test_the_multiline_form_escapes_only_what_it_must() -> None:
+    text = 'He said """hi"""\\\tbye\r\n'
+    assert toml_multiline(text) == '"""\nHe said ""\\"hi""\\"\\\\\tbye\\r\n"""'
+
+
+def test_short_instructions_and_other_long_strings_stay_on_one_line() -> None:
+    short = "x" * MULTILINE_AFTER
+    long_description = "d" * 120
+    imported = import_payload(
+        {"instructions": short, "tools": [{"name": "f", "description": long_description}]}
+    )
+    assert f'\ninstructions = "{short}"\n' in imported.text
+    assert f'\ndescription = "{long_description}"\n' in imported.text
+
+
+TOML_SPECIAL = st.sampled_from(['"', "\\", "\r", "\n", "\t", " ", "a", "\x00", "\x7f", "é"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text() | st.text(alphabet=TOML_SPECIAL))
+def test_any_text_survives_the_multiline_form(text: str) -> None:
+    assert tomllib.loads(f"x = {toml_multiline(text)}")["x"] == text
+
+
+# --- Session objects: read-only keys ---------------------------------------------------------
+
+SPEC_RESPONSE = {
+    "id": "sess_001",
+    "object": "realtime.session",
+    "model": "gpt-realtime-2025-08-28",
+    "modalities": ["audio", "text"],
+    "instructions": "Be brief.",
+    "voice": "alloy",
+    "input_audio_format": "pcm16",
+    "output_audio_format": "pcm16",
+    "input_audio_transcription": {"model": "whisper-1"},
+    "turn_detection": None,
+    "tools": [],
+    "tool_choice": "none",
+    "temperature": 0.7,
+    "max_response_output_tokens": 200,
+    "speed": 1.1,
+    "tracing": "auto",
+    "client_secret": {"value": "ek_abc123", "expires_at": 1234567890},
+}
+
+
+def test_a_response_keeps_its_server_defaults_and_drops_its_read_only_keys() -> None:
+    imported = import_payload(SPEC_RESPONSE)
+    assert imported.dropped == ("id", "object", "client_secret")
+    assert imported.text == (
+        f"#:schema {SCHEMA_ID}\n"
+        'model = "gpt-realtime-2025-08-28"\n'
+        'modalities = ["audio", "text"]\n'
+        'instructions = "Be brief."\n'
+        'voice = "alloy"\n'
+        'input_audio_format = "pcm16"\n'
+        'output_audio_format = "pcm16"\n'
+        "turn_detection = false\n"
+        "tools = []\n"
+        'tool_choice = "none"\n'
+        "temperature = 0.7\n"
+        "max_response_output_tokens = 200\n"
+        "speed = 1.1\n"
+        'tracing = "auto"\n'
+        "\n"
+        "[input_audio_transcription]\n"
+        'model = "whisper-1"\n'
+    )
+
+
+def test_cli_names_the_dropped_keys_of_a_session_created_event(project: Path) -> None:
+    session = {"id": "sess_001", "object": "realtime.session", "expires_at": 1700000000}
+    session.update({k: v for k, v in SPEC_RESPONSE.items() if k not in session})
+    event = {"type": "session.created", "event_id": "event_1", "session": session}
+    write(project / "event.json", json.dumps(event, indent=2))
+    code, out, err = run("import", "event.json")
+    assert (code, err) == (0, "dropped read-only keys: id, object, expires_at, client_secret\n")
+    assert out == import_payload(SPEC_RESPONSE).text
+
+
+def test_a_client_secret_with_request_settings_keeps_them() -> None:
+    payload = {
+        "client_secret": {
+            "value": "ek_abc",
+            "expires_after": {"anchor": "created_at", "seconds": 60},
+            "expires_at": 1700000000,
+        }
+    }
+    imported = import_payload(payload)
+    assert imported.dropped == ("client_secret.value", "client_secret.expires_at")
+    assert imported.session == {
+        "client_secret": {"expires_after": {"anchor": "created_at", "seconds": 60}}
+    }
+
+
+def test_a_null_client_secret_is_dropped() -> None:
+    imported = import_payload({"voice": "ash", "client_secret": None})
+    assert (imported.dropped, imported.session) == (("client_secret",), {"voice": "ash"})
+
+
+def test_a_request_body_drops_nothing(project: Path) -> None:
+    write(project / "body.json", '{"voice": "ash"}')
+    assert run("import", "body.json") == (0, f'#:schema {SCHEMA_ID}\nvoice = "ash"\n', "")
+
+
+def test_a_session_update_event_is_imported_too() -> None:
+    event = {"type": "session.update", "session": {"voice": "ash"}}
+    assert import_payload(event).session == {"voice": "ash"}
+
+
+# --- The #:schema header ---------------------------------------------------------------------
+
+
+def test_the_header_points_at_the_project_schema_relative_to_the_output(project: Path) -> None:
+    write(project / "schema" / "realtime-session.schema.json", "{}")
+    write(project / "body.json", '{"voice": "ash"}')
+    (project / "presets" / "team").mkdir(parents=True)
+    for output, reference in [
+        ("presets/ash.toml", "../schema/realtime-session.schema.json"),
+        ("presets/team/ash.toml", "../../schema/realtime-session.schema.json"),
+        ("ash.toml", "schema/realtime-session.schema.json"),
+    ]:
+        assert run("import", "body.json", "-o", output) == (0, "", "")
+        text = (project / output).read_text(encoding="utf-8")
+        assert text == f'#:schema {reference}\nvoice = "ash"\n'
+
+
+def test_the_header_is_the_schema_id_without_a_project_schema_or_on_stdout(
+    project: Path,
+) -> None:
+    assert schema_reference(project / "presets" / "a.toml") == SCHEMA_ID
+    write(project / "schema" / "realtime-session.schema.json", "{}")
+    assert schema_reference(None) == SCHEMA_ID
+
+
+# --- Writing ---------------------------------------------------------------------------------
+
+
+def test_output_is_written_atomically_and_never_over_a_file_without_force(project: Path) -> None:
+    write(project / "body.json", '{"voice": "ash"}')
+    assert run("import", "body.json", "-o", "out.toml") == (0, "", "")
+    assert (project / "out.toml").read_text(encoding="utf-8") == (
+        f'#:schema {SCHEMA_ID}\nvoice = "ash"\n'
+    )
+    write(project / "body.json", '{"voice": "sage"}')
+    assert run("import", "body.json", "-o", "out.toml") == (
+        1,
+        "",
+        "realtime-config: error: out.toml: already exists; use --force to overwrite it\n",
+    )
+    assert 'voice = "ash"' in (project / "out.toml").read_text(encoding="utf-8")
+    assert run("import", "body.json", "-o", "out.toml", "--force") == (0, "", "")
+    assert 'voice = "sage"' in (project / "out.toml").read_text(encoding="utf-8")
+    assert sorted(p.name for p in project.iterdir()) == ["body.json", "out.toml", "pyproject.toml"]
+
+
+def test_the_payload_itself_is_never_overwritten(project: Path) -> None:
+    write(project / "body.json", '{"voice": "ash"}')
+    assert run("import", "body.json", "-o", "body.json", "--force") == (
+        1,
+        "",
+        "realtime-config: error: body.json: is the payload itself; refusing to overwrite it\n",
+    )
+
+
+def test_a_missing_output_folder_is_an_error(project: Path) -> None:
+    write(project / "body.json", '{"voice": "ash"}')
+    assert run("import", "body.json", "-o", "nowhere/out.toml") == (
+        1,
+        "",
+        "realtime-config: error: nowhere/out.toml: cannot write: folder nowhere does not exist\n",
+    )
+
+
+# --- Errors: one located line each, exit status 1 --------------------------------------------
+
+ERRORS = [
+    pytest.param(
+        '{"voice": "ash",}',
+        "p.json:1:17: error: invalid JSON: expecting property name enclosed in double quotes",
+        id="syntax",
+    ),
+    pytest.param(
+        "  \n", "p.json:1:1: error: the file is empty; expected a JSON object", id="empty"
+    ),
+    pytest.param(
+        "[1, 2]",
+        "p.json:1:1: error: expected a JSON object (a session request body, session object or "
+        "session event), found an array",
+        id="array",
+    ),
+    pytest.param(
+        '\n  "text"',
+        "p.json:2:3: error: expected a JSON object (a session request body, session object or "
+        "session event), found a string",
+        id="string",
+    ),
+    pytest.param(
+        '{\n  "temperature": "hot",\n  "speed": 2\n}',
+        "p.json:2:18: error: temperature: expected a number, found a string\n"
+        "p.json:3:12: error: speed: 2 is greater than the maximum of 1.5 (allowed: 0.25 to 1.5)",
+        id="types",
+    ),
+    pytest.param(
+        '{"tools": [{"name": ""}]}',
+        "p.json:1:21: error: tools[0].name: must not be empty",
+        id="empty-name",
+    ),
+    pytest.param(
+        '{"voise": "ash", "turn_detection": {"idle_timeout_ms": null}}',
+        "p.json:1:2: error: unknown key `voise`; did you mean `voice`?\n"
+        "p.json:1:37: error: unknown key `idle_timeout_ms` in table `turn_detection`",
+        id="unknown-keys",
+    ),
+    pytest.param(
+        '{"preset": {"target": "sessions"}}',
+        "p.json:1:2: error: unknown key `preset`; not a session field",
+        id="preset-table",
+    ),
+    pytest.param(
+        '{"client_secret": {"expires_at": {"seconds": 60}}}',
+        "p.json:1:20: error: unknown key `expires_at` in table `client_secret`; "
+        "did you mean `expires_after`?",
+        id="old-client-secret",
+    ),
+    pytest.param(
+        '{"tools": [{"name": "f", "description": null}], "voice": null}',
+        "p.json:1:41: error: tools[0].description: null has no TOML form; only "
+        "input_audio_transcription, input_audio_noise_reduction, turn_detection and tracing "
+        "may be null (written as false)\n"
+        "p.json:1:58: error: voice: null has no TOML form; only input_audio_transcription, "
+        "input_audio_noise_reduction, turn_detection and tracing may be null (written as false)",
+        id="null",
+    ),
+    pytest.param(
+        '{"tools": [{"name": "f", "parameters": {"default": null}}]}',
+        "p.json:1:52: error: tools[0].parameters.default: null has no TOML form; only "
+        "input_audio_transcription, input_audio_noise_reduction, turn_detection and tracing "
+        "may be null (written as false)",
+        id="null-in-verbatim",
+    ),
+    pytest.param(
+        '{"voice": "ash",\n "voice": "sage"}',
+        "p.json:2:2: error: voice: the key is repeated in the same object",
+        id="duplicate",
+    ),
+    pytest.param(
+        '{"temperature": NaN}',
+        "p.json:1:17: error: temperature: nan is not allowed; JSON has no infinite or NaN numbers",
+        id="nan",
+    ),
+    pytest.param(
+        '{"instructions": "\\ud800"}',
+        "p.json:1:18: error: instructions: the text holds a lone surrogate (\\ud800), which "
+        "UTF-8 cannot encode",
+        id="surrogate",
+    ),
+    pytest.param(
+        '{"tool_choice": {"type": "function", "name": "lookup"}}',
+        'p.json:1:46: error: tool_choice names the function "lookup", but `tools` defines no '
+        "function",
+        id="cross-field",
+    ),
+    pytest.param(
+        '{"type": "response.created", "session": {}}',
+        'p.json:1:10: error: type: "response.created" is not a session event; expected '
+        "session.created, session.updated or session.update",
+        id="other-event",
+    ),
+    pytest.param(
+        '{"type": "session.created", "session": []}',
+        "p.json:1:40: error: session: expected a JSON object, found an array",
+        id="event-without-session",
+    ),
+    pytest.param(
+        '{"type": "session.created", "session": {}, "extra": 1}',
+        "p.json:1:44: error: unknown key `extra` in the session.created event",
+        id="event-extra-key",
+    ),
+    pytest.param(
+        '{"type": "session.created", "event_id": "e",\n "session": {"speed": 9}}',
+        "p.json:2:23: error: speed: 9 is greater than the maximum of 1.5 (allowed: 0.25 to 1.5)",
+        id="error-inside-event",
+    ),
+    pytest.param(
+        '{"tools": [{"name": "f", "parameters": ' + '{"a": ' * 70 + "1" + "}" * 70 + "}]}",
+        "p.json:1:" + str(40 + 6 * 62) + ": error: arrays and objects are nested deeper than "
+        "64 levels",
+        id="too-deep",
+    ),
+    pytest.param(
+        "[" * 5000 + "]" * 5000,
+        "p.json:1:66: error: arrays and objects are nested deeper than 64 levels",
+        id="recursion",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), ERRORS)
+def test_bad_payloads_give_located_errors(project: Path, text: str, expected: str) -> None:
+    write(project / "p.json", text)
+    assert run("import", "p.json", "-o", "out.toml") == (1, "", expected + "\n")
+    assert not (project / "out.toml").exists()
+
+
+def test_bytes_that_are_not_utf8_are_located(project: Path) -> None:
+    (project / "p.json").write_bytes(b'{"voice": "\xff"}')
+    assert run("import", "p.json") == (
+        1,
+        "",
+        "p.json:1:12: error: invalid UTF-8: byte 0xff cannot be decoded; JSON must be UTF-8\n",
+    )
+
+
+def test_a_missing_file_or_a_folder_is_an_error(project: Path) -> None:
+    (project / "folder").mkdir()
+    assert run("import", "nope.json") == (1, "", "nope.json:1:1: error: no such file\n")
+    assert run("import", "folder") == (
+        1,
+        "",
+        "folder:1:1: error: is a directory, not a JSON file\n",
+    )
+
+
+def test_warnings_are_printed_and_the_preset_still_written(project: Path) -> None:
+    write(project / "p.json", '{"modalities": ["text"], "voice": "ash"}')
+    assert run("import", "p.json") == (
+        0,
+        f'#:schema {SCHEMA_ID}\nmodalities = ["text"]\nvoice = "ash"\n',
+        'p.json:1:26: warning: voice has no effect: modalities does not include "audio"\n',
+    )
+
+
+def test_the_library_raises_a_preset_error_with_every_problem() -> None:
+    with pytest.raises(PresetError) as caught:
+        import_json('{"speed": 0, "temperature": 5}', display="body.json")
+    assert [str(d) for d in caught.value.diagnostics] == [
+        "body.json:1:11: error: speed: 0 is less than the minimum of 0.25 (allowed: 0.25 to 1.5)",
+        "body.json:1:29: error: temperature: 5 is greater than the maximum of 1.2 "
+        "(allowed: 0.6 to 1.2)",
+    ]
