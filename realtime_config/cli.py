@@ -77,9 +77,39 @@ def main() -> None:
 
 @main.command("compile")
 @click.argument("presets", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--target", "-t", type=TARGET_CHOICE, help="Endpoint to compile for [default: preset.target, else sessions].")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the payload to this file (atomically) instead of stdout.")
-@click.option("--compact", is_flag=True, help="Compact JSON, exactly the bytes sent on the wire (no trailing newline).")
+@click.option(
+    "--target",
+    "-t",
+    type=TARGET_CHOICE,
+    help="Endpoint to compile for [default: preset.target, else sessions].",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the payload to this file (atomically) instead of stdout.",
+)
+@click.option(
+    "--compact",
+    is_flag=True,
+    help="Compact JSON, exactly the bytes sent on the wire (no trailing newline).",
+)
+@click.option(
+    "--drop-unsupported",
+    is_flag=True,
+    help="Leave out the fields the target does not have (warning for each) instead of failing.",
+)
+@click.option(
+    "--out-dir",
+    metavar="DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write the snapshot DIR/<name>.json of PRESETS (default: every preset under presets/).",
+)
+@click.option(
+    "--check",
+    is_flag=True,
+    help="With --out-dir: write nothing; fail if a snapshot is missing, stale or orphaned.",
+)
 @root_option
 @report_errors
 def compile_command(
@@ -87,18 +117,31 @@ def compile_command(
     target: str | None,
     output: Path | None,
     compact: bool,
+    drop_unsupported: bool,
+    out_dir: Path | None,
+    check: bool,
     root: Path | None,
 ) -> None:
-    """Compile PRESET into the JSON body of the target's request."""
-    from realtime_config._compile import compile_preset, dumps_payload
+    """Compile PRESET into the JSON body of the target's request.
+
+    With --out-dir, write (or --check) the compiled snapshot of every preset instead.
+    """
+    from realtime_config._compile import compile_preset_with_warnings, dumps_payload
     from realtime_config._files import OutputFileError, same_file, write_atomic
     from realtime_config._loader import load_preset
 
+    if out_dir is not None or check:
+        compile_snapshots(presets, out_dir, check, target, output, compact, drop_unsupported, root)
+        return
     if len(presets) != 1:
         raise click.UsageError("compile takes exactly one PRESET")
     preset = load_preset(presets[0], root=root)
     print_warnings(preset.warnings)
-    text = dumps_payload(compile_preset(preset, target), compact=compact)
+    payload, dropped = compile_preset_with_warnings(
+        preset, target, drop_unsupported=drop_unsupported
+    )
+    print_warnings(dropped)
+    text = dumps_payload(payload, compact=compact)
     if output is None:
         click.echo(text, nl=False)
         return
@@ -109,7 +152,9 @@ def compile_command(
 
 @main.command("validate")
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--target", "-t", type=TARGET_CHOICE, help="Also report fields this target does not support.")
+@click.option(
+    "--target", "-t", type=TARGET_CHOICE, help="Also report fields this target does not support."
+)
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
 @click.option(
     "--format",
@@ -177,3 +222,284 @@ def schema_command(show_path: bool) -> None:
         click.echo(str(schema_path()))
     else:
         click.echo(schema_text(), nl=False)
+
+
+# --- submit --------------------------------------------------------------------------
+
+
+@main.command("submit")
+@click.argument("preset", type=click.Path(path_type=Path))
+@click.option(
+    "--target",
+    "-t",
+    type=TARGET_CHOICE,
+    help="Endpoint to post to [default: preset.target, else sessions]; "
+    "session.update cannot be submitted.",
+)
+@click.option(
+    "--base-url",
+    metavar="URL",
+    help="API base URL [default: $OPENAI_BASE_URL, else https://api.openai.com/v1].",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="Seconds each phase of a request may take; connecting waits 5 s at most [default: 30].",
+)
+@click.option(
+    "--max-retries",
+    type=click.IntRange(min=0),
+    default=2,
+    show_default=True,
+    help="Retries after a connection error, a timeout, 408, 409, 429 or 5xx.",
+)
+@click.option(
+    "--drop-unsupported",
+    is_flag=True,
+    help="Leave out the fields the target does not have (warning for each) instead of failing.",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print the request (key redacted) instead of sending it; needs no API key.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["json", "text"]),
+    default="json",
+    show_default=True,
+    help="json: the created session; text: the client secret and its expiry.",
+)
+@root_option
+@report_errors
+def submit_command(
+    preset: Path,
+    target: str | None,
+    base_url: str | None,
+    timeout: float | None,
+    max_retries: int,
+    drop_unsupported: bool,
+    dry_run: bool,
+    output_format: str,
+    root: Path | None,
+) -> None:
+    """Mint an ephemeral client secret: post PRESET's payload to the Realtime API.
+
+    The key comes from OPENAI_API_KEY; OPENAI_BASE_URL, OPENAI_ORG_ID and
+    OPENAI_PROJECT_ID are honoured. Exit status 1 on any failure, with one line on stderr.
+    """
+    from realtime_config._client import RealtimeClient
+    from realtime_config._loader import load_preset
+
+    loaded = load_preset(preset, root=root)
+    print_warnings(loaded.warnings)
+    with RealtimeClient(base_url=base_url, timeout=timeout, max_retries=max_retries) as client:
+        request = client.prepare_request(loaded, target=target, drop_unsupported=drop_unsupported)
+        print_warnings(request.warnings)
+        if dry_run:
+            if not client.has_api_key:
+                click.echo(
+                    "realtime-config: note: OPENAI_API_KEY is not set, so this request has "
+                    "no Authorization header; a real submit would fail",
+                    err=True,
+                )
+            click.echo(request.as_text(), nl=False)
+            return
+        created = client.send(request)
+    click.echo(created.as_json() if output_format == "json" else created.as_text(), nl=False)
+
+
+# --- Authoring tools: explain, compiled snapshots (compile --out-dir), diff ---------------
+
+
+@main.command("explain")
+@click.argument("field", required=False)
+@report_errors
+def explain_command(field: str | None) -> None:
+    """Explain a field of the preset format, or list every field.
+
+    FIELD is a dotted key: turn_detection.threshold, tools[].name (or tools.name). Shown:
+    its type, allowed values, server default, how it is sent, and its description, all
+    read from the schema. Without FIELD, a table of every field.
+    """
+    import shutil
+
+    from realtime_config._explain import explain_field, field_table
+
+    width = min(max(shutil.get_terminal_size((100, 24)).columns, 60), 100)
+    text = field_table(width=width) if field is None else explain_field(field, width=width)
+    click.echo(text, nl=False)
+
+
+def compile_snapshots(
+    presets: tuple[Path, ...],
+    out_dir: Path | None,
+    check: bool,
+    target: str | None,
+    output: Path | None,
+    compact: bool,
+    drop_unsupported: bool,
+    root: Path | None,
+) -> None:
+    """``compile --out-dir DIR [--check]``: write or check the snapshot of every preset."""
+    from realtime_config._loader import display_path
+    from realtime_config._snapshots import sync_snapshots
+
+    if out_dir is None:
+        raise click.UsageError("--check needs --out-dir DIR")
+    if output is not None or compact:
+        raise click.UsageError(
+            "--out-dir writes one file per preset; drop -o/--output and --compact"
+        )
+    results = sync_snapshots(
+        out_dir,
+        presets,
+        target=target,
+        root=root,
+        drop_unsupported=drop_unsupported,
+        check=check,
+    )
+    for result in results:
+        print_warnings(result.diagnostics)
+        if result.is_problem:
+            click.echo(str(result), err=True)
+        elif result.state == "written":
+            click.echo(f"wrote {display_path(result.snapshot)}")
+    compiled = sum(r.state in ("written", "unchanged") for r in results)
+    written = sum(r.state == "written" for r in results)
+    count = f"{compiled} snapshot" + ("s" if compiled != 1 else "")
+    if check:
+        if any(r.is_problem for r in results):
+            sys.exit(1)
+        click.echo(f"{count} up to date")
+        return
+    click.echo(f"{count}: {written} written, {compiled - written} unchanged")
+    if any(r.state == "failed" for r in results):
+        sys.exit(1)
+
+
+@main.command("diff")
+@click.argument("old", type=click.Path(path_type=Path))
+@click.argument("new", type=click.Path(path_type=Path))
+@click.option(
+    "--target",
+    "-t",
+    type=TARGET_CHOICE,
+    help="Endpoint to compile both for [default: each preset's preset.target, else sessions].",
+)
+@click.option(
+    "--drop-unsupported",
+    is_flag=True,
+    help="Leave out the fields the target does not have (warning for each) instead of failing.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: one `+`, `-` or `~` line per dotted key; json: a list of changes for tools.",
+)
+@root_option
+def diff_command(
+    old: Path,
+    new: Path,
+    target: str | None,
+    drop_unsupported: bool,
+    output_format: str,
+    root: Path | None,
+) -> None:
+    """Show how two presets' compiled payloads differ, key by key.
+
+    One line per dotted key of NEW's payload against OLD's: `~ key: old -> new`,
+    `+ key: new`, `- key: old`. Arrays of tables (tools) are compared element by element,
+    by index. Exit status, as diff(1): 0 identical payloads (nothing printed), 1 they
+    differ, 2 a preset cannot be compiled or a usage error.
+    """
+    from realtime_config._compile import compile_preset_with_warnings
+    from realtime_config._diff import changes_to_json, diff_payloads, format_changes
+    from realtime_config._loader import Loader
+
+    loader = Loader(root)
+    payloads: list[dict[str, Any]] = []
+    for path in (old, new):
+        try:
+            preset = loader.load(path)
+            print_warnings(preset.warnings)
+            payload, dropped = compile_preset_with_warnings(
+                preset, target, drop_unsupported=drop_unsupported
+            )
+        except PresetError as error:
+            print_warnings(error.diagnostics)
+            continue
+        except RealtimeConfigError as error:
+            click.echo(f"realtime-config: error: {error}", err=True)
+            continue
+        print_warnings(dropped)
+        payloads.append(payload)
+    if len(payloads) != 2:
+        sys.exit(2)
+    changes = diff_payloads(*payloads)
+    if output_format == "json":
+        click.echo(changes_to_json(changes), nl=False)
+    else:
+        click.echo(format_changes(changes), nl=False)
+    sys.exit(1 if changes else 0)
+
+
+@main.command("import")
+@click.argument("payload", type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the preset to this file (atomically) instead of stdout.",
+)
+@click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
+@report_errors
+def import_command(payload: Path, output: Path | None, force: bool) -> None:
+    """Turn PAYLOAD.json into a TOML preset.
+
+    PAYLOAD is a sessions request body, a session object as the API returns it, or a
+    session.created event; read-only keys such as id and client_secret.value are dropped.
+    """
+    from realtime_config._files import OutputFileError, same_file, write_atomic
+    from realtime_config._importer import import_file
+
+    imported = import_file(payload, destination=output)
+    if imported.dropped:
+        click.echo(f"dropped read-only keys: {', '.join(imported.dropped)}", err=True)
+    print_warnings(imported.warnings)
+    if output is None:
+        click.echo(imported.text, nl=False)
+        return
+    if same_file(output, payload):
+        raise OutputFileError(output, "is the payload itself; refusing to overwrite it")
+    write_atomic(output, imported.text, overwrite=force)
+
+
+@main.command("new")
+@click.argument("name")
+@click.option(
+    "--from",
+    "base",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A preset for the new one to extend (preset.extends).",
+)
+@click.option("--force", is_flag=True, help="Overwrite presets/NAME.toml if it exists.")
+@report_errors
+def new_command(name: str, base: Path | None, force: bool) -> None:
+    """Write a starter preset at presets/NAME.toml of the project.
+
+    It lists every session field with its server default, commented out.
+    """
+    from realtime_config._loader import display_path
+    from realtime_config._starter import PresetNameError, new_preset
+
+    try:
+        path = new_preset(name, base=base, overwrite=force)
+    except PresetNameError as error:
+        raise click.BadParameter(str(error), param_hint="'NAME'") from None
+    click.echo(f"created {display_path(path)}")

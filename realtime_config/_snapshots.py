@@ -1,0 +1,218 @@
+"""Compiled snapshots: one JSON file per preset, kept in the repository beside the presets.
+
+Reviewers then see in a pull request's diff exactly how a change to a preset (or to a base
+it extends, or to its instructions file) changes the request body. ``sync_snapshots``
+writes them (only the files whose bytes change) or checks them without writing anything.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from realtime_config._compile import compile_preset_with_warnings, dumps_payload
+from realtime_config._diagnostics import Diagnostic
+from realtime_config._errors import PresetError, RealtimeConfigError
+from realtime_config._files import OutputFileError, write_atomic
+from realtime_config._loader import Loader, display_path, find_root
+
+SnapshotState = Literal["unchanged", "written", "missing", "stale", "orphaned", "failed"]
+
+PROBLEM_STATES: tuple[SnapshotState, ...] = ("missing", "stale", "orphaned", "failed")
+"""States that fail ``--check``; in write mode only ``failed`` does (an orphan is a warning)."""
+
+
+class SnapshotError(RealtimeConfigError):
+    """Raised when the snapshots cannot be laid out: no presets, or two share a snapshot file."""
+
+
+@dataclass(frozen=True)
+class SnapshotResult:
+    """What happened to one snapshot file (or, under ``check``, what is wrong with it).
+
+    ``preset`` is None for an orphan; ``diagnostics`` holds a failed preset's errors, or a
+    compiled preset's warnings; ``reason`` says what is wrong and how to repair it.
+    """
+
+    snapshot: Path
+    state: SnapshotState
+    preset: Path | None = None
+    diagnostics: tuple[Diagnostic, ...] = ()
+    reason: str = ""
+
+    @property
+    def is_problem(self) -> bool:
+        """Whether this result fails ``compile --out-dir --check``."""
+        return self.state in PROBLEM_STATES
+
+    def __str__(self) -> str:
+        text = f"{display_path(self.snapshot)}: {self.state}"
+        return f"{text}: {self.reason}" if self.reason else text
+
+
+@dataclass(frozen=True)
+class SnapshotPlan:
+    """The presets to snapshot and the file each one compiles to."""
+
+    out_dir: Path
+    snapshots: tuple[tuple[Path, Path], ...]
+    presets_folder: Path
+    complete: bool
+
+
+def plan_snapshots(
+    out_dir: str | os.PathLike[str],
+    presets: Sequence[str | os.PathLike[str]] = (),
+    *,
+    root: str | os.PathLike[str] | None = None,
+) -> SnapshotPlan:
+    """Which snapshot file each preset compiles to.
+
+    Without ``presets``: every ``.toml`` under the project root's ``presets/``, recursively
+    (``complete`` is then true, and other ``.json`` files in ``out_dir`` are orphans). A
+    preset under ``presets/`` is named by its path there without ``.toml``
+    (``presets/team/a.toml`` -> ``out_dir/team/a.json``); any other by its file stem.
+    """
+    project = Path(root) if root is not None else find_root(Path.cwd())
+    folder = project / "presets"
+    out = Path(out_dir)
+    paths = [Path(p) for p in presets]
+    if not paths:
+        paths = sorted(folder.rglob("*.toml")) if folder.is_dir() else []
+        if not paths:
+            raise SnapshotError(f"no presets found: {display_path(folder)} holds no .toml files")
+    seen: dict[Path, Path] = {}
+    snapshots: list[tuple[Path, Path]] = []
+    for path in dict.fromkeys(paths):
+        snapshot = out / f"{_snapshot_name(path, folder)}.json"
+        other = seen.setdefault(snapshot, path)
+        if other != path:
+            raise SnapshotError(
+                f"{display_path(other)} and {display_path(path)} would both write "
+                f"{display_path(snapshot)}; give them different file names"
+            )
+        snapshots.append((path, snapshot))
+    return SnapshotPlan(out, tuple(snapshots), folder, complete=not presets)
+
+
+def _snapshot_name(path: Path, folder: Path) -> str:
+    try:
+        return path.resolve().relative_to(folder.resolve()).with_suffix("").as_posix()
+    except ValueError:
+        return path.stem
+
+
+def sync_snapshots(
+    out_dir: str | os.PathLike[str],
+    presets: Sequence[str | os.PathLike[str]] = (),
+    *,
+    target: str | None = None,
+    root: str | os.PathLike[str] | None = None,
+    drop_unsupported: bool = False,
+    check: bool = False,
+) -> list[SnapshotResult]:
+    """Write (or, with ``check``, only compare) the compiled snapshot of every preset.
+
+    Writing is atomic and leaves a file whose bytes would not change untouched, so its
+    mtime stays. ``target`` overrides each preset's own target; ``drop_unsupported``
+    leaves out the fields it lacks (a warning each) instead of failing. Orphans (``.json``
+    files no preset compiles to) are looked for only when ``presets`` is empty: a partial
+    list cannot tell an orphan from the snapshot of a preset that was not named. Never
+    raises for a broken preset: it is a ``failed`` result carrying its diagnostics. A
+    diagnostic shared by several presets (one in a common base) is carried by the first.
+    """
+    plan = plan_snapshots(out_dir, presets, root=root)
+    loader = Loader(Path(root) if root is not None else None)
+    results: list[SnapshotResult] = []
+    reported: set[Diagnostic] = set()
+    for preset_path, snapshot in plan.snapshots:
+        shown = display_path(preset_path)
+        try:
+            preset = loader.load(preset_path)
+            payload, dropped = compile_preset_with_warnings(
+                preset, target, drop_unsupported=drop_unsupported
+            )
+        except PresetError as error:
+            problems = tuple(d for d in error.diagnostics if d not in reported)
+            reported.update(problems)
+            failed = SnapshotResult(
+                snapshot, "failed", preset_path, problems, f"{shown} has errors"
+            )
+            results.append(failed)
+            continue
+        text = dumps_payload(payload)
+        fix = _fix_command(
+            plan.out_dir, target, root, drop_unsupported, None if plan.complete else preset_path
+        )
+        current = _read_bytes(snapshot)
+        reason = ""
+        if current == text.encode("utf-8"):
+            state: SnapshotState = "unchanged"
+        elif not check:
+            _make_folder(snapshot)
+            write_atomic(snapshot, text)
+            state = "written"
+        elif current is None:
+            state, reason = "missing", f"{shown} has no snapshot; run {fix}"
+        else:
+            state, reason = "stale", f"differs from the compiled {shown}; run {fix}"
+        warnings = tuple(w for w in (*preset.warnings, *dropped) if w not in reported)
+        reported.update(warnings)
+        results.append(SnapshotResult(snapshot, state, preset_path, warnings, reason))
+    if plan.complete:
+        results.extend(_orphans(plan))
+    return sorted(results, key=lambda r: r.snapshot.as_posix())
+
+
+def _make_folder(snapshot: Path) -> None:
+    try:
+        snapshot.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputFileError(snapshot, f"cannot write: {exc.strerror or exc}") from None
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes() if path.is_file() else None
+    except OSError:
+        return None
+
+
+def _orphans(plan: SnapshotPlan) -> list[SnapshotResult]:
+    if not plan.out_dir.is_dir():
+        return []
+    expected = {snapshot for _, snapshot in plan.snapshots}
+    folder = display_path(plan.presets_folder)
+    return [
+        SnapshotResult(
+            path,
+            "orphaned",
+            reason=f"no preset in {folder}/ compiles to it; delete it",
+        )
+        for path in sorted(plan.out_dir.rglob("*.json"))
+        if path.is_file() and path not in expected
+    ]
+
+
+def _fix_command(
+    out_dir: Path,
+    target: str | None,
+    root: str | os.PathLike[str] | None,
+    drop_unsupported: bool,
+    preset: Path | None,
+) -> str:
+    """The command that rewrites a snapshot, with the options this check was run with."""
+    words = ["realtime-config", "compile", "--out-dir", out_dir.as_posix()]
+    if target is not None:
+        words += ["--target", target]
+    if root is not None:
+        words += ["--root", Path(root).as_posix()]
+    if drop_unsupported:
+        words.append("--drop-unsupported")
+    if preset is not None:
+        words.append(preset.as_posix())
+    return shlex.join(words)

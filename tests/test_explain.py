@@ -1,0 +1,245 @@
+"""`realtime-config explain`: every field's type, values, default and emission rule, from the schema."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from realtime_config._explain import (
+    UnknownFieldError,
+    emission_rule,
+    explain_field,
+    field_table,
+    fields,
+    find_field,
+)
+from realtime_config._schema import load_schema, resolve
+from realtime_config.cli import main
+
+
+def run(*args: str, columns: int = 100) -> tuple[int, str, str]:
+    result = CliRunner(env={"COLUMNS": str(columns)}).invoke(main, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
+    return result.exit_code, result.stdout, result.stderr
+
+
+def schema_paths(node: Any, prefix: str = "") -> Iterator[str]:
+    """Every field path of the schema, walked here independently of the code under test."""
+    node = resolve(node)
+    for branch in [node, *(resolve(b) for b in node.get("anyOf", ()))]:
+        if branch.get("x-verbatim"):
+            continue
+        if branch.get("type") == "array" and "properties" in resolve(branch.get("items", {})):
+            yield from schema_paths(branch["items"], prefix + "[]")
+        for key, child in branch.get("properties", {}).items():
+            path = f"{prefix}.{key}" if prefix else key
+            yield path
+            yield from schema_paths(child, path)
+
+
+THRESHOLD = """\
+turn_detection.threshold
+  type:        number (integer or float)
+  allowed:     0.0 to 1.0
+  default:     0.5
+  emission:    sent when set, omitted when absent
+  applies to:  turn_detection.type = "server_vad" only
+
+server_vad only: activation threshold; higher needs louder audio, which suits noisy rooms.
+"""
+
+INPUT_AUDIO_FORMAT = """\
+input_audio_format
+  type:        string
+  allowed:     "pcm16", "g711_ulaw" or "g711_alaw"
+  default:     "pcm16"
+  emission:    omitted when absent or equal to the default "pcm16"
+  GA body:     session.audio.input.format (target client_secrets); "pcm16" as
+               { type = "audio/pcm", rate = 24000 }, "g711_ulaw" as { type = "audio/pcmu" },
+               "g711_alaw" as { type = "audio/pcma" }
+
+Format of the input audio: pcm16 (16-bit PCM, 24 kHz, mono, little-endian), g711_ulaw or g711_alaw.
+Not sent when pcm16, the server default.
+"""
+
+VOICE = """\
+voice
+  type:        string
+  allowed:     any string; known voices: "alloy", "ash", "ballad", "coral", "echo", "sage",
+               "shimmer", "verse", "marin", "cedar"
+  default:     "alloy"
+  emission:    sent when set, omitted when absent
+  GA body:     session.audio.output.voice (target client_secrets)
+  needs:       modalities to include "audio"; no effect otherwise
+
+The voice the model speaks with. Cannot be changed once the model has responded with audio.
+"""
+
+TURN_DETECTION = """\
+turn_detection
+  type:        table, or false to switch off
+  default:     { type = "server_vad" }
+  emission:    sent when set, omitted when absent; false is sent as null
+  GA body:     session.audio.input.turn_detection (target client_secrets)
+  keys:        type, threshold, prefix_padding_ms, silence_duration_ms, eagerness, create_response,
+               interrupt_response (in the order sent)
+
+Voice activity detection. Server VAD by default; false switches it off (sent as null), so the client
+must trigger responses.
+"""
+
+
+@pytest.mark.parametrize(
+    ("field", "expected"),
+    [
+        ("turn_detection.threshold", THRESHOLD),
+        ("input_audio_format", INPUT_AUDIO_FORMAT),
+        ("voice", VOICE),
+        ("turn_detection", TURN_DETECTION),
+    ],
+)
+def test_explain_a_field_prints_everything_the_schema_says(field: str, expected: str) -> None:
+    assert run("explain", field) == (0, expected, "")
+
+
+def test_explain_tools_name_in_every_spelling() -> None:
+    expected = """\
+tools[].name
+  type:        string
+  required:    yes
+  allowed:     not empty
+  emission:    sent when set, omitted when absent
+
+The function's name, as the model will call it.
+"""
+    for spelling in ("tools[].name", "tools.name", "tools[0].name", " tools[3].name "):
+        assert run("explain", spelling) == (0, expected, ""), spelling
+
+
+def test_explain_emission_rules_in_plain_words() -> None:
+    assert emission_rule(find_field("turn_detection.type")) == (
+        'always sent inside turn_detection; "server_vad" when not set'
+    )
+    assert emission_rule(find_field("modalities")) == 'always sent; ["audio", "text"] when not set'
+    assert emission_rule(find_field("output_audio_format")) == (
+        'omitted when absent or equal to the default "pcm16"'
+    )
+    assert emission_rule(find_field("tracing")) == (
+        "sent when set, omitted when absent; false is sent as null"
+    )
+    assert emission_rule(find_field("tools.parameters")) == (
+        "sent when set, omitted when absent; copied exactly as written, key order kept"
+    )
+    assert emission_rule(find_field("client_secret")) == "sent only when a key inside it is set"
+    assert emission_rule(find_field("preset.extends")) == (
+        "never sent: a setting of the preset itself, not of the session"
+    )
+
+
+def test_explain_types_in_toml_words() -> None:
+    def type_line(name: str) -> str:
+        return explain_field(name).splitlines()[1]
+
+    assert type_line("tools") == "  type:        array of tables"
+    assert type_line("modalities") == "  type:        array of strings"
+    assert type_line("tracing") == '  type:        "auto", table, or false to switch off'
+    assert type_line("max_response_output_tokens") == '  type:        integer or "inf"'
+    assert type_line("preset.extends") == "  type:        string or array of strings"
+    assert type_line("turn_detection.create_response") == "  type:        boolean"
+    assert type_line("client_secret.expires_after.seconds") == "  type:        integer"
+
+
+def test_unknown_field_is_exit_1_with_a_suggestion() -> None:
+    assert run("explain", "turn_detection.treshold") == (
+        1,
+        "",
+        "realtime-config: error: unknown field `turn_detection.treshold`; "
+        "did you mean `turn_detection.threshold`?\n",
+    )
+    assert run("explain", "tools.nmae") == (
+        1,
+        "",
+        "realtime-config: error: unknown field `tools.nmae`; did you mean `tools[].name`?\n",
+    )
+    assert run("explain", "threshold") == (
+        1,
+        "",
+        "realtime-config: error: unknown field `threshold`; "
+        "did you mean `turn_detection.threshold`?\n",
+    )
+    assert run("explain", "zzzz") == (1, "", "realtime-config: error: unknown field `zzzz`\n")
+
+
+def test_unknown_field_error_carries_the_suggestion() -> None:
+    with pytest.raises(UnknownFieldError) as caught:
+        find_field("temprature")
+    assert (caught.value.name, caught.value.suggestion) == ("temprature", "temperature")
+
+
+def test_the_fields_are_exactly_those_of_the_schema() -> None:
+    listed = [field.path for field in fields()]
+    assert len(listed) == len(set(listed))
+    assert set(listed) == set(schema_paths(load_schema()))
+    assert {
+        "turn_detection.threshold",
+        "tools[].name",
+        "client_secret.expires_after.seconds",
+        "preset.extends",
+    } <= set(listed)
+
+
+def test_table_lists_every_field_with_type_default_and_summary() -> None:
+    code, out, err = run("explain")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0] == "FIELD                                TYPE                DEFAULT"
+    rows = [line for line in lines[1:] if not line.startswith(" ")]
+    assert [row.split()[0] for row in rows] == [field.path for field in fields()]
+    threshold = "turn_detection.threshold             number              0.5"
+    assert lines[lines.index(threshold) + 1] == (
+        "    server_vad only: activation threshold; higher needs louder audio, which suits noisy rooms."
+    )
+    assert {
+        'turn_detection                       table/false         { type = "server_vad" }',
+        "tools[].name                         string",
+        'max_response_output_tokens           integer/"inf"       "inf"',
+        'tracing                              "auto"/table/false  false',
+    } <= set(rows)
+    assert max(len(row) for row in rows) <= 80
+
+
+@pytest.mark.parametrize("columns", [60, 80, 100])
+def test_table_and_explanations_fit_the_terminal(columns: int) -> None:
+    code, out, _ = run("explain", columns=columns)
+    assert code == 0
+    summaries = [line for line in out.splitlines() if line.startswith(" ")]
+    assert summaries
+    assert all(len(line) <= columns for line in summaries)
+    for field in fields():
+        text = explain_field(field.path, width=columns)
+        assert text.startswith(field.path + "\n")
+        assert all(len(line) <= columns for line in text.splitlines()[1:]), text
+
+
+def test_the_table_is_as_wide_as_the_terminal_allows() -> None:
+    assert field_table(width=100) != field_table(width=60)
+    assert run("explain", columns=300)[1] == field_table(width=100)
+    assert run("explain", columns=20)[1] == field_table(width=60)
+
+
+def test_every_explanation_reflects_its_schema_node() -> None:
+    for field in fields():
+        text = explain_field(field.path)
+        node = field.schema
+        description = " ".join(node.get("description", "").split())
+        assert description in " ".join(text.split()), field.path
+        assert ("  default:" in text) == ("default" in node), field.path
+        if node.get("x-emit") == "always":
+            assert "always sent" in text, field.path
+        if node.get("x-null-when-false"):
+            assert "false is sent as null" in text, field.path
+        if "x-applies-to" in node:
+            assert f'= "{node["x-applies-to"]}" only' in text, field.path
