@@ -525,17 +525,17 @@ def test_inherited_temperature_points_at_the_base_preset(at_project: None) -> No
 
 
 def test_drop_unsupported_warns_per_field(at_project: None) -> None:
-    preset = load_preset("presets/text-assistant.toml")
+    preset = load_preset("presets/phone-support.toml")
     body, warnings = compile_preset_with_warnings(preset, "client_secrets", drop_unsupported=True)
     assert [str(w) for w in warnings] == [
-        f"presets/text-assistant.toml:9:1: warning: {TEMPERATURE_WARNING}"
+        f"presets/phone-support.toml:15:1: warning: {TEMPERATURE_WARNING}"
     ]
     assert body == compile_preset(preset, "client_secrets", drop_unsupported=True)
     assert "temperature" not in json.dumps(body)
 
 
 def test_other_targets_support_temperature(at_project: None) -> None:
-    preset = load_preset("presets/text-assistant.toml")
+    preset = load_preset("presets/phone-support.toml")
     for target in ("sessions", "session.update"):
         body, warnings = compile_preset_with_warnings(preset, target, drop_unsupported=True)
         assert warnings == []
