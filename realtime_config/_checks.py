@@ -7,6 +7,8 @@ settings with no effect, unknown model ids, voices and transcription models.
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -15,7 +17,7 @@ from typing import Any
 from realtime_config._diagnostics import Diagnostic
 from realtime_config._errors import PresetError
 from realtime_config._loader import Loader, Preset, dedupe
-from realtime_config._paths import KeyPath, format_path
+from realtime_config._paths import KeyPath, format_inline, format_path
 from realtime_config._schema import Schema, branch_of_type, field_schema, known_values, load_schema
 from realtime_config._validate import (
     describe_value,
@@ -74,12 +76,8 @@ def _tool_checks(preset: Preset, session: Any) -> Iterator[Diagnostic]:
 def _parameters_check(
     preset: Preset, index: int, parameters: dict[str, Any]
 ) -> Iterator[Diagnostic]:
-    from jsonschema import Draft202012Validator
-    from jsonschema.exceptions import best_match
-
     try:
-        meta = Draft202012Validator(Draft202012Validator.META_SCHEMA)
-        error = best_match(meta.iter_errors(parameters))
+        error = _schema_error(json.dumps(parameters))
     except RecursionError:
         error = None
         yield preset.diagnostic(
@@ -110,6 +108,20 @@ def _parameters_check(
             f"{format_path(path)}: not a valid JSON Schema: {reason}",
             anchor="value",
         )
+
+
+@functools.lru_cache(maxsize=256)
+def _schema_error(schema_json: str) -> Any:
+    """Why a JSON Schema (as JSON text) is not valid draft 2020-12: a ValidationError, or None.
+
+    Cached by content: presets share tools through ``extends``, and checking a schema
+    against the meta-schema costs more than everything else about a preset.
+    """
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import best_match
+
+    meta = Draft202012Validator(Draft202012Validator.META_SCHEMA)
+    return best_match(meta.iter_errors(json.loads(schema_json)))
 
 
 def _vad_checks(preset: Preset, session: Any) -> Iterator[Diagnostic]:
@@ -155,7 +167,8 @@ def _unknown_value_checks(preset: Preset, session: Any) -> Iterator[Diagnostic]:
         yield preset.diagnostic(
             path,
             "unknown-value",
-            f"{format_path(path)} `{value}` is not a known {noun}{suggest(value, known)}",
+            f"{format_path(path)} `{format_inline(value)}` is not a known {noun}"
+            f"{suggest(value, known)}",
             severity="warning",
             anchor="value",
         )

@@ -310,6 +310,7 @@ class Loader:
         self.root = root.resolve() if root is not None else None
         self._documents: dict[Path, Document | PresetError] = {}
         self._presets: dict[Path, Preset | PresetError] = {}
+        self._roots: dict[Path, Path] = {}
 
     def document(self, path: Path) -> Document:
         """The parsed, schema-checked document at ``path`` (cached), or a PresetError."""
@@ -355,7 +356,13 @@ class Loader:
         return replace(preset, warnings=tuple(found)) if found else preset
 
     def _root_for(self, path: Path) -> Path:
-        return self.root if self.root is not None else find_root(path.parent)
+        if self.root is not None:
+            return self.root
+        # One lookup per folder: find_root stats every ancestor, and presets share folders.
+        root = self._roots.get(path.parent)
+        if root is None:
+            root = self._roots[path.parent] = find_root(path.parent)
+        return root
 
     def _resolve(self, path: Path, chain: tuple[Path, ...], given: Path | None = None) -> Preset:
         cached = self._presets.get(path)
@@ -521,10 +528,14 @@ def _merge(
                 sources.setdefault(path, overlay_sources[path])
             _merge(base[key], value, sources, overlay_sources, path)
             continue
-        for stale in [p for p in sources if p[: len(path)] == path]:
-            del sources[stale]
+        if key in base:  # only a key already merged can have sources to replace
+            for stale in [p for p in sources if p[: len(path)] == path]:
+                del sources[stale]
         base[key] = _copy(value)
-        sources.update((p, d) for p, d in overlay_sources.items() if p[: len(path)] == path)
+        if isinstance(value, (dict, list)):
+            sources.update((p, d) for p, d in overlay_sources.items() if p[: len(path)] == path)
+        elif path in overlay_sources:  # a scalar's only source is its own key
+            sources[path] = overlay_sources[path]
 
 
 def _copy(value: Any) -> Any:

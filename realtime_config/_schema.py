@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -120,3 +120,133 @@ def known_values(node: Schema) -> list[str]:
         if "const" in branch and isinstance(branch["const"], str):
             values.append(branch["const"])
     return values
+
+
+Check = Callable[[Any], bool]
+
+_ANNOTATIONS = frozenset(
+    {"$schema", "$id", "$comment", "$defs", "title", "description", "default", "examples"}
+)
+
+
+class _UnknownKeywordError(Exception):
+    """The quick check does not implement a keyword the schema uses."""
+
+
+def is_certainly_valid(instance: object) -> bool:
+    """True when ``instance`` satisfies the schema, by a quick check compiled from it.
+
+    False means "not known to be valid": only then does jsonschema run, to find and word the
+    errors. Valid presets, the common case, never pay for jsonschema's import or its
+    per-keyword machinery; the check is never laxer than the validator.
+    """
+    check = quick_check()
+    return check is not None and check(instance)
+
+
+@functools.cache
+def quick_check() -> Check | None:
+    """The schema compiled into nested closures, once; None if it uses an unknown keyword."""
+    try:
+        return _compile_check(load_schema(), ())
+    except _UnknownKeywordError:
+        return None
+
+
+def _compile_check(node: object, refs: tuple[str, ...]) -> Check:
+    if node is True:
+        return lambda _instance: True
+    if node is False or not isinstance(node, Mapping):
+        return lambda _instance: False
+    checks = [
+        _keyword_check(keyword, value, node, refs)
+        for keyword, value in node.items()
+        if keyword not in _ANNOTATIONS and not keyword.startswith("x-")
+    ]
+    return lambda instance: all(check(instance) for check in checks)
+
+
+def _keyword_check(keyword: str, value: Any, node: Schema, refs: tuple[str, ...]) -> Check:
+    if keyword == "$ref":
+        if not isinstance(value, str) or not value.startswith("#/") or value in refs:
+            raise _UnknownKeywordError(keyword)
+        target: Any = load_schema()
+        for part in value[2:].split("/"):
+            target = target[part.replace("~1", "/").replace("~0", "~")]
+        return _compile_check(target, (*refs, value))
+    if keyword == "type":
+        types = tuple(value) if isinstance(value, list) else (value,)
+        if not set(types) <= set(_TYPE_TESTS):
+            raise _UnknownKeywordError(keyword)
+        tests = [_TYPE_TESTS[t] for t in types]
+        return lambda instance: any(test(instance) for test in tests)
+    if keyword == "enum":
+        return lambda instance: any(_same(instance, allowed) for allowed in value)
+    if keyword == "const":
+        return lambda instance: _same(instance, value)
+    if keyword == "properties":
+        children = {key: _compile_check(child, refs) for key, child in value.items()}
+        return lambda instance: (
+            not isinstance(instance, dict)
+            or all(children[key](item) for key, item in instance.items() if key in children)
+        )
+    if keyword == "additionalProperties":
+        known = frozenset(node.get("properties", ()))
+        extra = _compile_check(value, refs)
+        return lambda instance: (
+            not isinstance(instance, dict)
+            or all(extra(item) for key, item in instance.items() if key not in known)
+        )
+    if keyword == "required":
+        return lambda instance: not isinstance(instance, dict) or all(k in instance for k in value)
+    if keyword == "items" and isinstance(value, (Mapping, bool)):
+        each = _compile_check(value, refs)
+        return lambda instance: not isinstance(instance, list) or all(map(each, instance))
+    if keyword == "anyOf":
+        alternatives = [_compile_check(branch, refs) for branch in value]
+        return lambda instance: any(alternative(instance) for alternative in alternatives)
+    if keyword == "minimum":
+        return lambda instance: not _TYPE_TESTS["number"](instance) or instance >= value
+    if keyword == "maximum":
+        return lambda instance: not _TYPE_TESTS["number"](instance) or instance <= value
+    if keyword == "minLength":
+        return lambda instance: not isinstance(instance, str) or len(instance) >= value
+    if keyword == "minItems":
+        return lambda instance: not isinstance(instance, list) or len(instance) >= value
+    if keyword == "uniqueItems" and value is True:
+        # Only arrays of strings are answered here; any other array goes to jsonschema,
+        # whose notion of equal numbers (1 == 1.0, true != 1) this need not repeat.
+        return lambda instance: (
+            not isinstance(instance, list)
+            or (
+                all(isinstance(item, str) for item in instance)
+                and len(set(instance)) == len(instance)
+            )
+        )
+    raise _UnknownKeywordError(keyword)
+
+
+_TYPE_TESTS: dict[str, Check] = {
+    "object": lambda instance: isinstance(instance, dict),
+    "array": lambda instance: isinstance(instance, list),
+    "string": lambda instance: isinstance(instance, str),
+    "boolean": lambda instance: isinstance(instance, bool),
+    "null": lambda instance: instance is None,
+    "integer": lambda instance: isinstance(instance, int) and not isinstance(instance, bool),
+    "number": lambda instance: (
+        isinstance(instance, (int, float)) and not isinstance(instance, bool)
+    ),
+}
+
+
+def _same(instance: object, expected: object) -> bool:
+    """Equal and of the same type all the way down: stricter than JSON Schema's equality."""
+    if type(instance) is not type(expected):
+        return False
+    if isinstance(instance, dict) and isinstance(expected, dict):
+        return instance.keys() == expected.keys() and all(
+            _same(instance[key], expected[key]) for key in instance
+        )
+    if isinstance(instance, list) and isinstance(expected, list):
+        return len(instance) == len(expected) and all(map(_same, instance, expected))
+    return instance == expected

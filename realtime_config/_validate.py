@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from realtime_config._diagnostics import Diagnostic
 from realtime_config._paths import KeyPath, format_key, format_path
-from realtime_config._schema import Schema, load_schema, resolve, validator
+from realtime_config._schema import Schema, is_certainly_valid, load_schema, resolve, validator
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 def schema_diagnostics(document: Document) -> list[Diagnostic]:
     """Every schema problem in ``document``, located and worded for a TOML author."""
+    if is_certainly_valid(document.table):
+        return []
     diagnostics: list[Diagnostic] = []
     for error in validator().iter_errors(document.table):
         diagnostics.extend(_translate(document, error))

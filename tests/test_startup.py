@@ -1,0 +1,270 @@
+"""Start-up cost: what each command imports, what is built once, and the quick schema check.
+
+The pre-commit hook starts a process per batch of files, so imports and one-time set-up are
+most of its run time. These tests pin the structure that keeps them small; the timings
+themselves are in benchmarks/.
+"""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from realtime_config import _schema, check_files
+from realtime_config._loader import parse_toml
+from tests.conftest import PRESETS, PROJECT, shipped_presets, write
+from tests.strategies import json_values, session_tables
+
+NETWORK_MODULES = frozenset(
+    {"httpx", "httpcore", "anyio", "h11", "h2", "sniffio", "certifi", "ssl", "_ssl"}
+)
+"""What only ``submit`` needs: never imported by the offline commands."""
+
+INVALID_CASES = PROJECT / "tests" / "cases" / "invalid"
+TOOL_LESS = [PRESETS / "text-assistant.toml", PRESETS / "voice-low-latency.toml"]
+
+
+def imported_modules(*arguments: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """Run ``python -X importtime ARGUMENTS`` in the project; its result and every import."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", *arguments],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    modules = {
+        line.split("|")[2].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:") and not line.endswith("imported package")
+    }
+    return result, modules
+
+
+def test_the_import_trace_sees_an_import() -> None:
+    result, modules = imported_modules("-c", "import httpx")
+    assert result.returncode == 0, result.stderr
+    assert {"httpx", "ssl"} <= modules
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["validate", *(str(p.relative_to(PROJECT)) for p in shipped_presets())],
+        ["validate"],
+        ["validate", "--format", "json", "presets/phone-support.toml"],
+        ["compile", "presets/phone-support.toml"],
+        ["compile", "--target", "client_secrets", "presets/voice-low-latency.toml"],
+        ["schema"],
+        ["schema", "--path"],
+        ["--help"],
+    ],
+    ids=" ".join,
+)
+def test_offline_commands_do_not_import_the_http_client(arguments: list[str]) -> None:
+    result, modules = imported_modules("-m", "realtime_config", *arguments)
+    assert result.returncode == 0, result.stderr
+    assert "realtime_config.cli" in modules
+    assert modules & NETWORK_MODULES == set()
+
+
+def test_importing_the_package_imports_neither_jsonschema_nor_httpx() -> None:
+    result, modules = imported_modules("-c", "import realtime_config")
+    assert result.returncode == 0, result.stderr
+    assert "realtime_config._checks" in modules
+    assert modules & {"jsonschema", "referencing", "click", *NETWORK_MODULES} == set()
+
+
+def test_valid_presets_without_tools_are_validated_without_importing_jsonschema() -> None:
+    presets = [str(p.relative_to(PROJECT)) for p in TOOL_LESS]
+    result, modules = imported_modules("-m", "realtime_config", "validate", *presets)
+    assert (result.returncode, result.stdout) == (0, "2 presets valid\n"), result.stderr
+    assert "realtime_config._validate" in modules
+    assert "jsonschema" not in modules
+
+
+@pytest.fixture
+def counted_builds(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, int]]:
+    """Counts of validators built by ``jsonschema.validators.extend`` and of KeyLocators."""
+    from jsonschema import validators
+
+    from realtime_config import _source
+
+    counts = {"validator": 0, "locator": 0}
+
+    def counting(name: str, build: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            counts[name] += 1
+            return build(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(validators, "extend", counting("validator", validators.extend))
+    monkeypatch.setattr(_source, "KeyLocator", counting("locator", _source.KeyLocator))
+    _schema.validator.cache_clear()
+    yield counts
+    _schema.validator.cache_clear()
+
+
+def test_the_validator_is_built_once_for_many_files(
+    project: Path, counted_builds: dict[str, int]
+) -> None:
+    files = [
+        write(project / "presets" / f"p{n:02d}.toml", f"temperature = {n + 2}\n") for n in range(30)
+    ]
+
+    diagnostics = check_files(files)
+    check_files(files)
+
+    assert [d.message for d in diagnostics[:1]] == [
+        "temperature: 2 is greater than the maximum of 1.2 (allowed: 0.6 to 1.2)"
+    ]
+    assert len(diagnostics) == 30
+    assert counted_builds["validator"] == 1
+    assert _schema.validator.cache_info().misses == 1
+
+
+def test_valid_presets_build_neither_the_validator_nor_a_key_locator(
+    project: Path, counted_builds: dict[str, int]
+) -> None:
+    files = [
+        write(project / "presets" / f"p{n:02d}.toml", f"temperature = 0.{6 + n % 4}\n")
+        for n in range(30)
+    ]
+    assert check_files(files) == []
+    assert counted_builds == {"validator": 0, "locator": 0}
+
+    bad = write(project / "presets" / "bad.toml", "temprature = 0.7\n")
+    assert [d.line for d in check_files([bad])] == [1]
+    assert counted_builds == {"validator": 1, "locator": 1}
+
+
+def test_the_quick_check_covers_the_shipped_schema() -> None:
+    assert _schema.quick_check() is not None
+
+
+def test_a_keyword_the_quick_check_does_not_know_leaves_every_answer_to_jsonschema(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    schema = {"type": "object", "properties": {"model": {"type": "string", "pattern": "^gpt"}}}
+    monkeypatch.setattr(_schema, "load_schema", lambda: schema)
+    _schema.quick_check.cache_clear()
+    try:
+        assert _schema.quick_check() is None
+        assert not _schema.is_certainly_valid({"model": "gpt-realtime"})
+    finally:
+        _schema.quick_check.cache_clear()
+
+
+def test_the_quick_check_accepts_every_shipped_preset_table() -> None:
+    for path in shipped_presets():
+        table = parse_toml(path.read_text(encoding="utf-8"), path.name)
+        assert _schema.is_certainly_valid(table), path
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        {"modalities": ["text", "text"]},
+        {"modalities": []},
+        {"temperature": 2.0},
+        {"temperature": 0.1},
+        {"tools": [{"type": "function"}]},
+        {"tools": [{"name": ""}]},
+        {"tool_choice": {"type": "function"}},
+        {"voice": 1},
+        {"input_audio_format": "mp3"},
+        {"turn_detection": True},
+        {"temprature": 0.7},
+        {"max_response_output_tokens": 1.0},
+        {"max_response_output_tokens": True},
+        {"tracing": {"workflow_name": "support", "extra": 1}},
+        {"client_secret": {"expires_after": {"seconds": 5}}},
+        {"speed": "fast"},
+        {"preset": {"extends": 1}},
+    ],
+    ids=repr,
+)
+def test_the_quick_check_rejects_each_kind_of_mistake(table: dict[str, Any]) -> None:
+    assert not _schema.validator().is_valid(table)
+    assert not _schema.is_certainly_valid(table)
+
+
+def test_the_quick_check_rejects_every_invalid_case_the_validator_rejects() -> None:
+    cases = sorted(INVALID_CASES.glob("*.toml"))
+    assert cases, f"no cases under {INVALID_CASES}"
+    rejected = 0
+    for path in cases:
+        if not path.is_file():
+            continue
+        try:
+            table = tomllib_loads(path)
+        except ValueError:
+            continue
+        if not _schema.validator().is_valid(table):
+            rejected += 1
+            assert not _schema.is_certainly_valid(table), path.name
+    assert rejected >= 10
+
+
+def tomllib_loads(path: Path) -> dict[str, Any]:
+    """A case's table, or ValueError when it is not TOML (or not UTF-8)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10 only
+        import tomli as tomllib
+    try:
+        return tomllib.loads(path.read_bytes().decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(path) from error
+
+
+@st.composite
+def mutated_tables(draw: st.DrawFn) -> dict[str, Any]:
+    """A valid session table with one change anywhere in it: a value replaced, a key added
+    or removed, an array item repeated."""
+    table: dict[str, Any] = draw(session_tables())
+    node: Any = table
+    while True:
+        keys = list(node) if isinstance(node, dict) else list(range(len(node)))
+        if not keys or draw(st.booleans()):
+            break
+        key = draw(st.sampled_from(keys))
+        if not isinstance(node[key], (dict, list)):
+            break
+        node = node[key]
+    change = draw(st.sampled_from(["replace", "remove", "repeat"]))
+    replacement = draw(json_values | st.sampled_from([1.0, True, 0, "", [], {}]))
+    if isinstance(node, dict):
+        if change == "remove" and node:
+            del node[draw(st.sampled_from(list(node)))]
+        else:
+            node[draw(st.sampled_from([*node, "extra"]))] = replacement
+    elif node:
+        index = draw(st.integers(0, len(node) - 1))
+        if change == "repeat":
+            node.append(copy.deepcopy(node[index]))
+        else:
+            node[index] = replacement
+    return table
+
+
+@settings(max_examples=600, deadline=None)
+@given(mutated_tables())
+def test_the_quick_check_is_never_laxer_than_the_validator(table: dict[str, Any]) -> None:
+    if _schema.is_certainly_valid(table):
+        assert list(_schema.validator().iter_errors(table)) == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(session_tables())
+def test_the_quick_check_accepts_valid_tables(table: dict[str, Any]) -> None:
+    assert _schema.is_certainly_valid(table)
