@@ -150,15 +150,17 @@ def read_text(path: Path, display: str) -> str:
         return PresetError([Diagnostic(display, line, column, "error", rule, message)])
 
     try:
-        if path.is_dir():
-            raise fail("is a directory, not a preset file")
         with path.open("rb") as stream:
-            data = stream.read(MAX_FILE_BYTES + 1)
+            # Read at most one byte past the limit, without a 1 MiB buffer for a small file.
+            size = os.fstat(stream.fileno()).st_size
+            data = stream.read(min(size, MAX_FILE_BYTES) + 1 if size else MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise fail("no such file") from None
-    except PermissionError:
-        raise fail("permission denied: the file cannot be read") from None
-    except OSError as exc:
+    except (IsADirectoryError, PermissionError, OSError) as exc:
+        if path.is_dir():
+            raise fail("is a directory, not a preset file") from None
+        if isinstance(exc, PermissionError):
+            raise fail("permission denied: the file cannot be read") from None
         raise fail(f"cannot be read: {exc.strerror or exc}") from None
     if len(data) > MAX_FILE_BYTES:
         raise fail("file is larger than 1 MiB; a preset is a small text file")

@@ -165,6 +165,14 @@ def compile_command(
     help="text for people, json for tools, github for GitHub Actions annotations.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing when every preset is valid.")
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Check files in this many processes [default: one per CPU for 200 or more files, "
+    "except under pre-commit, which runs parallel batches itself].",
+)
 @root_option
 def validate_command(
     files: tuple[Path, ...],
@@ -172,6 +180,7 @@ def validate_command(
     strict: bool,
     output_format: str,
     quiet: bool,
+    jobs: int,
     root: Path | None,
 ) -> None:
     """Check presets: FILES, or every preset under the project's presets/ folder.
@@ -179,7 +188,7 @@ def validate_command(
     Exit status 0 when all are valid, 1 when a problem is found (a warning only with
     --strict), 2 for a usage error.
     """
-    from realtime_config._checks import check_files
+    from realtime_config._checks import check_files, default_jobs
     from realtime_config._loader import find_root
 
     paths = list(files)
@@ -189,7 +198,8 @@ def validate_command(
         paths = sorted(folder.rglob("*.toml")) if folder.is_dir() else []
         if not paths:
             fail(f"no presets found: {folder} holds no .toml files")
-    diagnostics = check_files(paths, root=root, target=target)
+    jobs = jobs or default_jobs(len(paths))
+    diagnostics = check_files(paths, root=root, target=target, jobs=jobs)
     failed = any(d.is_error or strict for d in diagnostics)
     if output_format == "json":
         click.echo(to_json(diagnostics))
