@@ -479,15 +479,15 @@ def import_command(payload: Path, output: Path | None, force: bool) -> None:
     from realtime_config._importer import import_file
 
     imported = import_file(payload, destination=output)
+    if output is None:
+        click.echo(imported.text, nl=False)
+    else:
+        if same_file(output, payload):
+            raise OutputFileError(output, "is the payload itself; refusing to overwrite it")
+        write_atomic(output, imported.text, overwrite=force)
     if imported.dropped:
         click.echo(f"dropped read-only keys: {', '.join(imported.dropped)}", err=True)
     print_warnings(imported.warnings)
-    if output is None:
-        click.echo(imported.text, nl=False)
-        return
-    if same_file(output, payload):
-        raise OutputFileError(output, "is the payload itself; refusing to overwrite it")
-    write_atomic(output, imported.text, overwrite=force)
 
 
 @main.command("new")

@@ -602,3 +602,19 @@ def test_the_library_raises_a_preset_error_with_every_problem() -> None:
         "body.json:1:29: error: temperature: 5 is greater than the maximum of 1.2 "
         "(allowed: 0.6 to 1.2)",
     ]
+
+
+def test_a_refused_write_reports_only_the_refusal(project: Path) -> None:
+    write(project / "session.json", '{"id": "sess_1", "object": "realtime.session", "voice": "ash"}')
+    write(project / "out.toml", "keep me\n")
+    assert run("import", "session.json", "-o", "out.toml") == (
+        1,
+        "",
+        "realtime-config: error: out.toml: already exists; use --force to overwrite it\n",
+    )
+    assert (project / "out.toml").read_text(encoding="utf-8") == "keep me\n"
+    assert run("import", "session.json", "-o", "out.toml", "--force") == (
+        0,
+        "",
+        "dropped read-only keys: id, object\n",
+    )
