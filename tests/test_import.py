@@ -605,7 +605,9 @@ def test_the_library_raises_a_preset_error_with_every_problem() -> None:
 
 
 def test_a_refused_write_reports_only_the_refusal(project: Path) -> None:
-    write(project / "session.json", '{"id": "sess_1", "object": "realtime.session", "voice": "ash"}')
+    write(
+        project / "session.json", '{"id": "sess_1", "object": "realtime.session", "voice": "ash"}'
+    )
     write(project / "out.toml", "keep me\n")
     assert run("import", "session.json", "-o", "out.toml") == (
         1,
