@@ -13,7 +13,7 @@ from typing import Any, Final
 
 from realtime_config._diagnostics import Diagnostic
 from realtime_config._errors import PresetError
-from realtime_config._loader import Preset
+from realtime_config._loader import Preset, copy_json
 from realtime_config._schema import Schema, branch_of_type, load_schema, resolve
 
 TARGETS: Final = ("sessions", "client_secrets", "session.update")
@@ -50,7 +50,7 @@ def _emit_table(schema: Schema, table: Mapping[str, Any]) -> tuple[dict[str, Any
             payload[key] = emitted
             written = True
         elif rule == "always":
-            payload[key] = _copy(field["x-when-absent"])
+            payload[key] = copy_json(field["x-when-absent"])
     return payload, written
 
 
@@ -58,11 +58,11 @@ def _emit_value(field: Schema, value: Any) -> Any:
     if value is False and field.get("x-null-when-false"):
         return None
     if field.get("x-verbatim"):
-        return _copy(value)
+        return copy_json(value)
     if isinstance(value, dict):
         table_schema = branch_of_type(field, "object")
         if table_schema is None:
-            return _copy(value)
+            return copy_json(value)
         emitted, written = _emit_table(table_schema, value)
         if field.get("x-emit") == "non-empty" and not written:
             return _OMIT
@@ -71,14 +71,6 @@ def _emit_value(field: Schema, value: Any) -> Any:
         array_schema = branch_of_type(field, "array")
         items = resolve(array_schema["items"]) if array_schema and "items" in array_schema else {}
         return [_emit_value(items, item) for item in value]
-    return value
-
-
-def _copy(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy(v) for v in value]
     return value
 
 
@@ -132,7 +124,7 @@ def _preset_from_mapping(session: Mapping[str, Any]) -> Preset:
     from realtime_config._loader import Document, json_form_diagnostics
     from realtime_config._validate import schema_diagnostics
 
-    table = _copy(dict(session))
+    table = copy_json(dict(session))
     document = Document(Path("<session>"), "<session>", "", table)
     problems = json_form_diagnostics(document) or schema_diagnostics(document)
     errors = [p for p in problems if p.is_error]

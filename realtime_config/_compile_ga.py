@@ -15,14 +15,13 @@ properties: ``expires_after`` (``anchor``, ``seconds``), then ``session``: ``typ
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
 from realtime_config._compile import compile_session
 from realtime_config._diagnostics import Diagnostic, Severity
 from realtime_config._errors import PresetError
-from realtime_config._loader import Preset
+from realtime_config._loader import Preset, copy_json
 from realtime_config._paths import KeyPath, format_path
 from realtime_config._schema import Schema, branch_of_type, load_schema, resolve
 
@@ -87,7 +86,7 @@ def compile_client_secrets_with_warnings(
     if problems and not drop_unsupported:
         raise PresetError(problems)
     schema = load_schema()
-    slots: dict[str, Any] = dict(copy.deepcopy(schema.get("x-ga-const", {})))
+    slots: dict[str, Any] = dict(copy_json(schema.get("x-ga-const", {})))
     _collect(schema, compile_session(preset.session), slots)
     return _assemble(schema["x-ga-order"], slots), problems
 
@@ -116,7 +115,7 @@ def _translate(field: Schema, value: Any) -> Any:
         return [picked] if picked is not None else value
     mapping = field.get("x-ga-map")
     if mapping is not None and isinstance(value, str) and value in mapping:
-        return copy.deepcopy(mapping[value])
+        return copy_json(mapping[value])
     return value
 
 

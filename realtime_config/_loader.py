@@ -533,18 +533,19 @@ def _merge(
         if key in base:  # only a key already merged can have sources to replace
             for stale in [p for p in sources if p[: len(path)] == path]:
                 del sources[stale]
-        base[key] = _copy(value)
+        base[key] = copy_json(value)
         if isinstance(value, (dict, list)):
             sources.update((p, d) for p, d in overlay_sources.items() if p[: len(path)] == path)
         elif path in overlay_sources:  # a scalar's only source is its own key
             sources[path] = overlay_sources[path]
 
 
-def _copy(value: Any) -> Any:
+def copy_json(value: Any) -> Any:
+    """A deep copy of JSON-like data (tables and arrays copied, scalars shared)."""
     if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
+        return {k: copy_json(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_copy(v) for v in value]
+        return [copy_json(v) for v in value]
     return value
 
 

@@ -69,6 +69,13 @@ root_option = click.option(
 )
 
 
+drop_unsupported_option = click.option(
+    "--drop-unsupported",
+    is_flag=True,
+    help="Leave out the fields the target does not have (warning for each) instead of failing.",
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="realtime-config")
 def main() -> None:
@@ -94,11 +101,7 @@ def main() -> None:
     is_flag=True,
     help="Compact JSON, exactly the bytes sent on the wire (no trailing newline).",
 )
-@click.option(
-    "--drop-unsupported",
-    is_flag=True,
-    help="Leave out the fields the target does not have (warning for each) instead of failing.",
-)
+@drop_unsupported_option
 @click.option(
     "--out-dir",
     metavar="DIR",
@@ -264,11 +267,7 @@ def schema_command(show_path: bool) -> None:
     show_default=True,
     help="Retries after a connection error, a timeout, 408, 409, 429 or 5xx.",
 )
-@click.option(
-    "--drop-unsupported",
-    is_flag=True,
-    help="Leave out the fields the target does not have (warning for each) instead of failing.",
-)
+@drop_unsupported_option
 @click.option(
     "--dry-run",
     is_flag=True,
@@ -399,11 +398,7 @@ def compile_snapshots(
     type=TARGET_CHOICE,
     help="Endpoint to compile both for [default: each preset's preset.target, else sessions].",
 )
-@click.option(
-    "--drop-unsupported",
-    is_flag=True,
-    help="Leave out the fields the target does not have (warning for each) instead of failing.",
-)
+@drop_unsupported_option
 @click.option(
     "--format",
     "output_format",

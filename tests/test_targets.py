@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, assume, given, settings
-from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from realtime_config import PresetError, compile_preset, dumps_payload, load_preset
@@ -35,6 +34,7 @@ from tests.conftest import (
     shipped_presets,
     write,
 )
+from tests.strategies import session_tables
 
 OFFICIAL_SCHEMA = PROJECT / "tests" / "fixtures" / "ga-client-secret-request.schema.json"
 COMPOSITIONS = ("allOf", "anyOf", "oneOf")
@@ -560,76 +560,8 @@ def test_a_session_table_is_compiled_for_ga_too() -> None:
 # --- property: every valid session compiles into a body the official schema accepts ----
 
 
-def values(node: Mapping[str, Any]) -> st.SearchStrategy[Any]:
-    """Valid values of a preset schema node, drawn from its enums, consts and ranges."""
-    node = resolve(node)
-    if "anyOf" in node:
-        return st.one_of([values(branch) for branch in node["anyOf"]])
-    if "const" in node:
-        return st.just(node["const"])
-    if "enum" in node:
-        return st.sampled_from(node["enum"])
-    kind = node.get("type")
-    if kind == "string":
-        return st.text(min_size=node.get("minLength", 0), max_size=12)
-    if kind == "boolean":
-        return st.booleans()
-    if kind == "integer":
-        return st.integers(node.get("minimum"), node.get("maximum", 100_000))
-    if kind == "number":
-        return st.floats(node.get("minimum"), node.get("maximum"), allow_nan=False)
-    if kind == "array":
-        return st.lists(
-            values(node["items"]),
-            min_size=node.get("minItems", 0),
-            max_size=3,
-            unique=node.get("uniqueItems", False),
-        )
-    assert kind == "object", node
-    if node.get("x-verbatim"):
-        keys = st.from_regex(r"x-[a-z]{1,6}", fullmatch=True)
-        return st.dictionaries(keys, st.text(max_size=8), max_size=2)
-    fields = {
-        key: values(child)
-        for key, child in node["properties"].items()
-        if resolve(child).get("x-emit") != "never"
-    }
-    required = set(node.get("required", ()))
-    return st.fixed_dictionaries(
-        {k: s for k, s in fields.items() if k in required},
-        optional={k: s for k, s in fields.items() if k not in required},
-    )
-
-
-@st.composite
-def sessions(draw: st.DrawFn) -> dict[str, Any]:
-    """A valid session table: schema-valid, and consistent across fields."""
-    table: dict[str, Any] = draw(values(load_schema()))
-    detection = table.get("turn_detection")
-    if isinstance(detection, dict):
-        vad = branch_of_type(load_schema()["properties"]["turn_detection"], "object")
-        assert vad is not None
-        chosen = detection.get("type", vad["properties"]["type"]["x-when-absent"])
-        for key in list(detection):
-            if vad["properties"][key].get("x-applies-to", chosen) != chosen:
-                del detection[key]
-    if "tools" in table:
-        unique: dict[str, Any] = {}
-        for tool in table["tools"]:
-            unique.setdefault(tool["name"], tool)
-        table["tools"] = list(unique.values())
-    if isinstance(table.get("tool_choice"), dict):
-        if table.get("tools"):
-            table["tool_choice"]["name"] = draw(
-                st.sampled_from([t["name"] for t in table["tools"]])
-            )
-        else:
-            del table["tool_choice"]
-    return table
-
-
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(sessions())
+@given(session_tables())
 def test_every_valid_session_compiles_into_an_official_ga_body(table: dict[str, Any]) -> None:
     assert validator().is_valid(table)
     preset = Preset(path=Path("<generated>"), session=table)
