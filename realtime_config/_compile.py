@@ -119,23 +119,25 @@ def compile_preset_with_warnings(
 
 
 def _preset_from_mapping(session: Mapping[str, Any]) -> Preset:
+    """A session table given as data, checked as a preset file would be."""
     from pathlib import Path
 
-    from realtime_config._loader import Document, json_form_diagnostics
-    from realtime_config._validate import schema_diagnostics
+    from realtime_config._loader import Document, document_diagnostics, with_cross_field_checks
 
     table = copy_json(dict(session))
     document = Document(Path("<session>"), "<session>", "", table)
-    problems = json_form_diagnostics(document) or schema_diagnostics(document)
-    errors = [p for p in problems if p.is_error]
+    errors = [p for p in document_diagnostics(document) if p.is_error]
     if errors:
         raise PresetError(errors)
     settings = table.pop("preset", {})
-    return Preset(
-        path=document.path,
-        session=table,
-        target=settings.get("target"),
-        description=settings.get("description"),
+    return with_cross_field_checks(
+        Preset(
+            path=document.path,
+            session=table,
+            target=settings.get("target"),
+            description=settings.get("description"),
+            _locate=lambda key, anchor: (document.display, *document.position(key, anchor)),
+        )
     )
 
 

@@ -305,6 +305,23 @@ def json_form_diagnostics(document: Document) -> list[Diagnostic]:
     return problems
 
 
+def document_diagnostics(document: Document) -> list[Diagnostic]:
+    """A parsed file's own problems: values with no JSON form, else schema errors."""
+    from realtime_config._validate import schema_diagnostics
+
+    return json_form_diagnostics(document) or schema_diagnostics(document)
+
+
+def with_cross_field_checks(preset: Preset) -> Preset:
+    """The preset with its cross-field warnings, or a PresetError listing every problem."""
+    from realtime_config._checks import cross_field_diagnostics
+
+    found = sorted(cross_field_diagnostics(preset), key=lambda d: (d.file, d.line, d.column))
+    if any(d.is_error for d in found):
+        raise PresetError(found)
+    return replace(preset, warnings=tuple(found)) if found else preset
+
+
 class Loader:
     """Loads presets under one project root, reading and checking each file once."""
 
@@ -331,14 +348,9 @@ class Loader:
         return cached
 
     def _read_document(self, path: Path, display: str) -> Document:
-        from realtime_config._validate import schema_diagnostics
-
         text = read_text(path, display)
-        table = parse_toml(text, display)
-        document = Document(path, display, text, table)
-        problems = json_form_diagnostics(document)
-        if not problems:
-            problems = schema_diagnostics(document)
+        document = Document(path, display, text, parse_toml(text, display))
+        problems = document_diagnostics(document)
         if any(p.is_error for p in problems):
             raise PresetError(problems)
         return document
@@ -349,13 +361,7 @@ class Loader:
         Raises PresetError with every problem (warnings included) when any is an error;
         otherwise the preset carries its warnings.
         """
-        from realtime_config._checks import cross_field_diagnostics
-
-        preset = self._resolve(_normalized(path), (), path)
-        found = sorted(cross_field_diagnostics(preset), key=lambda d: (d.file, d.line, d.column))
-        if any(d.is_error for d in found):
-            raise PresetError(found)
-        return replace(preset, warnings=tuple(found)) if found else preset
+        return with_cross_field_checks(self._resolve(_normalized(path), (), path))
 
     def _root_for(self, path: Path) -> Path:
         if self.root is not None:

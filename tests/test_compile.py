@@ -220,6 +220,15 @@ def test_compile_a_mapping_checks_it_first() -> None:
     )
 
 
+def test_compile_a_mapping_runs_the_cross_field_checks_too() -> None:
+    with pytest.raises(PresetError) as caught:
+        compile_preset({"tool_choice": {"type": "function", "name": "nope"}})
+    assert str(caught.value) == (
+        '<session>:1:1: error: tool_choice names the function "nope", but `tools` defines '
+        "no function"
+    )
+
+
 def test_session_update_target_drops_client_secret(project: Path) -> None:
     preset = load_preset(
         write(project / "p.toml", "voice = 'ash'\nclient_secret.expires_after.seconds = 60\n")
