@@ -143,6 +143,15 @@ def find_root(folder: Path) -> Path:
     return cwd if folder.is_relative_to(cwd) else folder
 
 
+def project_presets(root: str | os.PathLike[str] | None = None) -> tuple[Path, list[Path]]:
+    """The project's ``presets/`` folder and every ``.toml`` below it, recursively, sorted.
+
+    ``root`` is the project root (``--root``); by default the working directory's.
+    """
+    folder = (Path(root) if root is not None else find_root(Path.cwd())) / "presets"
+    return folder, sorted(folder.rglob("*.toml")) if folder.is_dir() else []
+
+
 def read_text(path: Path, display: str) -> str:
     """Read a UTF-8 text file of at most MAX_FILE_BYTES, or raise a located PresetError."""
 

@@ -18,7 +18,7 @@ from realtime_config._compile import compile_preset_with_warnings, dumps_payload
 from realtime_config._diagnostics import Diagnostic
 from realtime_config._errors import PresetError, RealtimeConfigError
 from realtime_config._files import OutputFileError, write_atomic
-from realtime_config._loader import Loader, display_path, find_root
+from realtime_config._loader import Loader, display_path, project_presets
 
 SnapshotState = Literal["unchanged", "written", "missing", "stale", "orphaned", "failed"]
 
@@ -77,12 +77,11 @@ def plan_snapshots(
     preset under ``presets/`` is named by its path there without ``.toml``
     (``presets/team/a.toml`` -> ``out_dir/team/a.json``); any other by its file stem.
     """
-    project = Path(root) if root is not None else find_root(Path.cwd())
-    folder = project / "presets"
+    folder, found = project_presets(root)
     out = Path(out_dir)
     paths = [Path(p) for p in presets]
     if not paths:
-        paths = sorted(folder.rglob("*.toml")) if folder.is_dir() else []
+        paths = found
         if not paths:
             raise SnapshotError(f"no presets found: {display_path(folder)} holds no .toml files")
     seen: dict[Path, Path] = {}

@@ -192,13 +192,11 @@ def validate_command(
     --strict), 2 for a usage error.
     """
     from realtime_config._checks import check_files, default_jobs
-    from realtime_config._loader import find_root
+    from realtime_config._loader import project_presets
 
     paths = list(files)
     if not paths:
-        project = root if root is not None else find_root(Path.cwd())
-        folder = project / "presets"
-        paths = sorted(folder.rglob("*.toml")) if folder.is_dir() else []
+        folder, paths = project_presets(root)
         if not paths:
             fail(f"no presets found: {folder} holds no .toml files")
     jobs = jobs or default_jobs(len(paths))
