@@ -518,6 +518,7 @@ class _ClientBase:
             text += f"; {_BETA_UNAVAILABLE_HINT}"
         text = self._redact(_one_line(text + note))
         request_id = self._redact(request_id) if request_id else None
+        retry_after = retry_after_seconds(response.headers, time.time())
         cls = status_error_class(status)
 
         def make(attempts: int) -> APIError:
@@ -532,6 +533,7 @@ class _ClientBase:
                 message=message,
                 request_id=request_id,
                 attempts=attempts,
+                retry_after=retry_after,
             )
 
         return make

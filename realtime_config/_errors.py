@@ -53,6 +53,14 @@ class MissingAPIKeyError(ClientConfigError):
     """Raised before any request when no API key was given and ``OPENAI_API_KEY`` is unset."""
 
 
+class ServeConfigError(RealtimeConfigError, ValueError):
+    """Raised by ``create_app`` when the service cannot start as configured.
+
+    For example no preset to serve, or an allowed origin that is not ``scheme://host[:port]``.
+    Problems of a preset itself are PresetErrors.
+    """
+
+
 class APIError(RealtimeConfigError):
     """Base class of the errors raised when a request to the API fails.
 
@@ -102,7 +110,8 @@ class APIStatusError(APIError):
 
     Carries the status and the fields of the API's error body: ``type``, ``code``,
     ``param`` and ``message`` (``None`` when the body does not say), and the request id
-    from the ``x-request-id`` header.
+    from the ``x-request-id`` header. ``retry_after`` is the wait in seconds that the
+    response asked for (``Retry-After`` or ``retry-after-ms``), None when it did not.
     """
 
     def __init__(
@@ -118,6 +127,7 @@ class APIStatusError(APIError):
         message: str,
         request_id: str | None,
         attempts: int = 1,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(text, method=method, url=url, attempts=attempts)
         self.status_code = status_code
@@ -126,6 +136,7 @@ class APIStatusError(APIError):
         self.param = param
         self.message = message
         self.request_id = request_id
+        self.retry_after = retry_after
 
 
 class BadRequestError(APIStatusError):
