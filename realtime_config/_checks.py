@@ -119,8 +119,13 @@ def _schema_error(schema_json: str) -> Any:
     """Why a JSON Schema (as JSON text) is not valid draft 2020-12: a ValidationError, or None.
 
     Cached by content: presets share tools through ``extends``, and checking a schema
-    against the meta-schema costs more than everything else about a preset.
+    against the meta-schema costs more than everything else about a preset. The plain schemas
+    that tools use pass a quick check first, so valid presets never import jsonschema.
     """
+    from realtime_config._meta_check import is_certainly_valid_schema
+
+    if is_certainly_valid_schema(json.loads(schema_json)):
+        return None
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import best_match
 
