@@ -1,9 +1,11 @@
-"""Time ``realtime-config validate`` against check-jsonschema and a bare tomllib+jsonschema loop.
+"""Time ``realtime-config validate`` against check-jsonschema, taplo and a bare loop.
 
-Generates valid presets (variations of the shipped ones, with their ``extends`` bases and
+Generates valid presets (variants of the shipped ones, with their ``extends`` bases, tools and
 instructions files) in a temporary folder, checks that every contender accepts them and
-rejects a broken one, then runs each command several times, side by side, and prints the
-median wall-clock seconds. See benchmarks/README.md.
+rejects a broken one, then runs the contenders interleaved, round by round, and prints the
+median wall-clock time, the peak memory of the largest process, the ratios and each target
+of the speed issue as met or not met. It also times start-up (``import realtime_config``,
+``--version``) and the library path against the bare parse. See benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -14,14 +16,15 @@ import json
 import os
 import platform
 import random
-import shlex
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,13 +39,54 @@ HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parent
 SCHEMA = PROJECT / "schema" / "realtime-session.schema.json"
 SHIPPED = PROJECT / "presets"
-BAD_PRESET = 'model = "gpt-realtime"\ntemprature = 0.7\n'
-OURS = "realtime-config validate"
-THEIRS = "check-jsonschema"
-FLOOR = "bare loop (floor)"
+HEADER = "#:schema ../schema/realtime-session.schema.json\n"
+BAD_PRESET = HEADER + 'model = "gpt-realtime"\ntemprature = 0.7\n'
+GNU_TIME = "/usr/bin/time"
+NOISE = 0.03
+"""How far apart two medians of the same work land here: "never loses" allows that much."""
+LARGE = 5000
+"""From this many files on, a size gets ``--runs-large`` runs instead of ``--runs``."""
 
-Samples = dict[str, list[float]]
-Timer = Callable[[dict[str, list[str]], Path, Sequence[str], int, int], Samples]
+OURS = "realtime-config validate"
+JOBS_1 = "validate --jobs 1"
+COMPILE = "realtime-config compile"
+THEIRS = "check-jsonschema"
+TAPLO = "taplo lint (native)"
+FLOOR = "bare loop (floor)"
+PYTHON = "python -c pass"
+IMPORT = "import realtime_config"
+VERSION = "realtime-config --version"
+
+
+@dataclass(frozen=True)
+class Command:
+    """One contender: its command line (without the files) and its environment."""
+
+    argv: list[str]
+    env: dict[str, str]
+    takes_files: bool = True
+
+
+@dataclass
+class Runs:
+    """One command's runs: wall-clock seconds of the timed ones, and the peak resident memory
+    (KiB) of the largest process in each warm-up run, measured by GNU time."""
+
+    seconds: list[float] = field(default_factory=list)
+    peaks_kib: list[int] = field(default_factory=list)
+
+
+Samples = dict[str, Runs]
+
+
+@dataclass
+class Results:
+    """Everything one run measured."""
+
+    sizes: dict[int, Samples] = field(default_factory=dict)
+    loaded: dict[int, Samples] = field(default_factory=dict)
+    startup: Samples = field(default_factory=dict)
+    library: list[dict[str, Any]] = field(default_factory=list)
 
 
 def generate(folder: Path, count: int, *, distinct_tools: bool = False) -> list[str]:
@@ -50,13 +94,17 @@ def generate(folder: Path, count: int, *, distinct_tools: bool = False) -> list[
 
     Round ``r`` writes one variant of every shipped preset, named ``<stem>-<r>.toml``, with
     ``extends`` pointing at the base of the same round; bases sort before the presets that
-    extend them, so any prefix of the list is self-contained.
+    extend them, so any prefix of the list is self-contained. The schema is copied to
+    ``folder/schema`` so that the ``#:schema`` header of each file (read by taplo) resolves.
     """
     shipped = sorted(SHIPPED.glob("*.toml"))
     if not shipped:
         raise SystemExit(f"no shipped presets in {SHIPPED}")
+    (folder / "schema").mkdir(parents=True)
+    shutil.copy2(SCHEMA, folder / "schema" / SCHEMA.name)
+    (folder / "pyproject.toml").write_text("[project]\nname = 'bench'\n", encoding="utf-8")
     presets = folder / "presets"
-    presets.mkdir(parents=True)
+    presets.mkdir()
     for extra in SHIPPED.iterdir():
         if extra.is_dir():
             shutil.copytree(extra, presets / extra.name)
@@ -68,8 +116,7 @@ def generate(folder: Path, count: int, *, distinct_tools: bool = False) -> list[
         round_ = index // len(shipped)
         table = vary(tables[stem], round_, rng, distinct_tools=distinct_tools)
         name = f"presets/{stem}-{round_:04d}.toml"
-        text = "#:schema ../schema/realtime-session.schema.json\n" + tomli_w.dumps(table)
-        (folder / name).write_text(text, encoding="utf-8")
+        (folder / name).write_text(HEADER + tomli_w.dumps(table), encoding="utf-8")
         names.append(name)
     return names
 
@@ -84,9 +131,9 @@ def vary(
     extends = settings.get("extends")
     if isinstance(extends, str):
         settings["extends"] = f"{Path(extends).stem}-{round_:04d}.toml"
-    if "temperature" in varied:
+    if isinstance(varied.get("temperature"), float):
         varied["temperature"] = round(rng.uniform(0.6, 1.2), 2)
-    if "speed" in varied:
+    if isinstance(varied.get("speed"), float):
         varied["speed"] = round(rng.uniform(0.25, 1.5), 2)
     if isinstance(varied.get("instructions"), str):
         varied["instructions"] += f" (Variant {round_}.)"
@@ -102,95 +149,355 @@ def vary(
     return varied
 
 
-def check_jsonschema_command(given: str | None, venv: Path) -> str:
-    """The check-jsonschema executable: as given, else installed into a venv of its own."""
-    if given:
-        return given
-    scripts = venv / ("Scripts" if os.name == "nt" else "bin")
-    executable = scripts / "check-jsonschema"
-    if not executable.exists():
-        print(f"installing check-jsonschema into {venv} ...", file=sys.stderr)
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        pip = [str(scripts / "python"), "-m", "pip", "install", "-q", "check-jsonschema"]
-        subprocess.run(pip, check=True)
-    return str(executable)
+def executable(name: str) -> str:
+    """A tool of this Python's environment (``pip install -e '.[bench]'``), else from PATH."""
+    beside = Path(sys.executable).parent / name
+    found = str(beside) if beside.exists() else shutil.which(name)
+    if not found:
+        raise SystemExit(f"{name} is missing: pip install -e '.[bench]'")
+    return found
 
 
-def contenders(check_jsonschema: str) -> dict[str, list[str]]:
-    """Each contender's command, without the file arguments."""
-    ours = Path(sys.executable).parent / "realtime-config"
+def environments() -> tuple[dict[str, str], dict[str, str]]:
+    """The environment of our commands (this checkout first on the path, not under
+    pre-commit) and that of the others (taplo offline: no proxy can be reached)."""
+    base = {key: value for key, value in os.environ.items() if key != "PRE_COMMIT"}
+    path = os.pathsep.join(filter(None, [str(PROJECT), base.get("PYTHONPATH")]))
+    ours = {**base, "PYTHONPATH": path}
+    closed = "http://127.0.0.1:9"
+    proxies = {"HTTP_PROXY": closed, "HTTPS_PROXY": closed, "ALL_PROXY": closed, "NO_PROXY": ""}
+    others = {**base, **proxies, "RUST_LOG": "warn"}
+    others.pop("TAPLO_CONFIG", None)
+    return ours, others
+
+
+def validate_commands() -> dict[str, Command]:
+    """The contenders that check a list of files."""
+    ours, others = environments()
+    ours_bin = executable("realtime-config")
     return {
-        OURS: [str(ours) if ours.exists() else "realtime-config", "validate"],
-        THEIRS: [check_jsonschema, "--schemafile", str(SCHEMA)],
-        FLOOR: [sys.executable, str(HERE / "bare_loop.py"), str(SCHEMA)],
+        OURS: Command([ours_bin, "validate"], ours),
+        JOBS_1: Command([ours_bin, "validate", "--jobs", "1"], ours),
+        THEIRS: Command([executable("check-jsonschema"), "--schemafile", str(SCHEMA)], others),
+        TAPLO: Command(
+            [executable("taplo"), "lint", "--no-auto-config", "--colors", "never"], others
+        ),
+        FLOOR: Command([sys.executable, str(HERE / "bare_loop.py"), str(SCHEMA)], others),
     }
 
 
-def run_quietly(command: list[str], folder: Path) -> subprocess.CompletedProcess[str]:
-    """Run a command in ``folder``, capturing its output."""
-    return subprocess.run(command, cwd=folder, capture_output=True, text=True, check=False)
+def startup_commands() -> dict[str, Command]:
+    """Start-up alone: the interpreter, importing the package, and ``--version``."""
+    ours, _ = environments()
+    return {
+        PYTHON: Command([sys.executable, "-c", "pass"], ours, takes_files=False),
+        IMPORT: Command([sys.executable, "-c", "import realtime_config"], ours, takes_files=False),
+        VERSION: Command([executable("realtime-config"), "--version"], ours, takes_files=False),
+    }
 
 
-def sanity_check(commands: dict[str, list[str]], folder: Path, files: Sequence[str]) -> None:
+def run_once(
+    command: Command, files: Sequence[str], folder: Path, *, memory: bool = False
+) -> tuple[float, int, int]:
+    """Run a command once in ``folder``: wall-clock seconds, exit status and peak memory.
+
+    With ``memory``, GNU time runs it and reports the maximum resident set size of the largest
+    process among the command and the descendants it waited for (each worker of a pool); else
+    the peak is -1. ``ru_maxrss`` from ``os.wait4`` cannot serve: a child forked (or vforked)
+    from this script starts out counting this script's memory.
+    """
+    argv = [*command.argv, *files] if command.takes_files else command.argv
+    report = folder / "peak.txt"
+    if memory:
+        argv = [GNU_TIME, "-f", "%M", "-o", str(report), *argv]
+    start = time.perf_counter()
+    done = subprocess.run(
+        argv, cwd=folder, env=command.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        check=False,
+    )  # fmt: skip
+    elapsed = time.perf_counter() - start
+    if done.returncode not in {0, 1}:
+        raise SystemExit(f"{argv[0]} failed (exit {done.returncode}):\n{done.stderr.decode()}")
+    peak = int(report.read_text(encoding="utf-8").split()[-1]) if memory else -1
+    return elapsed, done.returncode, peak
+
+
+def sanity_check(commands: dict[str, Command], folder: Path, files: Sequence[str]) -> None:
     """Every contender accepts the generated presets and rejects a broken one."""
     bad = folder / "presets" / "zz-bad.toml"
     bad.write_text(BAD_PRESET, encoding="utf-8")
     try:
         for name, command in commands.items():
-            good = run_quietly([*command, *files], folder)
-            if good.returncode != 0:
-                raise SystemExit(f"{name} rejects the presets:\n{good.stdout}{good.stderr}")
-            broken = run_quietly([*command, bad.relative_to(folder).as_posix()], folder)
-            if broken.returncode != 1:
-                raise SystemExit(f"{name} does not reject {bad.name} (exit {broken.returncode})")
+            _, good, _ = run_once(command, files, folder)
+            if good != 0:
+                output = subprocess.run(
+                    [*command.argv, *files], cwd=folder, env=command.env, capture_output=True,
+                    text=True, check=False,
+                )  # fmt: skip
+                raise SystemExit(f"{name} rejects the presets:\n{output.stdout}{output.stderr}")
+            _, broken, _ = run_once(command, [bad.relative_to(folder).as_posix()], folder)
+            if broken != 1:
+                raise SystemExit(f"{name} does not reject {bad.name} (exit {broken})")
     finally:
         bad.unlink()
 
 
-def time_python(
-    commands: dict[str, list[str]], folder: Path, files: Sequence[str], runs: int, warmup: int
+def interleaved(
+    commands: dict[str, Command], folder: Path, files: Sequence[str], runs: int, warmup: int
 ) -> Samples:
-    """Wall-clock seconds of each run, contenders interleaved so that load hits all alike."""
-    samples: Samples = {name: [] for name in commands}
+    """Run every command once per round, in an order that turns round by round, so that a load
+    spike on a shared machine hits all of them alike. Warm-up rounds (at least one) measure
+    the peak memory; every run must succeed (exit 0)."""
+    samples: Samples = {name: Runs() for name in commands}
+    names = list(commands)
+    warmup = max(warmup, 1)
     for round_ in range(warmup + runs):
-        for name, command in commands.items():
-            start = time.perf_counter()
-            subprocess.run([*command, *files], cwd=folder, stdout=subprocess.DEVNULL, check=True)
-            elapsed = time.perf_counter() - start
-            if round_ >= warmup:
-                samples[name].append(elapsed)
+        shift = round_ % len(names)
+        for name in names[shift:] + names[:shift]:
+            warm = round_ < warmup
+            seconds, status, peak = run_once(commands[name], files, folder, memory=warm)
+            if status != 0:
+                raise SystemExit(f"{name} failed on the generated presets (exit {status})")
+            if warm:
+                samples[name].peaks_kib.append(peak)
+            else:
+                samples[name].seconds.append(seconds)
     return samples
 
 
-def time_hyperfine(
-    commands: dict[str, list[str]], folder: Path, files: Sequence[str], runs: int, warmup: int
-) -> Samples:
-    """Wall-clock seconds of each run, measured by hyperfine (no shell in between)."""
-    export = folder / "hyperfine.json"
-    arguments = ["hyperfine", "-N", "--warmup", str(warmup), "--runs", str(runs)]
-    arguments += ["--export-json", str(export), "--style", "none"]
-    for name, command in commands.items():
-        arguments += ["--command-name", name, shlex.join([*command, *files])]
-    subprocess.run(arguments, cwd=folder, check=True, stdout=subprocess.DEVNULL)
-    results = json.loads(export.read_text(encoding="utf-8"))["results"]
-    return {result["command"]: result["times"] for result in results}
+@contextmanager
+def busy_core() -> Iterator[None]:
+    """One core kept busy by a spinning process for the duration (a loaded machine)."""
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.2)
+        yield
+    finally:
+        spinner.terminate()
+        spinner.wait(timeout=10)
 
 
-def versions(commands: dict[str, list[str]]) -> str:
-    """The versions that the numbers belong to."""
-    ours = run_quietly([commands[OURS][0], "--version"], PROJECT).stdout.strip()
-    theirs = run_quietly([commands[THEIRS][0], "--version"], PROJECT).stdout.strip()
+def median_ms(runs: Runs) -> float:
+    return statistics.median(runs.seconds) * 1000
+
+
+def peak_mib(runs: Runs) -> float:
+    return max(runs.peaks_kib) / 1024
+
+
+def print_samples(label: str, samples: Samples, reference: str | None) -> None:
+    """One line per command: median, minimum, peak memory and ratio to the reference."""
+    for name, runs in samples.items():
+        ratio = median_ms(runs) / median_ms(samples[reference]) if reference else 1.0
+        print(
+            f"{label:>13}  {name:<27}{median_ms(runs):>10.1f}"
+            f"{min(runs.seconds) * 1000:>9.1f}{peak_mib(runs):>10.1f}{ratio:>8.2f}"
+        )
+
+
+def library_path(rounds: int) -> list[dict[str, Any]]:
+    """Each shipped preset's library path against the bare parse (benchmarks/library_path.py)."""
+    ours, _ = environments()
+    done = subprocess.run(
+        [sys.executable, str(HERE / "library_path.py"), "--rounds", str(rounds), str(SHIPPED)],
+        cwd=PROJECT, env=ours, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise SystemExit(f"library_path.py failed:\n{done.stderr}")
+    results: list[dict[str, Any]] = json.loads(done.stdout)
+    return results
+
+
+def versions() -> list[str]:
+    """The machine and the versions that the numbers belong to (no local paths)."""
     from importlib import metadata
 
-    return f"{ours}; {theirs}; jsonschema {metadata.version('jsonschema')} (ours and the floor)"
+    if not Path(GNU_TIME).exists():
+        raise SystemExit(f"{GNU_TIME} is missing (GNU time measures the peak memory)")
+
+    def first_line(argv: list[str]) -> str:
+        done = subprocess.run(argv, capture_output=True, text=True, check=False, cwd=PROJECT)
+        return (done.stdout or done.stderr).strip().splitlines()[0]
+
+    cpu = "unknown CPU"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    commit = first_line(["git", "rev-parse", "--short", "HEAD"])
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no", "realtime_config", "schema"],
+        cwd=PROJECT, capture_output=True, text=True, check=False,
+    ).stdout.strip()  # fmt: skip
+    ours = first_line([executable("realtime-config"), "--version"])
+    return [
+        f"machine: {platform.system()} {platform.machine()}, {cpu}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}",
+        f"versions: {ours} (commit {commit}{' + local changes' if dirty else ''}); "
+        f"{first_line([executable('check-jsonschema'), '--version'])}; "
+        f"{first_line([executable('taplo'), '--version'])}; "
+        f"jsonschema {metadata.version('jsonschema')}",
+    ]
+
+
+@dataclass(frozen=True)
+class Target:
+    """One target of the speed issue, with the measured value it is judged on."""
+
+    text: str
+    measured: str
+    met: bool
+
+
+def targets(found: Results) -> list[Target]:
+    """Judge every target that this run measured."""
+    results, loaded, startup, library = found.sizes, found.loaded, found.startup, found.library
+    found: list[Target] = []
+
+    def add(
+        text: str, value: float, limit: float, unit: str = "ms", *, at_least: bool = False
+    ) -> None:
+        met = value >= limit if at_least else value <= limit
+        found.append(Target(text, f"{value:.{1 if unit == 'ms' else 2}f} {unit}", met))
+
+    if 1 in results:
+        one = results[1]
+        add("1 file with tools: validate <= 60 ms", median_ms(one[OURS]), 60)
+        add("1 file with tools: compile <= 60 ms", median_ms(one[COMPILE]), 60)
+    if startup:
+        add("`python -c 'import realtime_config'` <= 30 ms", median_ms(startup[IMPORT]), 30)
+        add("`realtime-config --version` <= 40 ms", median_ms(startup[VERSION]), 40)
+    if 1000 in results:
+        r = results[1000]
+        add("1,000 files: validate <= 1.3x taplo", ratio(r, OURS, TAPLO), 1.3, "x")
+        add("1,000 files: check-jsonschema / validate >= 2.5", ratio(r, THEIRS, OURS), 2.5, "x",
+            at_least=True)  # fmt: skip
+        add("1,000 files: --jobs 1 <= 200 ms", median_ms(r[JOBS_1]), 200)
+    if 10000 in results:
+        r = results[10000]
+        found.append(
+            Target(
+                "10,000 files: validate faster than taplo",
+                f"{ratio(r, OURS, TAPLO):.2f} x taplo",
+                median_ms(r[OURS]) < median_ms(r[TAPLO]),
+            )
+        )
+        add("10,000 files: --jobs 1 <= 1.6 s", median_ms(r[JOBS_1]) / 1000, 1.6, "s")
+        ours_peak = max(peak_mib(r[OURS]), peak_mib(r[JOBS_1]))
+        found.append(
+            Target(
+                "10,000 files: peak memory of the largest process <= check-jsonschema's",
+                f"{ours_peak:.0f} MiB vs {peak_mib(r[THEIRS]):.0f} MiB",
+                ours_peak <= peak_mib(r[THEIRS]),
+            )
+        )
+        if 1000 in results and 1 in results:
+            base = median_ms(results[1][OURS])
+            per_1k = (median_ms(results[1000][OURS]) - base) / 999
+            per_10k = (median_ms(r[OURS]) - base) / 9999
+            add(
+                "time per file flat from 1,000 to 10,000 (10k / 1k per-file cost <= 1.10)",
+                per_10k / per_1k,
+                1.10,
+                "x",
+            )
+    for label, by_size in (("idle", results), ("one core busy", loaded)):
+        for size, r in sorted(by_size.items()):
+            if size > 1:
+                text = f"{size:,} files, {label}: default --jobs / --jobs 1 <= 1 (+{NOISE:.0%})"
+                add(text, ratio(r, OURS, JOBS_1), 1 + NOISE, "x")
+    for entry in library:
+        if "error" in entry:
+            found.append(Target(f"library, {entry['preset']}: loads", entry["error"], False))
+        else:
+            add(f"library, {entry['preset']}: <= 1.5x the bare parse", entry["ratio"], 1.5, "x")
+    return found
+
+
+def ratio(samples: Samples, numerator: str, denominator: str) -> float:
+    return median_ms(samples[numerator]) / median_ms(samples[denominator])
+
+
+def markdown(found: Results, judged: list[Target]) -> str:
+    """The results as the Markdown tables of benchmarks/README.md."""
+    results, loaded, startup, library = found.sizes, found.loaded, found.startup, found.library
+    lines = [
+        "| files | realtime-config | `--jobs 1` | check-jsonschema | taplo (native) | "
+        "bare loop | check-jsonschema / ours | ours / taplo |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for size, r in sorted(results.items()):
+        jobs_1 = f"{median_ms(r[JOBS_1]):,.0f}" if JOBS_1 in r else "-"
+        lines.append(
+            f"| {size:,} | {median_ms(r[OURS]):,.0f} | {jobs_1} | {median_ms(r[THEIRS]):,.0f} | "
+            f"{median_ms(r[TAPLO]):,.0f} | {median_ms(r[FLOOR]):,.0f} | "
+            f"{ratio(r, THEIRS, OURS):.2f} | {ratio(r, OURS, TAPLO):.2f} |"
+        )
+    if 1 in results:
+        lines.append(f"\n1 file, `compile`: {median_ms(results[1][COMPILE]):.0f} ms.")
+    lines += ["", "Peak memory of the largest process (MiB):", ""]
+    lines += ["| files | realtime-config | `--jobs 1` | check-jsonschema | taplo | bare loop |"]
+    lines += ["|---:|---:|---:|---:|---:|---:|"]
+    for size, r in sorted(results.items()):
+        jobs_1 = f"{peak_mib(r[JOBS_1]):.0f}" if JOBS_1 in r else "-"
+        lines.append(
+            f"| {size:,} | {peak_mib(r[OURS]):.0f} | {jobs_1} | {peak_mib(r[THEIRS]):.0f} | "
+            f"{peak_mib(r[TAPLO]):.0f} | {peak_mib(r[FLOOR]):.0f} |"
+        )
+    if loaded:
+        lines += ["", "One core busy (a spinning process):", ""]
+        lines += ["| files | default `--jobs` | `--jobs 1` | default / `--jobs 1` |"]
+        lines += ["|---:|---:|---:|---:|"]
+        for size, r in sorted(loaded.items()):
+            lines.append(
+                f"| {size:,} | {median_ms(r[OURS]):,.0f} | {median_ms(r[JOBS_1]):,.0f} | "
+                f"{ratio(r, OURS, JOBS_1):.2f} |"
+            )
+    if startup:
+        lines += [
+            "",
+            "Start-up (ms): " + ", ".join(f"{n} {median_ms(s):.0f}" for n, s in startup.items()),
+        ]
+    if library:
+        lines += [
+            "",
+            "| preset | load + compile + dumps (µs) | tomllib.loads + json.dumps (µs) | ratio | "
+            "bare, all its files (µs) | ratio |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for entry in library:
+            if "error" in entry:
+                lines.append(f"| {entry['preset']} | fails: {entry['error']} | | | | |")
+            else:
+                lines.append(
+                    f"| {entry['preset']} | {entry['ours_us']:.0f} | {entry['bare_us']:.0f} | "
+                    f"{entry['ratio']:.2f} | {entry['bare_all_us']:.0f} | "
+                    f"{entry['ratio_all']:.2f} |"
+                )
+    lines += ["", "| target | measured | |", "|---|---:|---|"]
+    lines += [f"| {t.text} | {t.measured} | {'met' if t.met else '**not met**'} |" for t in judged]
+    return "\n".join(lines)
 
 
 def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     """The command line of this script."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 1000])
-    parser.add_argument("--runs", type=int, default=15, help="timed runs per command and size")
-    parser.add_argument("--warmup", type=int, default=2, help="untimed runs first")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 1000, 10000])
+    parser.add_argument("--runs", type=int, default=15, help="timed runs below 5,000 files")
+    parser.add_argument("--runs-large", type=int, default=5, help="timed runs from 5,000 files")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed runs first (1 if large)")
+    parser.add_argument(
+        "--loaded",
+        type=int,
+        nargs="*",
+        default=[1000, 10000],
+        help="sizes also timed with one core busy, default --jobs against --jobs 1",
+    )
+    parser.add_argument(
+        "--library-rounds", type=int, default=15, help="rounds of the library timing (0: skip)"
+    )
     parser.add_argument(
         "--single",
         default="phone-support",
@@ -201,61 +508,84 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="give every generated tool a parameters schema of its own (the worst case)",
     )
-    parser.add_argument(
-        "--runner",
-        choices=["python", "hyperfine"],
-        default="python",
-        help="python (default): a timing loop that interleaves the contenders run by run, so "
-        "that a load spike hits all of them alike; hyperfine: each command's runs in a block",
-    )
-    parser.add_argument("--check-jsonschema", help="an existing check-jsonschema executable")
-    parser.add_argument(
-        "--venv",
-        type=Path,
-        default=HERE / ".venv",
-        help="where to install check-jsonschema (default: benchmarks/.venv)",
-    )
-    options = parser.parse_args(argv)
-    if options.runner == "hyperfine" and not shutil.which("hyperfine"):
-        parser.error("hyperfine is not on PATH")
-    return options
+    parser.add_argument("--markdown", action="store_true", help="also print the README tables")
+    return parser.parse_args(argv)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Generate presets, time the contenders and print a table of medians."""
-    options = parse_arguments(argv)
-    timer: Timer = time_hyperfine if options.runner == "hyperfine" else time_python
-    commands = contenders(check_jsonschema_command(options.check_jsonschema, options.venv))
-
-    machine = f"{platform.platform()}, {os.cpu_count()} cores"
-    print(f"machine: {machine}, Python {platform.python_version()}")
-    print(f"versions: {versions(commands)}")
-    print(f"timing: {options.runner}, median of {options.runs} runs after {options.warmup} warm-up")
-    print()
-    header = f"{'presets':>7}  {'command':<26}{'median s':>10}{'min s':>9}{'/ ours':>8}"
-    print(header)
-    print("-" * len(header))
+def measure(options: argparse.Namespace) -> Results:
+    """Generate the presets and time every contender, printing each size as it is done."""
+    commands = validate_commands()
+    ours, _ = environments()
+    found = Results()
+    shipped_count = len(list(SHIPPED.glob("*.toml")))
     with tempfile.TemporaryDirectory(prefix="realtime-config-bench-") as temporary:
         folder = Path(temporary)
-        # At least one round, so that the 1-preset case can be the --single preset.
-        count = max(*options.sizes, len(list(SHIPPED.glob("*.toml"))))
+        count = max(*options.sizes, *options.loaded, shipped_count)
         files = generate(folder, count, distinct_tools=options.distinct_tools)
         single = [name for name in files if Path(name).stem == f"{options.single}-0000"]
         if not single:
             raise SystemExit(f"no shipped preset is named {options.single}.toml")
+        sanity_check(commands, folder, files[:shipped_count])
         for size in options.sizes:
+            large = size >= LARGE
+            runs, warmup = (options.runs_large, 1) if large else (options.runs, options.warmup)
+            contenders = dict(commands)
+            if size == 1:
+                del contenders[JOBS_1]
+                contenders[COMPILE] = Command([executable("realtime-config"), "compile"], ours)
             chosen = single if size == 1 else files[:size]
-            sanity_check(commands, folder, chosen)
-            samples = timer(commands, folder, chosen, options.runs, options.warmup)
-            medians = {name: statistics.median(times) for name, times in samples.items()}
-            for name, times in samples.items():
-                ratio = medians[name] / medians[OURS]
-                print(f"{size:>7}  {name:<26}{medians[name]:>10.3f}{min(times):>9.3f}{ratio:>8.2f}")
-            print(
-                f"{'':>9}check-jsonschema / ours = {medians[THEIRS] / medians[OURS]:.2f} "
-                f"(target >= 1.5), ours / floor = {medians[OURS] / medians[FLOOR]:.2f} "
-                "(target <= 1.5)"
-            )
+            found.sizes[size] = interleaved(contenders, folder, chosen, runs, warmup)
+            print_samples(f"{size:,}", found.sizes[size], OURS)
+            if size == 1:
+                found.startup = interleaved(startup_commands(), folder, [], runs, warmup)
+                print_samples("start-up", found.startup, None)
+        for size in options.loaded:
+            pair = {OURS: commands[OURS], JOBS_1: commands[JOBS_1]}
+            runs = options.runs_large if size >= LARGE else options.runs
+            with busy_core():
+                found.loaded[size] = interleaved(pair, folder, files[:size], runs, 1)
+            print_samples(f"{size:,} busy", found.loaded[size], OURS)
+    if options.library_rounds:
+        found.library = library_path(options.library_rounds)
+        print()
+        print(f"{'library path':<32}{'ours µs':>10}{'bare µs':>10}{'ratio':>8}{'all µs':>9}")
+        for entry in found.library:
+            if "error" in entry:
+                print(f"{entry['preset']:<32} fails to load: {entry['error']}")
+            else:
+                print(
+                    f"{entry['preset']:<32}{entry['ours_us']:>10.0f}{entry['bare_us']:>10.0f}"
+                    f"{entry['ratio']:>8.2f}{entry['bare_all_us']:>9.0f}"
+                )
+    return found
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Generate presets, time the contenders, print medians, ratios and targets."""
+    options = parse_arguments(argv)
+    started = time.perf_counter()
+    for line in versions():
+        print(line)
+    print(
+        f"timing: interleaved rounds, medians of {options.runs} runs "
+        f"({options.runs_large} from {LARGE:,} files) after warm-up; peak memory of the "
+        "largest process, by GNU time in the warm-up runs"
+    )
+    header = f"{'presets':>13}  {'command':<27}{'median ms':>10}{'min ms':>9}"
+    header += f"{'peak MiB':>10}{'/ ours':>8}"
+    print(header)
+    print("-" * len(header))
+    found = measure(options)
+    judged = targets(found)
+    print()
+    print("targets:")
+    for target in judged:
+        print(f"  {'met    ' if target.met else 'NOT MET'}  {target.text}: {target.measured}")
+    print(f"\n{sum(t.met for t in judged)} of {len(judged)} targets met")
+    if options.markdown:
+        print()
+        print(markdown(found, judged))
+    print(f"\nwhole run: {time.perf_counter() - started:.0f} s")
     return 0
 
 
