@@ -160,8 +160,13 @@ def executable(name: str) -> str:
 
 def environments() -> tuple[dict[str, str], dict[str, str]]:
     """The environment of our commands (this checkout first on the path, not under
-    pre-commit) and that of the others (taplo offline: no proxy can be reached)."""
-    base = {key: value for key, value in os.environ.items() if key != "PRE_COMMIT"}
+    pre-commit) and that of the others (taplo offline: no proxy can be reached).
+
+    Bytecode is written and used, as after any install: with PYTHONDONTWRITEBYTECODE set, a
+    module whose cached bytecode is stale would be compiled again in every run.
+    """
+    dropped = {"PRE_COMMIT", "PYTHONDONTWRITEBYTECODE"}
+    base = {key: value for key, value in os.environ.items() if key not in dropped}
     path = os.pathsep.join(filter(None, [str(PROJECT), base.get("PYTHONPATH")]))
     ours = {**base, "PYTHONPATH": path}
     closed = "http://127.0.0.1:9"
