@@ -68,6 +68,25 @@ class Preset:
     )
     _sources: Mapping[KeyPath, Source] = field(default_factory=dict, repr=False, compare=False)
 
+    @property
+    def source_files(self) -> tuple[Path, ...]:
+        """The files this preset is made from: itself, its bases and instructions files.
+
+        Read from the files that wrote its keys and the ``extends`` and ``instructions_file``
+        they name; output files are checked against it so that none is ever overwritten.
+        """
+        files = dict.fromkeys([self.path])
+        for document in {id(s.document): s.document for s in self._sources.values()}.values():
+            files[document.path] = None
+            settings = document.table.get("preset")
+            settings = settings if isinstance(settings, dict) else {}
+            named = settings.get("extends", [])
+            names = [named] if isinstance(named, str) else named if isinstance(named, list) else []
+            for name in [*names, settings.get("instructions_file")]:
+                if isinstance(name, str) and "\0" not in name:
+                    files[Path(os.path.normpath(document.path.parent / name))] = None
+        return tuple(files)
+
     def diagnostic(
         self,
         path: KeyPath,

@@ -153,7 +153,8 @@ def sync_snapshots(
             state: SnapshotState = "unchanged"
         elif not check:
             _make_folder(snapshot)
-            write_atomic(snapshot, text)
+            made_from = f"a file that {shown} is made from"
+            write_atomic(snapshot, text, protected=[(p, made_from) for p in preset.source_files])
             state = "written"
         elif current is None:
             state, reason = "missing", f"{shown} has no snapshot; run {fix}"
@@ -171,7 +172,7 @@ def _make_folder(snapshot: Path) -> None:
     try:
         snapshot.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputFileError(snapshot, f"cannot write: {exc.strerror or exc}") from None
+        raise OutputFileError(snapshot, "unwritable", exc.strerror or str(exc)) from None
 
 
 def _read_bytes(path: Path) -> bytes | None:

@@ -133,9 +133,11 @@ def new_preset(
     project = Path(root) if root is not None else find_root(Path.cwd())
     target = starter_path(name, root=project)
     shown = Path(display_path(target))
+    protected: list[tuple[Path, str]] = []
     if base is not None:
         base_path = Path(base)
-        load_preset(base_path, root=project)
+        made_from = f"a file that {display_path(base_path)} is made from"
+        protected = [(p, made_from) for p in load_preset(base_path, root=project).source_files]
         base_shown = display_path(base_path)
         if not base_path.resolve().is_relative_to(project.resolve()):
             raise StarterError(
@@ -147,11 +149,11 @@ def new_preset(
                 f"{base_shown}: is the preset being created; it cannot extend itself"
             )
     if not overwrite and target.exists():
-        raise OutputFileError(shown, "already exists; use --force to overwrite it")
+        raise OutputFileError(shown, "exists")
     text = starter_text(target, base=base)
     try:
         target.parent.mkdir(exist_ok=True)
     except OSError as exc:
-        raise OutputFileError(shown, f"cannot create its folder: {exc.strerror or exc}") from None
-    write_atomic(shown, text, overwrite=overwrite)
+        raise OutputFileError(shown, "folder", exc.strerror or str(exc)) from None
+    write_atomic(shown, text, overwrite=overwrite, protected=protected)
     return target

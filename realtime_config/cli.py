@@ -50,9 +50,21 @@ def report_errors(command: F) -> F:
                 click.echo(format_text(diagnostic, color=color), err=True, color=color)
             sys.exit(1)
         except RealtimeConfigError as error:
-            fail(str(error))
+            fail(with_remedy(error))
 
     return wrapper  # type: ignore[return-value]
+
+
+OUTPUT_REMEDIES = {"exists": "use --force to overwrite it"}
+"""What the command line adds to a library OutputFileError of each reason: its own flags."""
+
+
+def with_remedy(error: RealtimeConfigError) -> str:
+    """The error's text, followed by what to do about it on this command line, if anything."""
+    from realtime_config._files import OutputFileError
+
+    remedy = OUTPUT_REMEDIES.get(error.reason) if isinstance(error, OutputFileError) else None
+    return f"{error}; {remedy}" if remedy else str(error)
 
 
 def print_warnings(warnings: tuple[Diagnostic, ...] | list[Diagnostic]) -> None:
@@ -130,7 +142,7 @@ def compile_command(
     With --out-dir, write (or --check) the compiled snapshot of every preset instead.
     """
     from realtime_config._compile import compile_preset_with_warnings, dumps_payload
-    from realtime_config._files import OutputFileError, same_file, write_atomic
+    from realtime_config._files import write_atomic
     from realtime_config._loader import load_preset
 
     if out_dir is not None or check:
@@ -148,9 +160,9 @@ def compile_command(
     if output is None:
         click.echo(text, nl=False)
         return
-    if same_file(output, presets[0]):
-        raise OutputFileError(output, "is the preset itself; refusing to overwrite it")
-    write_atomic(output, text)
+    made_from = "a file the preset is made from (a base it extends or its instructions file)"
+    protected = [(presets[0], "the preset itself")]
+    write_atomic(output, text, protected=protected + [(p, made_from) for p in preset.source_files])
 
 
 @main.command("validate")
@@ -468,16 +480,16 @@ def import_command(payload: Path, output: Path | None, force: bool) -> None:
     PAYLOAD is a sessions request body, a session object as the API returns it, or a
     session.created event; read-only keys such as id and client_secret.value are dropped.
     """
-    from realtime_config._files import OutputFileError, same_file, write_atomic
+    from realtime_config._files import write_atomic
     from realtime_config._importer import import_file
 
     imported = import_file(payload, destination=output)
     if output is None:
         click.echo(imported.text, nl=False)
     else:
-        if same_file(output, payload):
-            raise OutputFileError(output, "is the payload itself; refusing to overwrite it")
-        write_atomic(output, imported.text, overwrite=force)
+        write_atomic(
+            output, imported.text, overwrite=force, protected=[(payload, "the payload itself")]
+        )
     if imported.dropped:
         click.echo(f"dropped read-only keys: {', '.join(imported.dropped)}", err=True)
     print_warnings(imported.warnings)
