@@ -347,6 +347,14 @@ def versions() -> list[str]:
     ]
 
 
+def load_average() -> str:
+    """The machine's load: on a shared machine, how much else was running."""
+    if not hasattr(os, "getloadavg"):
+        return "load average unknown"
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} (1, 5, 15 min)"
+
+
 @dataclass(frozen=True)
 class Target:
     """One target of the speed issue, with the measured value it is judged on."""
@@ -571,6 +579,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     for line in versions():
         print(line)
+    print(f"before the run: {load_average()}")
     print(
         f"timing: interleaved rounds, medians of {options.runs} runs "
         f"({options.runs_large} from {LARGE:,} files) after warm-up; peak memory of the "
@@ -590,7 +599,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if options.markdown:
         print()
         print(markdown(found, judged))
-    print(f"\nwhole run: {time.perf_counter() - started:.0f} s")
+    print(f"\nwhole run: {time.perf_counter() - started:.0f} s, {load_average()}")
     return 0
 
 
