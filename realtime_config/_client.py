@@ -15,12 +15,14 @@ import logging
 import math
 import os
 import random
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import quote, unquote
 
 from realtime_config._diagnostics import Diagnostic
 from realtime_config._errors import (
@@ -281,8 +283,8 @@ class _ClientBase:
             raise ClientConfigError(
                 "the API key contains spaces or characters that an HTTP header cannot carry"
             )
-        self.base_url = self._check_base_url(
-            base_url or _env("OPENAI_BASE_URL") or DEFAULT_BASE_URL
+        self.base_url = _check_base_url(
+            base_url or _env("OPENAI_BASE_URL") or DEFAULT_BASE_URL, self._api_key
         )
         self.organization = organization or _env("OPENAI_ORG_ID")
         self.project = project or _env("OPENAI_PROJECT_ID")
@@ -293,22 +295,6 @@ class _ClientBase:
             raise ClientConfigError(f"max_retries must be a whole number >= 0, not {max_retries!r}")
         self.max_retries = max_retries
         self.timeout = self._check_timeout(timeout)
-
-    @staticmethod
-    def _check_base_url(base_url: str) -> str:
-        import httpx
-
-        try:
-            url = httpx.URL(base_url)
-        except (httpx.InvalidURL, TypeError) as exc:
-            raise ClientConfigError(f"invalid base URL {base_url!r}: {exc}") from exc
-        if url.scheme not in ("http", "https") or not url.host:
-            raise ClientConfigError(
-                f"invalid base URL {base_url!r}: expected http:// or https:// and a host"
-            )
-        if url.userinfo:
-            raise ClientConfigError("the base URL must not hold a user name or password")
-        return base_url.rstrip("/")
 
     @staticmethod
     def _check_timeout(timeout: object) -> httpx.Timeout:
@@ -415,11 +401,12 @@ class _ClientBase:
     # --- outcomes: each attempt ends in a CreatedSession or a _Failure ---------------------
 
     def _redact(self, text: str) -> str:
-        # A server may echo the key in an error message; so may a proxy's error page.
-        # Very short keys are not replaced: that would garble every message, and a
-        # one-letter "key" is no secret.
-        if self._api_key and len(self._api_key) >= 8:
-            text = text.replace(self._api_key, REDACTED)
+        # A server may echo the key in an error message; so may a proxy's error page, or a
+        # request id header. Keys of any length are replaced, in the forms an echo takes.
+        key = self._api_key
+        if key:
+            for form in sorted({key, quote(key, safe=""), json.dumps(key)[1:-1]}, key=len)[::-1]:
+                text = text.replace(form, REDACTED)
         return text
 
     def _backoff(self, retries_taken: int) -> float:
@@ -436,7 +423,7 @@ class _ClientBase:
             phase, what = _TIMEOUT_PHASES.get(type(exc).__name__, _TIMEOUT_PHASES["ReadTimeout"])
             limit = getattr(self.timeout, phase, None)
             within = f"within the {limit:g} s {phase} timeout" if limit is not None else ""
-            text = f"timeout from {method} {url}: {what} {within}".rstrip()
+            text = self._redact(f"timeout from {method} {url}: {what} {within}".rstrip())
 
             def timeout_error(attempts: int) -> APIError:
                 return APITimeoutError(
@@ -480,6 +467,7 @@ class _ClientBase:
     ) -> CreatedSession | _Failure:
         status = response.status_code
         request_id = response.headers.get("x-request-id")
+        request_id = self._redact(request_id) if request_id else None
         if 200 <= status < 300:
             return self._parse_success(request, response, request_id)
         delay: float | None = None
@@ -523,7 +511,7 @@ class _ClientBase:
 
         def make(attempts: int) -> APIError:
             return cls(
-                text,
+                text + _attempts(attempts),
                 method=request.method,
                 url=request.url,
                 status_code=status,
@@ -642,6 +630,64 @@ _TIMEOUT_PHASES: Final = {
     "WriteTimeout": ("write", "could not send the body"),
     "PoolTimeout": ("pool", "no free connection"),
 }
+
+
+# What an OpenAI secret looks like: an API key (sk-, sk-proj-...) or a minted ephemeral key.
+_SECRET_LOOKING: Final = re.compile(r"(?<![A-Za-z0-9])(?:sk-|ek_)[A-Za-z0-9_-]{16,}")
+
+
+def _check_base_url(base_url: str, api_key: str | None) -> str:
+    """The base URL without its trailing slash, or ClientConfigError.
+
+    Its messages never show a password, a query string or a key, even when the URL is
+    malformed: they go to terminals, CI logs and error trackers.
+    """
+    import httpx
+
+    shown = _shown_url(base_url, api_key)
+    try:
+        url = httpx.URL(base_url)
+    except (httpx.InvalidURL, TypeError):
+        # Not chained, and httpx's reason left out: both may quote the URL whole.
+        raise ClientConfigError(f"invalid base URL {shown!r}: not a valid URL") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ClientConfigError(
+            f"invalid base URL {shown!r}: expected http:// or https:// and a host"
+        )
+    if url.userinfo or "@" in _authority(base_url):
+        raise ClientConfigError("the base URL must not hold a user name or password")
+    for mark, part in (("?", "a query string"), ("#", "a fragment")):
+        if mark in base_url:
+            raise ClientConfigError(
+                f"invalid base URL {shown!r}: it must not have {part} ({mark}...); "
+                "endpoint paths such as /realtime/sessions are appended to it"
+            )
+    path = unquote(url.path)
+    if (api_key and api_key in unquote(base_url)) or _SECRET_LOOKING.search(path):
+        raise ClientConfigError(
+            "the base URL's path holds what looks like an API key; "
+            "a key is sent only in the Authorization header"
+        )
+    return base_url.rstrip("/")
+
+
+def _authority(url: str) -> str:
+    """The ``user:pass@host:port`` part of a URL, read without parsing it."""
+    rest = url.split("://", 1)[1] if "://" in url else url
+    return re.split(r"[/?#]", rest, maxsplit=1)[0]
+
+
+def _shown_url(url: str, api_key: str | None) -> str:
+    """A URL as error messages may show it: user info, query, fragment and keys left out."""
+    if api_key and api_key in unquote(url):
+        return REDACTED
+    authority = _authority(url)
+    if "@" in authority:
+        url = url.replace(authority, f"{REDACTED}@{authority.rsplit('@', 1)[1]}", 1)
+    for mark in "?#":
+        if mark in url:
+            url = url.split(mark, 1)[0] + mark + REDACTED
+    return _SECRET_LOOKING.sub(REDACTED, url)
 
 
 def _attempts(attempts: int) -> str:

@@ -458,7 +458,8 @@ def test_status_classes_and_which_are_retried(
     assert len(calls) == (4 if retried else 1)
     assert info.value.attempts == len(calls)
     assert len(sleeps) == len(calls) - 1
-    assert str(info.value).endswith("some_code: nope (param voice, request id req_1)")
+    attempts = " (after 4 attempts)" if retried else ""
+    assert str(info.value).endswith(f"some_code: nope (param voice, request id req_1){attempts}")
 
 
 @pytest.mark.parametrize(
@@ -519,7 +520,7 @@ def test_500_until_the_retries_run_out(api: FakeAPI) -> None:
     assert info.value.attempts == 4
     assert str(info.value) == (
         f"500 Internal Server Error from POST {api.url('sessions')}: server_error: "
-        "The server had an error (request id req_fake_123)"
+        "The server had an error (request id req_fake_123) (after 4 attempts)"
     )
     assert [round(s / d, 2) >= 0.75 for s, d in zip(sleeps, [0.5, 1, 2], strict=True)] == [True] * 3
 

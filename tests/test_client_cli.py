@@ -292,7 +292,7 @@ def test_server_errors_until_the_retries_run_out(api: FakeAPI, preset: Path) -> 
     assert_one_line_error(
         result,
         f"502 Bad Gateway from POST {api.url('sessions')}: non-JSON response body: "
-        "<html>Bad Gateway</html> (request id req_fake_123)",
+        "<html>Bad Gateway</html> (request id req_fake_123) (after 2 attempts)",
     )
     assert len(api.requests) == 2
 
