@@ -14,12 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from realtime_config._checks import check_files, check_preset
-from realtime_config._compile import (
-    TARGETS,
-    compile_preset,
-    compile_preset_with_warnings,
-    dumps_payload,
-)
+from realtime_config._compile import dumps_payload
 from realtime_config._diagnostics import Diagnostic
 from realtime_config._errors import (
     APIConnectionError,
@@ -37,24 +32,42 @@ from realtime_config._errors import (
     PresetError,
     RateLimitError,
     RealtimeConfigError,
+    ServeConfigError,
     ServerError,
+    UnknownTargetError,
 )
 from realtime_config._loader import Preset, load_preset
 from realtime_config._schema import load_schema, schema_path
+from realtime_config._targets import (
+    TARGETS,
+    Target,
+    compile_preset,
+    compile_preset_with_warnings,
+)
 from realtime_config._version import __version__
 
 if TYPE_CHECKING:
     from realtime_config._client import (
+        AcceptedCall,
         AsyncRealtimeClient,
         ClientSecret,
         CreatedSession,
         PreparedRequest,
         RealtimeClient,
     )
+    from realtime_config._server import create_app
 
 _CLIENT_NAMES = frozenset(
-    {"AsyncRealtimeClient", "ClientSecret", "CreatedSession", "PreparedRequest", "RealtimeClient"}
+    {
+        "AcceptedCall",
+        "AsyncRealtimeClient",
+        "ClientSecret",
+        "CreatedSession",
+        "PreparedRequest",
+        "RealtimeClient",
+    }
 )
+_SERVER_NAMES = frozenset({"create_app"})
 
 
 def __getattr__(name: str) -> Any:
@@ -63,15 +76,20 @@ def __getattr__(name: str) -> Any:
         from realtime_config import _client
 
         return getattr(_client, name)
+    if name in _SERVER_NAMES:  # Starlette, from the serve extra, only when asked for
+        from realtime_config import _server
+
+        return getattr(_server, name)
     raise AttributeError(f"module 'realtime_config' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _CLIENT_NAMES)
+    return sorted(set(globals()) | _CLIENT_NAMES | _SERVER_NAMES)
 
 
 __all__ = [
     "TARGETS",
+    "AcceptedCall",
     "APIConnectionError",
     "APIError",
     "APIResponseError",
@@ -94,12 +112,16 @@ __all__ = [
     "RateLimitError",
     "RealtimeClient",
     "RealtimeConfigError",
+    "ServeConfigError",
     "ServerError",
+    "Target",
+    "UnknownTargetError",
     "__version__",
     "check_files",
     "check_preset",
     "compile_preset",
     "compile_preset_with_warnings",
+    "create_app",
     "dumps_payload",
     "load_preset",
     "load_schema",

@@ -1,8 +1,11 @@
 """Checks JSON Schema cannot express, run on a resolved preset, and the validate entry point.
 
-Errors: a function ``tool_choice`` naming no tool, duplicate tool names, VAD settings of the
-other ``turn_detection.type``, ``tools[].parameters`` that is not a JSON Schema. Warnings:
-settings with no effect, unknown model ids, voices and transcription models.
+Errors: a function or MCP ``tool_choice`` naming no tool, duplicate tool names or MCP server
+labels, VAD settings of the other ``turn_detection.type`` (beta; in GA presets the schema's
+closed alternatives catch them), ``tools[].parameters`` that is not a JSON Schema, more than
+one ``output_modalities`` value, an MCP tool without exactly one server, a setting that
+needs another model or a feature switched off. Warnings: settings with no effect, reasoning
+settings on a model known not to reason, unknown model ids, voices and transcription models.
 """
 
 from __future__ import annotations
@@ -19,8 +22,16 @@ from realtime_config._diagnostics import Diagnostic
 from realtime_config._errors import PresetError
 from realtime_config._loader import Loader, Preset, dedupe
 from realtime_config._paths import KeyPath, format_inline, format_path
-from realtime_config._schema import Schema, branch_of_type, field_schema, known_values, load_schema
-from realtime_config._validate import (
+from realtime_config._schema import (
+    Schema,
+    branch_of_type,
+    dialect_schema,
+    field_schema,
+    known_values,
+    object_branch,
+    resolve,
+)
+from realtime_config._wording import (
     describe_value,
     join_alternatives,
     kind_of,
@@ -36,24 +47,35 @@ def cross_field_diagnostics(preset: Preset) -> list[Diagnostic]:
     """Every cross-field problem of a resolved preset, errors and warnings."""
     session = preset.session
     found: list[Diagnostic] = []
-    found.extend(_tool_checks(preset, session))
-    found.extend(_vad_checks(preset, session))
-    found.extend(_no_effect_checks(preset, session))
-    found.extend(_unknown_value_checks(preset, session))
+    for check in _CHECKS[preset.dialect]:
+        found.extend(check(preset, session))
     return found
+
+
+# How each kind of tool is named, for uniqueness and for tool_choice: the key that names
+# it, the words for that name, and how tool_choice words a reference to one.
+_TOOL_KINDS: Final = {
+    "function": ("name", "name", "tool names", "the function", "function"),
+    "mcp": ("server_label", "server label", "server labels", "the MCP server", "MCP server"),
+}
 
 
 def _tool_checks(preset: Preset, session: Any) -> Iterator[Diagnostic]:
     tools = session.get("tools", [])
-    names: dict[str, int] = {}
+    named: dict[str, dict[str, int]] = {kind: {} for kind in _TOOL_KINDS}
     for index, tool in enumerate(tools):
-        name = tool.get("name")
+        kind = tool.get("type", "function")
+        if kind not in _TOOL_KINDS:
+            continue
+        key, noun, plural, _, _ = _TOOL_KINDS[kind]
+        names = named[kind]
+        name = tool.get(key)
         if name in names:
             yield preset.diagnostic(
-                ("tools", index, "name"),
+                ("tools", index, key),
                 "duplicate-tool",
-                f"tools[{index}].name: {describe_value(name)} is already the name of "
-                f"tools[{names[name]}]; tool names must be unique",
+                f"tools[{index}].{key}: {describe_value(name)} is already the {noun} of "
+                f"tools[{names[name]}]; {plural} must be unique",
                 anchor="value",
             )
         elif isinstance(name, str):
@@ -62,19 +84,26 @@ def _tool_checks(preset: Preset, session: Any) -> Iterator[Diagnostic]:
         if isinstance(parameters, dict):
             yield from _parameters_check(preset, index, parameters)
     choice = session.get("tool_choice")
-    if isinstance(choice, dict) and choice.get("name") not in names:
-        name = choice.get("name")
-        where = (
-            f"no tool in `tools` has that name{suggest(str(name), names)}"
-            if names
-            else "`tools` defines no function"
-        )
-        yield preset.diagnostic(
-            ("tool_choice", "name"),
-            "tool-choice",
-            f"tool_choice names the function {describe_value(name)}, but {where}",
-            anchor="value",
-        )
+    kind = choice.get("type", "function") if isinstance(choice, dict) else None
+    if kind not in _TOOL_KINDS:
+        return
+    key, _, _, reference, defined = _TOOL_KINDS[kind]
+    names = named[kind]
+    name = choice.get(key)
+    if name in names:
+        return
+    any_name = "that name" if key == "name" else f"that {key}"
+    where = (
+        f"no tool in `tools` has {any_name}{suggest(str(name), names)}"
+        if names
+        else f"`tools` defines no {defined}"
+    )
+    yield preset.diagnostic(
+        ("tool_choice", key),
+        "tool-choice",
+        f"tool_choice names {reference} {describe_value(name)}, but {where}",
+        anchor="value",
+    )
 
 
 def _parameters_check(
@@ -133,6 +162,110 @@ def _schema_error(schema_json: str) -> Any:
     return best_match(meta.iter_errors(json.loads(schema_json)))
 
 
+def _modalities_check(preset: Preset, session: Any) -> Iterator[Diagnostic]:
+    """The API takes one output modality, although its schema allows an array of both."""
+    for path, field, value in _present_fields(preset):
+        if field.get("x-modalities") and isinstance(value, list) and len(value) > 1:
+            yield preset.diagnostic(
+                path,
+                "modalities",
+                f"{format_path(path)}: the API takes one value, "
+                f'["audio"] (audio with a transcript) or ["text"]; found {len(value)}',
+                anchor="value",
+            )
+
+
+def _one_of_group_checks(preset: Preset, session: Any) -> Iterator[Diagnostic]:
+    """Tables that need exactly one key of a group (``x-one-of-group``: an MCP server)."""
+    for index, tool in enumerate(session.get("tools", [])):
+        branch = object_branch(field_schema(("tools", index), preset.dialect) or {}, tool)
+        if branch is None or not isinstance(tool, dict):
+            continue
+        groups: dict[str, list[str]] = {}
+        for key, node in branch.get("properties", {}).items():
+            group = resolve(node).get("x-one-of-group")
+            if group is not None:
+                groups.setdefault(group, []).append(key)
+        for group, keys in groups.items():
+            present = [key for key in keys if key in tool]
+            if len(present) == 1:
+                continue
+            options = join_alternatives([f"`{key}`" for key in keys])
+            if present:
+                where: KeyPath = ("tools", index, present[1])
+                found = f"found {' and '.join(f'`{key}`' for key in present)}"
+            else:
+                where = ("tools", index, "type")
+                found = "found none"
+            yield preset.diagnostic(
+                where,
+                "one-of",
+                f"tools[{index}]: an {group} needs exactly one of {options}; {found}",
+            )
+
+
+def _model_requirement_checks(preset: Preset, session: Any) -> Iterator[Diagnostic]:
+    """Settings only one model takes (``x-needs-model``), and models that need a feature
+    switched off (``x-requires-off``)."""
+    present = {path: value for path, _, value in _present_fields(preset)}
+    for path, field, value in _present_fields(preset):
+        needed = field.get("x-needs-model")
+        model_path = (*path[:-1], "model")
+        if needed is not None and present.get(model_path) != needed:
+            model = present.get(model_path)
+            current = f"is {describe_value(model)}" if model is not None else "is not set"
+            yield preset.diagnostic(
+                path,
+                "needs-model",
+                f"{format_path(path)} is supported only with model {describe_value(needed)}, "
+                f"but {format_path(model_path)} {current}",
+            )
+        for model, off_path in field.get("x-requires-off", {}).items():
+            switch = tuple(off_path.split("."))
+            if value == model and present.get(switch) is not False:
+                yield preset.diagnostic(
+                    path,
+                    "needs-off",
+                    f"{format_path(path)} {describe_value(model)} needs "
+                    f"{off_path} = false: it does no turn detection of its own",
+                    anchor="value",
+                )
+
+
+def _reasoning_checks(preset: Preset, session: Any) -> Iterator[Diagnostic]:
+    """Reasoning settings on a model the schema knows does not reason: a warning."""
+    model = session.get("model")
+    model_field = field_schema(("model",), preset.dialect) or {}
+    if model not in model_field.get("x-non-reasoning-models", ()):
+        return
+    for path, field, _ in _present_fields(preset):
+        if field.get("x-needs-reasoning"):
+            yield preset.diagnostic(
+                path,
+                "no-effect",
+                f"{format_path(path)} has no effect: model {describe_value(model)} is not a "
+                "reasoning model",
+                severity="warning",
+                anchor="key",
+            )
+
+
+def _present_fields(preset: Preset) -> Iterator[tuple[KeyPath, Schema, Any]]:
+    """Every key the session sets, with its field schema, through tables (not arrays)."""
+    stack: list[tuple[KeyPath, Schema, Any]] = [((), dialect_schema(preset.dialect), preset.session)]
+    while stack:
+        path, schema, value = stack.pop()
+        if path:
+            yield path, schema, value
+        table = object_branch(schema, value) if isinstance(value, dict) else None
+        if table is None or schema.get("x-verbatim"):
+            continue
+        properties = table.get("properties", {})
+        for key in reversed(list(value)):
+            if key in properties and resolve(properties[key]).get("x-emit") != "never":
+                stack.append(((*path, key), resolve(properties[key]), value[key]))
+
+
 def _vad_checks(preset: Preset, session: Any) -> Iterator[Diagnostic]:
     detection = session.get("turn_detection")
     schema = field_schema(("turn_detection",))
@@ -152,23 +285,29 @@ def _vad_checks(preset: Preset, session: Any) -> Iterator[Diagnostic]:
 
 
 def _no_effect_checks(preset: Preset, session: Any) -> Iterator[Diagnostic]:
-    properties = load_schema()["properties"]
-    modalities_schema = properties["modalities"]
-    modalities = session.get("modalities", modalities_schema.get("x-when-absent"))
-    for key, field in properties.items():
+    properties = dialect_schema(preset.dialect)["properties"]
+    modalities_key = next(k for k, v in properties.items() if resolve(v).get("x-modalities"))
+    modalities_schema = resolve(properties[modalities_key])
+    modalities = session.get(
+        modalities_key, modalities_schema.get("x-when-absent", modalities_schema.get("default"))
+    )
+    for path, field, _ in _present_fields(preset):
         needed = field.get("x-needs-modality")
-        if needed is not None and key in session and needed not in modalities:
+        if needed is not None and needed not in modalities:
             yield preset.diagnostic(
-                (key,),
+                path,
                 "no-effect",
-                f"{key} has no effect: modalities does not include {describe_value(needed)}",
+                f"{format_path(path)} has no effect: {modalities_key} does not include "
+                f"{describe_value(needed)}",
                 severity="warning",
                 anchor="key",
             )
 
 
 def _unknown_value_checks(preset: Preset, session: Any) -> Iterator[Diagnostic]:
-    for path, schema, value in _open_enum_values(load_schema(), session, ()):
+    for path, schema, value in _present_fields(preset):
+        if not schema.get("x-open-enum") or not isinstance(value, str):
+            continue
         known = known_values(schema)
         if value in known:
             continue
@@ -183,18 +322,20 @@ def _unknown_value_checks(preset: Preset, session: Any) -> Iterator[Diagnostic]:
         )
 
 
-def _open_enum_values(
-    schema: Schema, value: Any, path: KeyPath
-) -> Iterator[tuple[KeyPath, Schema, str]]:
-    if schema.get("x-open-enum") and isinstance(value, str):
-        yield path, schema, value
-        return
-    table = branch_of_type(schema, "object")
-    if table is None or not isinstance(value, dict) or schema.get("x-verbatim"):
-        return
-    for key, child in table.get("properties", {}).items():
-        if key in value:
-            yield from _open_enum_values(child, value[key], (*path, key))
+_CHECKS: Final = {
+    "beta": (_tool_checks, _vad_checks, _no_effect_checks, _unknown_value_checks),
+    "realtime": (
+        _modalities_check,
+        _tool_checks,
+        _one_of_group_checks,
+        _model_requirement_checks,
+        _reasoning_checks,
+        _no_effect_checks,
+        _unknown_value_checks,
+    ),
+    "transcription": (_model_requirement_checks, _unknown_value_checks),
+}
+"""The cross-field checks of each dialect, in the order their findings are listed."""
 
 
 PARALLEL_MIN_FILES: Final = 200
@@ -271,9 +412,8 @@ def _check_one(loader: Loader, path: Path, target: str | None) -> list[Diagnosti
     except PresetError as error:
         return list(error.diagnostics)
     found = list(preset.warnings)
-    chosen = target or preset.target
-    if chosen == "client_secrets" and not any(d.is_error for d in found):
-        from realtime_config._compile_ga import target_diagnostics
+    if not any(d.is_error for d in found):
+        from realtime_config._targets import chosen_target, target_diagnostics
 
-        found.extend(target_diagnostics(preset))
+        found.extend(target_diagnostics(preset, chosen_target(preset, target)))
     return sorted(found, key=lambda d: (d.file, d.line, d.column))

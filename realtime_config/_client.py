@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from realtime_config._loader import Preset
 
 __all__ = [
+    "AcceptedCall",
     "AsyncRealtimeClient",
     "ClientSecret",
     "CreatedSession",
@@ -63,11 +64,8 @@ MAX_RETRY_DELAY: Final = 8.0
 # As in openai-python >= 2.52: a server that asks for a longer wait is not retried at all.
 MAX_RETRY_AFTER: Final = 120.0
 
-ENDPOINTS: Final = {
-    "sessions": "/realtime/sessions",
-    "client_secrets": "/realtime/client_secrets",
-}
-"""The submittable targets and their paths under the base URL."""
+_CALL_ID: Final = re.compile(r"[A-Za-z0-9_-]{1,200}")
+"""What a SIP call id may be: it goes into the request path, so nothing that could change it."""
 
 REDACTED: Final = "[redacted]"
 """What stands in for the API key wherever a request is shown (``--dry-run``)."""
@@ -147,6 +145,47 @@ class CreatedSession:
             f"client_secret: {secret.value}\n"
             f"expires_at: {secret.expires_at_iso} (unix {secret.expires_at})\n"
         )
+
+
+@dataclass(frozen=True)
+class AcceptedCall:
+    """A SIP call accepted with a preset's session (target ``calls.accept``, an empty 200)."""
+
+    target: str
+    url: str
+    request_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """``target``, ``accepted``, ``request_id``: the JSON of ``submit --format json``."""
+        return {"target": self.target, "accepted": True, "request_id": self.request_id}
+
+    def as_json(self) -> str:
+        """``to_dict()`` as indented JSON with a trailing newline."""
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+    def as_text(self) -> str:
+        """One line saying the call was accepted."""
+        return "call accepted\n"
+
+
+def _created(result: CreatedSession | AcceptedCall) -> CreatedSession:
+    if not isinstance(result, CreatedSession):
+        raise ClientConfigError(f"target {result.target} creates no session: use accept_call")
+    return result
+
+
+def _accepted(result: CreatedSession | AcceptedCall) -> AcceptedCall:
+    if not isinstance(result, AcceptedCall):
+        raise ClientConfigError(f"target {result.target} accepts no call")
+    return result
+
+
+def _response_of(request: PreparedRequest) -> str | None:
+    """How the answer to a request is read, from the target registry."""
+    from realtime_config._targets import TARGETS
+
+    registered = TARGETS.get(request.target)
+    return registered.response if registered is not None else None
 
 
 @dataclass(frozen=True)
@@ -327,19 +366,36 @@ class _ClientBase:
             f"api_key=<{key}>, max_retries={self.max_retries})"
         )
 
-    def endpoint(self, target: str) -> str:
-        """The URL a target posts to; raise ClientConfigError for one that cannot be posted."""
-        if target == "session.update":
+    def endpoint(self, target: str, *, call_id: str | None = None) -> str:
+        """The URL a target posts to; raise ClientConfigError for one that cannot be posted.
+
+        ``call_id`` fills the path of ``calls.accept`` (``/realtime/calls/{call_id}/accept``).
+        """
+        from realtime_config._targets import TARGETS
+
+        registered = TARGETS.get(target)
+        if registered is None:
             raise ClientConfigError(
-                "target session.update is a WebSocket client event, not an HTTP request: "
-                "send it over the Realtime WebSocket, or submit with --target sessions or "
-                "--target client_secrets"
+                f"unknown target {target!r}; expected one of: "
+                f"{', '.join(t.name for t in TARGETS.values() if t.endpoint)}"
             )
-        path = ENDPOINTS.get(target)
-        if path is None:
+        if registered.endpoint is None:
+            posted = " or ".join(f"--target {t.name}" for t in TARGETS.values() if t.endpoint)
             raise ClientConfigError(
-                f"unknown target {target!r}; expected one of: {', '.join(ENDPOINTS)}"
+                f"target {target} is a WebSocket client event, not an HTTP request: "
+                f"send it over the Realtime WebSocket, or submit with {posted}"
             )
+        path = registered.endpoint
+        if "call_id" in registered.path_parameters:
+            if call_id is None:
+                raise ClientConfigError(f"target {target} needs the id of the call to accept")
+            if not _CALL_ID.fullmatch(call_id):
+                raise ClientConfigError(
+                    f"call id {call_id!r} is not an id: letters, digits, _ and - only"
+                )
+            path = path.replace("{call_id}", call_id)
+        elif call_id is not None:
+            raise ClientConfigError(f"target {target} takes no call id")
         return self.base_url + path
 
     def _headers(self, *, redact: bool) -> list[tuple[str, str]]:
@@ -363,24 +419,29 @@ class _ClientBase:
         *,
         target: str | None = None,
         drop_unsupported: bool = False,
+        call_id: str | None = None,
     ) -> PreparedRequest:
         """The request for ``source``, compiled but not sent (``--dry-run``); needs no key.
 
         ``source`` is a compiled payload, sent as is (to ``sessions`` unless ``target`` says
         otherwise), or a loaded preset, compiled for ``target`` (default: the preset's own
-        target, else ``sessions``), leaving out unsupported fields if ``drop_unsupported``.
+        target, else its dialect's: ``client_secrets`` for GA presets, ``sessions`` for beta
+        ones), leaving out unsupported fields if ``drop_unsupported``. ``call_id`` is the SIP
+        call that target ``calls.accept`` accepts.
         """
-        from realtime_config._compile import compile_preset_with_warnings, dumps_payload
+        from realtime_config._compile import dumps_payload
+        from realtime_config._targets import compile_preset_with_warnings
         from realtime_config._loader import Preset
+        from realtime_config._targets import chosen_target
 
         warnings: list[Diagnostic] = []
         if isinstance(source, Mapping):
             chosen = target or "sessions"
-            url = self.endpoint(chosen)
+            url = self.endpoint(chosen, call_id=call_id)
             payload: Mapping[str, Any] = source
         elif isinstance(source, Preset):
-            chosen = target or source.target or "sessions"
-            url = self.endpoint(chosen)
+            chosen = target or chosen_target(source).name
+            url = self.endpoint(chosen, call_id=call_id)
             payload, warnings = compile_preset_with_warnings(
                 source, chosen, drop_unsupported=drop_unsupported
             )
@@ -464,7 +525,7 @@ class _ClientBase:
 
     def _after_response(
         self, request: PreparedRequest, response: httpx.Response, retries_taken: int
-    ) -> CreatedSession | _Failure:
+    ) -> CreatedSession | AcceptedCall | _Failure:
         status = response.status_code
         request_id = response.headers.get("x-request-id")
         request_id = self._redact(request_id) if request_id else None
@@ -502,7 +563,9 @@ class _ClientBase:
             extras.append(f"request id {request_id}")
         if extras:
             text += f" ({', '.join(extras)})"
-        if request.target == "sessions" and (status == 404 or code == "beta_api_shape_disabled"):
+        if _response_of(request) == "beta_session" and (
+            status == 404 or code == "beta_api_shape_disabled"
+        ):
             text += f"; {_BETA_UNAVAILABLE_HINT}"
         text = self._redact(_one_line(text + note))
         request_id = self._redact(request_id) if request_id else None
@@ -553,7 +616,7 @@ class _ClientBase:
 
     def _parse_success(
         self, request: PreparedRequest, response: httpx.Response, request_id: str | None
-    ) -> CreatedSession | _Failure:
+    ) -> CreatedSession | AcceptedCall | _Failure:
         method, url, status = request.method, request.url, response.status_code
 
         def invalid(problem: str) -> _Failure:
@@ -574,6 +637,9 @@ class _ClientBase:
 
             return _Failure(make)
 
+        kind = _response_of(request)
+        if kind == "empty":
+            return AcceptedCall(target=request.target, url=request.url, request_id=request_id)
         try:
             data = json.loads(response.content)
         except (ValueError, RecursionError):
@@ -581,7 +647,7 @@ class _ClientBase:
             return invalid("with a body that is not JSON")
         if not isinstance(data, dict):
             return invalid("with JSON that is not an object")
-        if request.target == "sessions":
+        if kind == "beta_session":
             where = "client_secret."
             secret = data.get("client_secret")
             session = {k: v for k, v in data.items() if k != "client_secret"}
@@ -774,16 +840,26 @@ class RealtimeClient(_ClientBase):
         """
         self._send_headers()  # no key: fail before compiling anything
         request = self.prepare_request(source, target=target, drop_unsupported=drop_unsupported)
-        return self.send(request)
+        return _created(self.send(request))
 
-    def send(self, request: PreparedRequest) -> CreatedSession:
-        """Send a prepared request, with retries, and parse the created session."""
+    def accept_call(
+        self, source: Mapping[str, Any] | Preset, *, call_id: str, drop_unsupported: bool = False
+    ) -> AcceptedCall:
+        """Accept the incoming SIP call ``call_id`` with ``source``'s session (``calls.accept``)."""
+        self._send_headers()
+        request = self.prepare_request(
+            source, target="calls.accept", drop_unsupported=drop_unsupported, call_id=call_id
+        )
+        return _accepted(self.send(request))
+
+    def send(self, request: PreparedRequest) -> CreatedSession | AcceptedCall:
+        """Send a prepared request, with retries, and parse its answer."""
         import httpx
 
         headers = self._send_headers()
         retries_taken = 0
         while True:
-            outcome: CreatedSession | _Failure
+            outcome: CreatedSession | AcceptedCall | _Failure
             try:
                 response = self._http.request(
                     request.method,
@@ -796,7 +872,7 @@ class RealtimeClient(_ClientBase):
                 outcome = self._after_exception(request, exc, retries_taken)
             else:
                 outcome = self._after_response(request, response, retries_taken)
-            if isinstance(outcome, CreatedSession):
+            if not isinstance(outcome, _Failure):
                 return outcome
             self._sleep(self._retry_or_raise(outcome, retries_taken))
             retries_taken += 1
@@ -861,16 +937,26 @@ class AsyncRealtimeClient(_ClientBase):
         """Post ``source`` to the target's endpoint and return the created session."""
         self._send_headers()  # no key: fail before compiling anything
         request = self.prepare_request(source, target=target, drop_unsupported=drop_unsupported)
-        return await self.send(request)
+        return _created(await self.send(request))
 
-    async def send(self, request: PreparedRequest) -> CreatedSession:
-        """Send a prepared request, with retries, and parse the created session."""
+    async def accept_call(
+        self, source: Mapping[str, Any] | Preset, *, call_id: str, drop_unsupported: bool = False
+    ) -> AcceptedCall:
+        """Accept the incoming SIP call ``call_id`` with ``source``'s session (``calls.accept``)."""
+        self._send_headers()
+        request = self.prepare_request(
+            source, target="calls.accept", drop_unsupported=drop_unsupported, call_id=call_id
+        )
+        return _accepted(await self.send(request))
+
+    async def send(self, request: PreparedRequest) -> CreatedSession | AcceptedCall:
+        """Send a prepared request, with retries, and parse its answer."""
         import httpx
 
         headers = self._send_headers()
         retries_taken = 0
         while True:
-            outcome: CreatedSession | _Failure
+            outcome: CreatedSession | AcceptedCall | _Failure
             try:
                 response = await self._http.request(
                     request.method,
@@ -883,7 +969,7 @@ class AsyncRealtimeClient(_ClientBase):
                 outcome = self._after_exception(request, exc, retries_taken)
             else:
                 outcome = self._after_response(request, response, retries_taken)
-            if isinstance(outcome, CreatedSession):
+            if not isinstance(outcome, _Failure):
                 return outcome
             await self._sleep(self._retry_or_raise(outcome, retries_taken))
             retries_taken += 1

@@ -1,8 +1,10 @@
 """Compiling a resolved preset into the request body of a target.
 
 The emission rules are read from the schema's annotations (``x-order``, ``x-emit``,
-``x-when-absent``, ``x-null-when-false``, ``x-verbatim``); this module keeps no list of
-fields of its own. Functions here are pure: data in, new data out, input untouched.
+``x-when-absent``, ``x-null-when-false``, ``x-false-on-create``, ``x-verbatim``); this module
+keeps no list of fields of its own. Each dialect is emitted from its own branch of the
+schema; what a target does with the result (wrap it, translate it) is in ``_targets``.
+Functions here are pure: data in, new data out, input untouched.
 """
 
 from __future__ import annotations
@@ -11,26 +13,35 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
-from realtime_config._diagnostics import Diagnostic
-from realtime_config._errors import PresetError
-from realtime_config._loader import Preset, copy_json
-from realtime_config._schema import Schema, branch_of_type, load_schema, resolve
-
-TARGETS: Final = ("sessions", "client_secrets", "session.update")
-"""Compile targets: the beta sessions body, the GA client_secrets body, the WebSocket event."""
-
-DEFAULT_TARGET: Final = "sessions"
+from realtime_config._keys import copy_json
+from realtime_config._schema import Schema, branch_of_type, dialect_schema, object_branch, resolve
 
 _OMIT: Final = object()
 
 
-def compile_session(session: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``POST /v1/realtime/sessions`` body for a resolved, valid session table."""
-    payload, _ = _emit_table(load_schema(), session)
+def compile_session(
+    session: Mapping[str, Any], dialect: str = "beta", *, creating: bool = True
+) -> dict[str, Any]:
+    """A resolved, valid session table as the API's session object, in its dialect.
+
+    For ``beta`` this is the ``POST /v1/realtime/sessions`` body. ``creating`` says whether
+    a session is being created (then a GA feature that is off by default is simply not
+    sent when ``false``) or updated (then every ``false`` is sent as null, and what only
+    creation takes, ``x-create-only``, is left out).
+    """
+    payload, _ = _emit_table(dialect_schema(dialect), session, creating)
     return payload
 
 
-def _emit_table(schema: Schema, table: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
+def emit_field(field: Schema, value: Any, *, creating: bool = True) -> Any:
+    """One value emitted by its field's rules; None when the rules leave it out."""
+    emitted = _emit_value(field, value, creating)
+    return None if emitted is _OMIT else emitted
+
+
+def _emit_table(
+    schema: Schema, table: Mapping[str, Any], creating: bool
+) -> tuple[dict[str, Any], bool]:
     """Emit ``table`` in the schema's key order; also say whether any written key survived."""
     properties = schema.get("properties", {})
     payload: dict[str, Any] = {}
@@ -38,13 +49,13 @@ def _emit_table(schema: Schema, table: Mapping[str, Any]) -> tuple[dict[str, Any
     for key in schema.get("x-order", ()):
         field = resolve(properties[key])
         rule = field.get("x-emit", "present")
-        if rule == "never":
+        if rule == "never" or (not creating and field.get("x-create-only")):
             continue
         if key in table:
             value = table[key]
             if rule == "non-default" and value == field.get("default"):
                 continue
-            emitted = _emit_value(field, value)
+            emitted = _emit_value(field, value, creating)
             if emitted is _OMIT:
                 continue
             payload[key] = emitted
@@ -54,91 +65,26 @@ def _emit_table(schema: Schema, table: Mapping[str, Any]) -> tuple[dict[str, Any
     return payload, written
 
 
-def _emit_value(field: Schema, value: Any) -> Any:
+def _emit_value(field: Schema, value: Any, creating: bool) -> Any:
     if value is False and field.get("x-null-when-false"):
+        if creating and field.get("x-false-on-create") == "omit":
+            return _OMIT
         return None
     if field.get("x-verbatim"):
         return copy_json(value)
     if isinstance(value, dict):
-        table_schema = branch_of_type(field, "object")
+        table_schema = object_branch(field, value)
         if table_schema is None:
             return copy_json(value)
-        emitted, written = _emit_table(table_schema, value)
+        emitted, written = _emit_table(table_schema, value, creating)
         if field.get("x-emit") == "non-empty" and not written:
             return _OMIT
         return emitted
     if isinstance(value, list):
         array_schema = branch_of_type(field, "array")
         items = resolve(array_schema["items"]) if array_schema and "items" in array_schema else {}
-        return [_emit_value(items, item) for item in value]
+        return [_emit_value(items, item, creating) for item in value]
     return value
-
-
-def compile_preset(
-    preset: Preset | Mapping[str, Any],
-    target: str | None = None,
-    *,
-    drop_unsupported: bool = False,
-) -> dict[str, Any]:
-    """The request body of ``target`` for a loaded preset (or a session table).
-
-    ``target`` defaults to the preset's ``preset.target``, else ``sessions``. A plain
-    mapping is checked against the schema first; a PresetError lists its problems.
-    ``drop_unsupported`` leaves out the fields the target lacks instead of failing.
-    """
-    if not isinstance(preset, Preset):
-        preset = _preset_from_mapping(preset)
-    chosen = target or preset.target or DEFAULT_TARGET
-    if chosen == "sessions":
-        return compile_session(preset.session)
-    if chosen == "session.update":
-        session = compile_session(preset.session)
-        session.pop("client_secret", None)
-        return {"type": "session.update", "session": session}
-    if chosen == "client_secrets":
-        from realtime_config._compile_ga import compile_client_secrets
-
-        return compile_client_secrets(preset, drop_unsupported=drop_unsupported)
-    raise ValueError(f"unknown target {chosen!r}; expected one of {', '.join(TARGETS)}")
-
-
-def compile_preset_with_warnings(
-    preset: Preset | Mapping[str, Any],
-    target: str | None = None,
-    *,
-    drop_unsupported: bool = False,
-) -> tuple[dict[str, Any], list[Diagnostic]]:
-    """Like ``compile_preset``, plus the warnings of compiling: each unsupported field dropped."""
-    if not isinstance(preset, Preset):
-        preset = _preset_from_mapping(preset)
-    if (target or preset.target or DEFAULT_TARGET) == "client_secrets":
-        from realtime_config._compile_ga import compile_client_secrets_with_warnings
-
-        return compile_client_secrets_with_warnings(preset, drop_unsupported=drop_unsupported)
-    return compile_preset(preset, target, drop_unsupported=drop_unsupported), []
-
-
-def _preset_from_mapping(session: Mapping[str, Any]) -> Preset:
-    """A session table given as data, checked as a preset file would be."""
-    from pathlib import Path
-
-    from realtime_config._loader import Document, document_diagnostics, with_cross_field_checks
-
-    table = copy_json(dict(session))
-    document = Document(Path("<session>"), "<session>", "", table)
-    errors = [p for p in document_diagnostics(document) if p.is_error]
-    if errors:
-        raise PresetError(errors)
-    settings = table.pop("preset", {})
-    return with_cross_field_checks(
-        Preset(
-            path=document.path,
-            session=table,
-            target=settings.get("target"),
-            description=settings.get("description"),
-            _locate=lambda key, anchor: (document.display, *document.position(key, anchor)),
-        )
-    )
 
 
 def dumps_payload(payload: Mapping[str, Any], *, compact: bool = False) -> str:

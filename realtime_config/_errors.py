@@ -38,6 +38,15 @@ class PresetError(RealtimeConfigError):
         return self.diagnostics[0].key if self.diagnostics else ""
 
 
+class UnknownTargetError(RealtimeConfigError, ValueError):
+    """Raised when a compile or submit target is not one of the registry's targets."""
+
+    def __init__(self, target: str, known: Sequence[str]) -> None:
+        self.target = target
+        self.known = tuple(known)
+        super().__init__(f"unknown target {target!r}; expected one of {', '.join(known)}")
+
+
 # --- Errors of the HTTP client (realtime_config._client) ---------------------------------
 
 

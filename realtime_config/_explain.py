@@ -17,8 +17,8 @@ from typing import Any
 
 from realtime_config._errors import RealtimeConfigError
 from realtime_config._paths import format_key
-from realtime_config._schema import Schema, load_schema, resolve
-from realtime_config._validate import join_alternatives
+from realtime_config._schema import Schema, dialect_schema, resolve
+from realtime_config._wording import join_alternatives
 
 DEFAULT_WIDTH = 100
 """Text is laid out for a terminal this wide unless told otherwise."""
@@ -69,7 +69,7 @@ class Field:
 
 def fields() -> list[Field]:
     """Every field of the schema, nested ones included, in the order the compiler sends them."""
-    return list(_walk(load_schema(), "", inside_never=False))
+    return list(_walk(dialect_schema("beta"), "", inside_never=False))
 
 
 def _walk(table: Schema, prefix: str, *, inside_never: bool) -> Iterator[Field]:

@@ -39,6 +39,7 @@ from realtime_config._schema import (
     Schema,
     branch_of_type,
     child,
+    dialect_schema,
     load_schema,
 )
 from realtime_config._source import Position
@@ -246,9 +247,9 @@ def _import(
             f"{format_path(path)}: null has no TOML form; only {_nullable_fields()} "
             "may be null (written as false)",
         )
-        for path in _bad_nulls(load_schema(), table, ())
+        for path in _bad_nulls(dialect_schema("beta"), table, ())
     ]
-    table = _nulls_to_false(load_schema(), table)
+    table = _nulls_to_false(dialect_schema("beta"), table)
     document.table = table
     problems.extend(_surrogate_diagnostics(document))
     if not problems:
@@ -324,7 +325,7 @@ def _drop_read_only(session: Mapping[str, Any]) -> tuple[dict[str, Any], list[st
 
 def _nullable_fields() -> str:
     names = [
-        key for key, field in load_schema()["properties"].items() if field.get("x-null-when-false")
+        key for key, field in dialect_schema("beta")["properties"].items() if field.get("x-null-when-false")
     ]
     return ", ".join(names[:-1]) + f" and {names[-1]}"
 
@@ -415,9 +416,10 @@ def _surrogate_diagnostics(document: Document) -> list[Diagnostic]:
 
 
 def _schema_problems(document: Document) -> list[Diagnostic]:
-    from realtime_config._validate import schema_diagnostics, suggest
+    from realtime_config._validate import schema_diagnostics
+    from realtime_config._wording import suggest
 
-    session_fields = load_schema()["x-order"]
+    session_fields = dialect_schema("beta")["x-order"]
     problems = [
         document.diagnostic(
             (key,),
@@ -427,7 +429,7 @@ def _schema_problems(document: Document) -> list[Diagnostic]:
             anchor="key",
         )
         for key in document.table
-        if key not in session_fields and key in load_schema()["properties"]
+        if key not in session_fields and key in dialect_schema("beta")["properties"]
     ]
     problems.extend(schema_diagnostics(document))
     return sorted(problems, key=lambda d: (d.line, d.column))
@@ -470,7 +472,7 @@ def _json_kind(value: Any) -> str:
 
 def render_preset(session: Mapping[str, Any], *, header: str) -> str:
     """A valid session table as preset text: ``header``, then the fields in schema order."""
-    blocks = _table_blocks(load_schema(), session, ())
+    blocks = _table_blocks(dialect_schema("beta"), session, ())
     body = "\n\n".join("\n".join(block) for block in blocks)
     return f"{header}\n{body}\n" if body else f"{header}\n"
 

@@ -19,7 +19,9 @@ from typing import Any, Literal
 
 from realtime_config._diagnostics import Diagnostic, Severity
 from realtime_config._errors import PresetError
+from realtime_config._keys import copy_json
 from realtime_config._paths import KeyPath, format_path
+from realtime_config._schema import dialect_of
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -69,6 +71,11 @@ class Preset:
     _sources: Mapping[KeyPath, Source] = field(default_factory=dict, repr=False, compare=False)
 
     @property
+    def dialect(self) -> str:
+        """``beta``, or the GA session type (``realtime``, ``transcription``)."""
+        return dialect_of(self.session)
+
+    @property
     def source_files(self) -> tuple[Path, ...]:
         """The files this preset is made from: itself, its bases and instructions files.
 
@@ -112,7 +119,18 @@ class Document:
     display: str
     text: str
     table: dict[str, Any]
+    dialect: str = "beta"
+    """The dialect the file is checked in: its own ``type``, else its bases'."""
     _locator: Any = field(default=None, repr=False)
+    _problems: list[Diagnostic] | None = field(default=None, repr=False)
+
+    def check(self, dialect: str) -> None:
+        """Check the file against the schema of ``dialect`` (once); raise its errors."""
+        if self._problems is None:
+            self.dialect = dialect
+            self._problems = document_diagnostics(self)
+        if any(p.is_error for p in self._problems):
+            raise PresetError(self._problems)
 
     def position(self, path: KeyPath, anchor: Anchor = "value") -> tuple[int, int]:
         """Line and column of ``path`` (or its nearest written ancestor) in this file."""
@@ -360,7 +378,11 @@ class Loader:
         self._roots: dict[Path, Path] = {}
 
     def document(self, path: Path) -> Document:
-        """The parsed, schema-checked document at ``path`` (cached), or a PresetError."""
+        """The parsed document at ``path`` (cached), or a PresetError.
+
+        Values with no JSON form are refused here; the schema check waits for the dialect,
+        which a file without ``type`` takes from its bases.
+        """
         key = _normalized(path)
         cached = self._documents.get(key)
         if cached is None:
@@ -378,8 +400,8 @@ class Loader:
     def _read_document(self, path: Path, display: str) -> Document:
         text = read_text(path, display)
         document = Document(path, display, text, parse_toml(text, display))
-        problems = document_diagnostics(document)
-        if any(p.is_error for p in problems):
+        problems = json_form_diagnostics(document)
+        if problems:
             raise PresetError(problems)
         return document
 
@@ -418,14 +440,18 @@ class Loader:
     def _resolve_uncached(self, path: Path, chain: tuple[Path, ...], given: Path | None) -> Preset:
         document = self.document(given if given is not None else path)
         root = self._root_for(path if not chain else chain[0])
-        settings: dict[str, Any] = document.table.get("preset", {})
+        raw_settings = document.table.get("preset", {})
+        settings: dict[str, Any] = raw_settings if isinstance(raw_settings, dict) else {}
         own = {k: v for k, v in document.table.items() if k != "preset"}
         sources: dict[KeyPath, Source] = {}
         merged: dict[str, Any] = {}
         problems: list[Diagnostic] = []
 
         extends = settings.get("extends", [])
-        bases = [extends] if isinstance(extends, str) else list(extends)
+        bases = [extends] if isinstance(extends, str) else extends
+        if "type" in own or not bases or not isinstance(bases, list):
+            document.check(dialect_of(own))
+        dialect = dialect_of(own) if "type" in own else None
         for index, base in enumerate(bases):
             key_path: KeyPath = ("preset", "extends") + (
                 (index,) if not isinstance(extends, str) else ()
@@ -451,10 +477,27 @@ class Loader:
                         ]
                     )
                 base_preset = self._resolve(base_path, (*chain, path))
+                if dialect is None:
+                    dialect = base_preset.dialect
+                elif base_preset.dialect != dialect:
+                    raise PresetError(
+                        [
+                            document.diagnostic(
+                                key_path,
+                                "extends-dialect",
+                                f"preset.extends: {document.display} is a "
+                                f"{_DIALECT_WORDS[dialect]} preset, but its base "
+                                f"{display_path(base_path)} is a "
+                                f"{_DIALECT_WORDS[base_preset.dialect]} preset; a preset and "
+                                "its bases are written in one dialect",
+                            )
+                        ]
+                    )
             except PresetError as error:
                 problems.extend(error.diagnostics)
                 continue
             _merge(merged, base_preset.session, sources, base_preset._sources)
+        document.check(dialect or "beta")
 
         here = Source(document)
         own_sources = {p: here for p, _ in _walk(own)}
@@ -536,6 +579,9 @@ class Loader:
             ) from None
 
 
+_DIALECT_WORDS = {"beta": "beta", "realtime": "GA realtime", "transcription": "GA transcription"}
+
+
 def _normalized(path: Path) -> Path:
     """An absolute path with ``.`` and ``..`` folded, symlinks kept (they are checked apart)."""
     return Path(os.path.normpath(path.absolute()))
@@ -572,15 +618,6 @@ def _merge(
             sources.update((p, d) for p, d in overlay_sources.items() if p[: len(path)] == path)
         elif path in overlay_sources:  # a scalar's only source is its own key
             sources[path] = overlay_sources[path]
-
-
-def copy_json(value: Any) -> Any:
-    """A deep copy of JSON-like data (tables and arrays copied, scalars shared)."""
-    if isinstance(value, dict):
-        return {k: copy_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [copy_json(v) for v in value]
-    return value
 
 
 def load_preset(

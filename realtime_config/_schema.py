@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
@@ -42,9 +43,27 @@ def load_schema() -> Schema:
     return loaded
 
 
+DIALECTS: Final = ("beta", "realtime", "transcription")
+"""The preset dialects: the beta sessions body, and the GA session object of each type."""
+
+
+def dialect_of(table: Mapping[str, Any]) -> str:
+    """The dialect a resolved table is written in: GA when it has a top-level ``type``."""
+    kind = table.get("type")
+    if kind is None:
+        return "beta"
+    return kind if kind in ("realtime", "transcription") else "realtime"
+
+
+def dialect_schema(dialect: str) -> Schema:
+    """The root schema of one dialect (``$defs/beta``, ``$defs/realtime``...)."""
+    root: Schema = load_schema()["$defs"][dialect]
+    return root
+
+
 @functools.cache
-def validator() -> Validator:
-    """The schema's validator, built once per process.
+def validator(dialect: str = "beta") -> Validator:
+    """The validator of one dialect, built once per process.
 
     TOML keeps integers and floats apart, so ``integer`` here means an int and never a float
     such as ``300.0``: the compiler sends numbers exactly as written.
@@ -58,7 +77,8 @@ def validator() -> Validator:
     preset_validator = validators.extend(  # type: ignore[no-untyped-call]
         Draft202012Validator, type_checker=type_checker
     )
-    built: Validator = preset_validator(load_schema())
+    whole = {k: v for k, v in load_schema().items() if k not in ("if", "then", "else")}
+    built: Validator = preset_validator({**whole, "$ref": f"#/$defs/{dialect}"})
     return built
 
 
@@ -91,25 +111,79 @@ def branch_of_type(node: Schema, json_type: str) -> Schema | None:
     return None
 
 
+def discriminant(branch: Schema) -> list[Any]:
+    """The values of ``type`` that select an object branch of a union (empty: any)."""
+    kind = resolve(branch.get("properties", {}).get("type", {}))
+    if "const" in kind:
+        return [kind["const"]]
+    return list(kind.get("enum", ()))
+
+
+def object_branch(node: Schema, value: Any) -> Schema | None:
+    """The object alternative of ``node`` for ``value``: the one its ``type`` key selects.
+
+    Unions of tables (function or MCP tools, server or semantic VAD, audio formats) are
+    told apart by ``type``; a table without one takes the first alternative.
+    """
+    tables = [branch for branch in branches(node) if branch.get("type") == "object"]
+    if len(tables) > 1 and isinstance(value, Mapping) and "type" in value:
+        for branch in tables:
+            if value["type"] in discriminant(branch):
+                return branch
+    return tables[0] if tables else None
+
+
 def child(node: Schema, key: str | int) -> Schema | None:
     """The schema of ``key`` inside a value described by ``node`` (a property or an item)."""
     if isinstance(key, int):
         array = branch_of_type(node, "array")
         return resolve(array["items"]) if array and "items" in array else None
-    table = branch_of_type(node, "object")
-    if table is None or key not in table.get("properties", {}):
-        return None
-    return resolve(table["properties"][key])
+    for branch in branches(node):
+        if branch.get("type") == "object" and key in branch.get("properties", {}):
+            return resolve(branch["properties"][key])
+    return None
 
 
-def field_schema(path: tuple[str | int, ...]) -> Schema | None:
+def field_schema(path: tuple[str | int, ...], dialect: str = "beta") -> Schema | None:
     """The schema of the value at ``path`` (``("turn_detection", "threshold")``), if any."""
-    node: Schema | None = load_schema()
+    node: Schema | None = dialect_schema(dialect)
     for key in path:
         if node is None:
             return None
         node = child(node, key)
     return node
+
+
+@functools.cache
+def switchable_paths(dialect: str) -> tuple[tuple[str, ...], ...]:
+    """The key paths of a dialect that ``false`` switches off (``x-null-when-false``)."""
+    found: list[tuple[str, ...]] = []
+    stack: list[tuple[tuple[str, ...], Schema]] = [((), dialect_schema(dialect))]
+    while stack:
+        path, node = stack.pop()
+        for branch in branches(node):
+            if branch.get("type") != "object" or branch.get("x-verbatim"):
+                continue
+            for key, field in branch.get("properties", {}).items():
+                resolved = resolve(field)
+                if resolved.get("x-emit") == "never" or (*path, key) in found:
+                    continue
+                if resolved.get("x-null-when-false"):
+                    found.append((*path, key))
+                stack.append(((*path, key), resolved))
+    return tuple(sorted(found, key=lambda p: _order_key(dialect, p)))
+
+
+def _order_key(dialect: str, path: tuple[str, ...]) -> tuple[int, ...]:
+    """A path's position in the schema's key order, for lists that read top to bottom."""
+    node: Schema | None = dialect_schema(dialect)
+    key: list[int] = []
+    for part in path:
+        table = branch_of_type(node, "object") if node is not None else None
+        order = list(table.get("x-order", table.get("properties", ()))) if table else []
+        key.append(order.index(part) if part in order else len(order))
+        node = child(node, part) if node is not None else None
+    return tuple(key)
 
 
 def known_values(node: Schema) -> list[str]:
@@ -126,6 +200,7 @@ Check = Callable[[Any], bool]
 
 _ANNOTATIONS = frozenset(
     {"$schema", "$id", "$comment", "$defs", "title", "description", "default", "examples"}
+    | {"format"}  # an annotation in draft 2020-12: validators do not assert it by default
 )
 
 
@@ -133,22 +208,24 @@ class _UnknownKeywordError(Exception):
     """The quick check does not implement a keyword the schema uses."""
 
 
-def is_certainly_valid(instance: object) -> bool:
+def is_certainly_valid(instance: object, dialect: str = "beta") -> bool:
     """True when ``instance`` satisfies the schema, by a quick check compiled from it.
 
     False means "not known to be valid": only then does jsonschema run, to find and word the
     errors. Valid presets, the common case, never pay for jsonschema's import or its
     per-keyword machinery; the check is never laxer than the validator.
     """
-    check = quick_check()
+    check = quick_check(dialect)
     return check is not None and check(instance)
 
 
 @functools.cache
-def quick_check() -> Check | None:
-    """The schema compiled into nested closures, once; None if it uses an unknown keyword."""
+def quick_check(dialect: str = "beta") -> Check | None:
+    """A dialect's schema compiled into nested closures, once; None if it uses an unknown
+    keyword.
+    """
     try:
-        return _compile_check(load_schema(), ())
+        return _compile_check(dialect_schema(dialect), ())
     except _UnknownKeywordError:
         return None
 
@@ -211,6 +288,9 @@ def _keyword_check(keyword: str, value: Any, node: Schema, refs: tuple[str, ...]
         return lambda instance: not _TYPE_TESTS["number"](instance) or instance <= value
     if keyword == "minLength":
         return lambda instance: not isinstance(instance, str) or len(instance) >= value
+    if keyword == "pattern" and isinstance(value, str):
+        pattern = re.compile(value)
+        return lambda instance: not isinstance(instance, str) or pattern.search(instance) is not None
     if keyword == "minItems":
         return lambda instance: not isinstance(instance, list) or len(instance) >= value
     if keyword == "uniqueItems" and value is True:

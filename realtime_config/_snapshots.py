@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from realtime_config._compile import compile_preset_with_warnings, dumps_payload
+from realtime_config._compile import dumps_payload
+from realtime_config._targets import compile_preset_with_warnings
 from realtime_config._diagnostics import Diagnostic
 from realtime_config._errors import PresetError, RealtimeConfigError
 from realtime_config._files import OutputFileError, write_atomic

@@ -24,7 +24,7 @@ from realtime_config._schema import (
     child,
     field_schema,
     known_values,
-    load_schema,
+    dialect_schema,
 )
 
 PRESETS_FOLDER: Final = "presets"
@@ -76,7 +76,7 @@ def starter_text(
         )
         lines.append(f"# are the server defaults, not the values of {relative}.")
         lines.append(f"preset.extends = {toml_inline(relative)}")
-    for key in load_schema()["x-order"]:
+    for key in dialect_schema("beta")["x-order"]:
         field = field_schema((key,))
         if field is None:
             continue

@@ -6,14 +6,32 @@ whose type the value has (or as "expected X or Y"), never as a cascade of its br
 
 from __future__ import annotations
 
-import difflib
-import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from realtime_config._diagnostics import Diagnostic
 from realtime_config._paths import KeyPath, format_key, format_path
-from realtime_config._schema import Schema, is_certainly_valid, load_schema, resolve, validator
+from realtime_config._schema import (
+    Schema,
+    branches,
+    dialect_schema,
+    discriminant,
+    field_schema,
+    is_certainly_valid,
+    object_branch,
+    resolve,
+    switchable_paths,
+    validator,
+)
+
+from realtime_config._wording import (
+    TYPE_WORDS,
+    describe_value,
+    join_alternatives,
+    kind_of,
+    suggest,
+    type_words,
+)
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
@@ -23,65 +41,12 @@ if TYPE_CHECKING:
 
 def schema_diagnostics(document: Document) -> list[Diagnostic]:
     """Every schema problem in ``document``, located and worded for a TOML author."""
-    if is_certainly_valid(document.table):
+    if is_certainly_valid(document.table, document.dialect):
         return []
     diagnostics: list[Diagnostic] = []
-    for error in validator().iter_errors(document.table):
+    for error in validator(document.dialect).iter_errors(document.table):
         diagnostics.extend(_translate(document, error))
     return sorted(dict.fromkeys(diagnostics), key=lambda d: (d.line, d.column))
-
-
-def suggest(word: str, candidates: Iterable[str]) -> str:
-    """``; did you mean `x`?`` for the closest candidate, or an empty string."""
-    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
-    return f"; did you mean `{close[0]}`?" if close else ""
-
-
-def describe_value(value: Any) -> str:
-    """A value as TOML would show it, for messages."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "an array"
-    return type(value).__name__
-
-
-def kind_of(value: Any) -> str:
-    """The TOML kind of a value, with its article: a string, an integer, a table..."""
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a float"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "an array"
-    return f"a {type(value).__name__}"
-
-
-_TYPE_WORDS = {
-    "object": "a table",
-    "array": "an array",
-    "string": "a string",
-    "integer": "an integer",
-    "number": "a number",
-    "boolean": "a boolean",
-}
-
-
-def type_words(json_types: Any) -> str:
-    """JSON Schema type names in TOML words: ``["string", "array"]`` -> a string or an array."""
-    return join_alternatives([_TYPE_WORDS.get(t, str(t)) for t in _as_list(json_types)])
 
 
 def _matches_type(json_type: Any, value: Any) -> bool:
@@ -113,19 +78,11 @@ def _describe_alternatives(alternatives: Sequence[Schema]) -> list[str]:
             if branch.get("type") not in plain_types:
                 words.extend(describe_value(v) for v in branch["enum"])
         else:
-            word = _TYPE_WORDS.get(branch.get("type", ""), "a value")
+            word = TYPE_WORDS.get(branch.get("type", ""), "a value")
             if "minimum" in branch and "maximum" in branch:
                 word += f" from {branch['minimum']!r} to {branch['maximum']!r}"
             words.append(word)
     return words
-
-
-def join_alternatives(words: Sequence[str]) -> str:
-    """``a``, ``a or b``, ``a, b or c``."""
-    unique = list(dict.fromkeys(words))
-    if len(unique) <= 1:
-        return "".join(unique)
-    return ", ".join(unique[:-1]) + " or " + unique[-1]
 
 
 def _where(path: KeyPath) -> str:
@@ -136,11 +93,11 @@ def _where(path: KeyPath) -> str:
     return f" in table `{format_path(path)}`"
 
 
-def _false_hint(value: Any) -> str:
+def _false_hint(value: Any, dialect: str) -> str:
     """Why ``false`` is refused here: name the fields that can be switched off."""
     if value is not False:
         return ""
-    nullable = [k for k, v in load_schema()["properties"].items() if v.get("x-null-when-false")]
+    nullable = [format_path(path) for path in switchable_paths(dialect)]
     return f"; only {', '.join(nullable[:-1])} and {nullable[-1]} can be switched off with false"
 
 
@@ -161,6 +118,12 @@ def _translate(document: Document, error: ValidationError) -> list[Diagnostic]:
             for i, branch in enumerate(alternatives)
             if _matches_type(resolve(branch).get("type"), value)
         ]
+        if isinstance(value, dict) and len(plain) > 1:
+            unknown_kind = _unknown_discriminant(document, path, schema, value)
+            if unknown_kind is not None:
+                return [unknown_kind]
+            chosen = object_branch(schema, value)
+            plain.sort(key=lambda i: resolve(alternatives[i]) != chosen)
         expected = join_alternatives(_describe_alternatives(alternatives))
         for index in plain:
             if "const" in resolve(alternatives[index]):
@@ -182,18 +145,18 @@ def _translate(document: Document, error: ValidationError) -> list[Diagnostic]:
             document.diagnostic(
                 path,
                 "type",
-                f"{_prefix(path)}expected {expected}, found {kind_of(value)}{_false_hint(value)}",
+                f"{_prefix(path)}expected {expected}, found {kind_of(value)}{_false_hint(value, document.dialect)}",
             )
         ]
 
     if keyword == "additionalProperties":
         allowed = list(schema.get("properties", {}))
         extras = [k for k in value if k not in allowed] if isinstance(value, dict) else []
-        return [_unknown_key(document, path, key, allowed) for key in extras]
+        return [_unknown_key(document, path, key, allowed, value) for key in extras]
 
     if keyword == "type":
         expected = type_words(schema.get("type"))
-        message = f"{_prefix(path)}expected {expected}, found {kind_of(value)}{_false_hint(value)}"
+        message = f"{_prefix(path)}expected {expected}, found {kind_of(value)}{_false_hint(value, document.dialect)}"
         return [document.diagnostic(path, "type", message)]
 
     if keyword == "enum":
@@ -285,9 +248,29 @@ def _translate(document: Document, error: ValidationError) -> list[Diagnostic]:
     return [document.diagnostic(path, "schema", f"{_prefix(path)}{error.message}")]
 
 
-def _unknown_key(document: Document, path: KeyPath, key: str, allowed: list[str]) -> Diagnostic:
+def _unknown_discriminant(
+    document: Document, path: KeyPath, union: Schema, value: dict[str, Any]
+) -> Diagnostic | None:
+    """A table whose ``type`` selects no alternative of a union of tables, said at ``type``."""
+    kinds = [k for b in branches(union) if b.get("type") == "object" for k in discriminant(b)]
+    if "type" not in value or not kinds or value["type"] in kinds:
+        return None
+    found = value["type"]
+    hint = suggest(found, [k for k in kinds if isinstance(k, str)]) if isinstance(found, str) else ""
+    return document.diagnostic(
+        (*path, "type"),
+        "enum",
+        f"{format_path((*path, 'type'))}: {describe_value(found)} is not a valid value; "
+        f"expected {join_alternatives([describe_value(k) for k in kinds])}{hint}",
+    )
+
+
+def _unknown_key(
+    document: Document, path: KeyPath, key: str, allowed: list[str], table: Any
+) -> Diagnostic:
     key_path = (*path, key)
-    if path == ("preset",) and key in load_schema().get("properties", {}):
+    dialect = document.dialect
+    if path == ("preset",) and key in dialect_schema(dialect).get("properties", {}):
         return document.diagnostic(
             key_path,
             "preset-table",
@@ -296,6 +279,10 @@ def _unknown_key(document: Document, path: KeyPath, key: str, allowed: list[str]
             "its keys as dotted keys (preset.extends = ...)",
             anchor="key",
         )
+    explained = _misplaced_key(dialect, path, key, table)
+    if explained is not None:
+        rule, message = explained
+        return document.diagnostic(key_path, rule, message, anchor="key")
     return document.diagnostic(
         key_path,
         "unknown-key",
@@ -304,8 +291,58 @@ def _unknown_key(document: Document, path: KeyPath, key: str, allowed: list[str]
     )
 
 
-def _as_list(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, list) else [value]
+def _misplaced_key(dialect: str, path: KeyPath, key: str, table: Any) -> tuple[str, str] | None:
+    """Why a key that exists elsewhere is wrong here: the other dialect's spelling, a key a
+    transcription session lacks, or a setting of another alternative of a union of tables.
+    """
+    name = format_key(key)
+    if not path:
+        if dialect == "beta" and key in dialect_schema("realtime")["properties"]:
+            return (
+                "dialect",
+                f"`{name}` is a key of GA presets, and a GA preset starts with "
+                '`type = "realtime"`',
+            )
+        if dialect != "beta" and key in dialect_schema("beta")["properties"]:
+            return "dialect", _beta_key_in_ga(key)
+    if dialect == "transcription" and field_schema((*path, key), "realtime") is not None:
+        return "transcription", f"`{format_path((*path, key))}` is not part of a transcription session"
+    union = field_schema(path, dialect) if path else None
+    if union is None or not isinstance(table, dict):
+        return None
+    chosen = object_branch(union, table)
+    owners = [
+        b
+        for b in branches(union)
+        if b.get("type") == "object" and b is not chosen and key in b.get("properties", {})
+    ]
+    if chosen is None or not owners or not discriminant(chosen):
+        return None
+    current = table.get("type", discriminant(chosen)[0])
+    kinds = join_alternatives([str(k) for b in owners for k in discriminant(b)])
+    return (
+        "branch-field",
+        f"{format_path((*path, key))} applies only to {kinds}, but {format_path((*path, 'type'))} "
+        f"is {current}",
+    )
+
+
+def _beta_key_in_ga(key: str) -> str:
+    """The GA spelling of a beta key, from its ``x-ga`` mapping annotations."""
+    field = resolve(dialect_schema("beta")["properties"][key])
+    name = format_key(key)
+    if "x-ga" in field:
+        place = field["x-ga"]
+        if place is None:
+            return f"`{name}` is not part of a GA preset: the GA API has no {name}"
+        return f"`{name}` is `{place.removeprefix('session.')}` in a GA preset"
+    table = next((b for b in branches(field) if b.get("type") == "object"), {})
+    places = [
+        resolve(child)["x-ga"].removeprefix("session.")
+        for child in table.get("properties", {}).values()
+        if resolve(child).get("x-ga")
+    ]
+    return f"`{name}` is a beta key; a GA preset writes `{'`, `'.join(places)}` instead"
 
 
 def _all_same_place(diagnostics: Sequence[Diagnostic]) -> bool:

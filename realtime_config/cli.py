@@ -16,11 +16,12 @@ import click
 
 from realtime_config._diagnostics import Diagnostic, format_github, format_text, to_json
 from realtime_config._errors import PresetError, RealtimeConfigError
+from realtime_config._targets import TARGETS
 from realtime_config._version import __version__
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-TARGET_CHOICE = click.Choice(["sessions", "client_secrets", "session.update"])
+TARGET_CHOICE = click.Choice(list(TARGETS))
 
 
 def use_color(stream: Any) -> bool:
@@ -67,11 +68,60 @@ def with_remedy(error: RealtimeConfigError) -> str:
     return f"{error}; {remedy}" if remedy else str(error)
 
 
+def exit_2_on_failure(command: F) -> F:
+    """``diff``'s contract, as diff(1)'s: status 1 means "they differ", so a failure is 2.
+
+    Whatever fails (a preset, a write to a full disk or a closed pipe, an interrupt, a bug)
+    must not read as "the payloads differ" to a script.
+    """
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            result = command(*args, **kwargs)
+            sys.stdout.flush()  # a full disk or a closed pipe fails here, not at exit
+        except PresetError as error:
+            print_warnings(error.diagnostics)
+        except RealtimeConfigError as error:
+            click.echo(f"realtime-config: error: {with_remedy(error)}", err=True)
+        except OSError as error:
+            _drop_stdout()
+            click.echo(
+                f"realtime-config: error: cannot write the output: {error.strerror}", err=True
+            )
+        except KeyboardInterrupt:
+            click.echo("Aborted!", err=True)
+        except Exception:  # a bug: show it, but keep the exit status's meaning
+            import traceback
+
+            traceback.print_exc()
+        else:
+            return result
+        sys.exit(2)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null, so that Python's flush at exit cannot fail again."""
+    try:
+        descriptor = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (click's test runner)
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, descriptor)
+    os.close(null)
+
+
 def print_warnings(warnings: tuple[Diagnostic, ...] | list[Diagnostic]) -> None:
     color = use_color(sys.stderr)
     for warning in warnings:
         click.echo(format_text(warning, color=color), err=True, color=color)
 
+
+INPUT_FILE = click.Path(path_type=Path, readable=False)
+"""A file the library reads: its own diagnostic (``permission denied``, exit 1, the other
+files still checked) replaces click's usage error for an unreadable file."""
 
 root_option = click.option(
     "--root",
@@ -95,7 +145,7 @@ def main() -> None:
 
 
 @main.command("compile")
-@click.argument("presets", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("presets", nargs=-1, type=INPUT_FILE)
 @click.option(
     "--target",
     "-t",
@@ -141,7 +191,8 @@ def compile_command(
 
     With --out-dir, write (or --check) the compiled snapshot of every preset instead.
     """
-    from realtime_config._compile import compile_preset_with_warnings, dumps_payload
+    from realtime_config._compile import dumps_payload
+    from realtime_config._targets import compile_preset_with_warnings
     from realtime_config._files import write_atomic
     from realtime_config._loader import load_preset
 
@@ -166,7 +217,7 @@ def compile_command(
 
 
 @main.command("validate")
-@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, type=INPUT_FILE)
 @click.option(
     "--target", "-t", type=TARGET_CHOICE, help="Also report fields this target does not support."
 )
@@ -251,7 +302,7 @@ def schema_command(show_path: bool) -> None:
 
 
 @main.command("submit")
-@click.argument("preset", type=click.Path(path_type=Path))
+@click.argument("preset", type=INPUT_FILE)
 @click.option(
     "--target",
     "-t",
@@ -400,8 +451,8 @@ def compile_snapshots(
 
 
 @main.command("diff")
-@click.argument("old", type=click.Path(path_type=Path))
-@click.argument("new", type=click.Path(path_type=Path))
+@click.argument("old", type=INPUT_FILE)
+@click.argument("new", type=INPUT_FILE)
 @click.option(
     "--target",
     "-t",
@@ -418,6 +469,7 @@ def compile_snapshots(
     help="text: one `+`, `-` or `~` line per dotted key; json: a list of changes for tools.",
 )
 @root_option
+@exit_2_on_failure
 def diff_command(
     old: Path,
     new: Path,
@@ -433,7 +485,7 @@ def diff_command(
     by index. Exit status, as diff(1): 0 identical payloads (nothing printed), 1 they
     differ, 2 a preset cannot be compiled or a usage error.
     """
-    from realtime_config._compile import compile_preset_with_warnings
+    from realtime_config._targets import compile_preset_with_warnings
     from realtime_config._diff import changes_to_json, diff_payloads, format_changes
     from realtime_config._loader import Loader
 
@@ -465,7 +517,7 @@ def diff_command(
 
 
 @main.command("import")
-@click.argument("payload", type=click.Path(path_type=Path))
+@click.argument("payload", type=INPUT_FILE)
 @click.option(
     "-o",
     "--output",
@@ -495,12 +547,81 @@ def import_command(payload: Path, output: Path | None, force: bool) -> None:
     print_warnings(imported.warnings)
 
 
+@main.command("migrate")
+@click.argument("presets", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the GA preset to this file (atomically); one PRESET only.",
+)
+@click.option("--in-place", is_flag=True, help="Rewrite each PRESET as its GA form.")
+@click.option(
+    "--drop-unsupported",
+    is_flag=True,
+    help="Leave out the fields GA does not have, such as temperature (warning for each).",
+)
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if a preset would change.")
+@root_option
+def migrate_command(
+    presets: tuple[Path, ...],
+    output: Path | None,
+    in_place: bool,
+    drop_unsupported: bool,
+    check: bool,
+    root: Path | None,
+) -> None:
+    """Rewrite beta PRESETs as GA presets with the same client_secrets body.
+
+    Comments, blank lines and preset.* settings are kept; give every file of an extends
+    chain. One PRESET alone is printed to stdout unless -o or --in-place is given. Nothing
+    is written when any preset fails.
+    """
+    from realtime_config._files import write_atomic
+    from realtime_config._migrate import migrate_presets, write_migrations
+
+    if output is not None and (in_place or len(presets) != 1):
+        raise click.UsageError("-o/--output takes one PRESET and no --in-place")
+    if not (output or in_place or check) and len(presets) != 1:
+        raise click.UsageError("several PRESETs need --in-place (or --check)")
+    try:
+        migrations = migrate_presets(presets, root=root, drop_unsupported=drop_unsupported)
+    except PresetError as error:
+        print_warnings(error.diagnostics)
+        if any(d.rule == "migrate-unsupported" for d in error.diagnostics):
+            click.echo(
+                "realtime-config: hint: remove those fields, or pass --drop-unsupported "
+                "to leave them out",
+                err=True,
+            )
+        sys.exit(1)
+    for migration in migrations:
+        print_warnings(migration.warnings)
+    try:
+        if check:
+            stale = [m for m in migrations if m.changed]
+            for migration in stale:
+                click.echo(f"would migrate {migration.display}")
+            if stale:
+                sys.exit(1)
+            click.echo("every preset is already GA")
+        elif output is not None:
+            write_atomic(output, migrations[0].text)
+        elif in_place:
+            for migration in write_migrations(migrations):
+                click.echo(f"migrated {migration.display}")
+        else:
+            click.echo(migrations[0].text, nl=False)
+    except RealtimeConfigError as error:
+        fail(str(error))
+
+
 @main.command("new")
 @click.argument("name")
 @click.option(
     "--from",
     "base",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(dir_okay=False, path_type=Path, readable=False),
     help="A preset for the new one to extend (preset.extends).",
 )
 @click.option("--force", is_flag=True, help="Overwrite presets/NAME.toml if it exists.")
@@ -518,3 +639,75 @@ def new_command(name: str, base: Path | None, force: bool) -> None:
     except PresetNameError as error:
         raise click.BadParameter(str(error), param_hint="'NAME'") from None
     click.echo(f"created {display_path(path)}")
+
+
+# --- Serving client secrets (the optional extra realtime-config[serve]) -------------------
+
+
+@main.command("serve")
+@click.argument("presets", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="TCP port."
+)
+@click.option(
+    "--allow-origin",
+    "allow_origins",
+    multiple=True,
+    metavar="ORIGIN",
+    help="A browser origin (scheme://host[:port]) that may fetch secrets; repeatable. "
+    "Other origins are refused.",
+)
+@click.option(
+    "--base-url",
+    metavar="URL",
+    help="API base URL [default: $OPENAI_BASE_URL, else https://api.openai.com/v1].",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="Seconds each phase of an upstream request may take [default: 30].",
+)
+@click.option(
+    "--max-retries",
+    type=click.IntRange(min=0),
+    default=2,
+    show_default=True,
+    help="Upstream retries after a connection error, a timeout, 408, 409, 429 or 5xx.",
+)
+@root_option
+@report_errors
+def serve_command(
+    presets: tuple[Path, ...],
+    host: str,
+    port: int,
+    allow_origins: tuple[str, ...],
+    base_url: str | None,
+    timeout: float | None,
+    max_retries: int,
+    root: Path | None,
+) -> None:
+    """Serve client secrets over HTTP: POST /sessions/NAME mints one for presets/NAME.toml.
+
+    PRESETS are preset files under presets/ (default: all of them). The key comes from
+    OPENAI_API_KEY. Stops cleanly on Ctrl+C or SIGTERM. Exit status 1 when a preset is
+    invalid or the serve extra is not installed.
+    """
+    try:
+        from realtime_config._server import create_app, run
+    except ModuleNotFoundError as error:
+        if error.name not in ("starlette", "uvicorn"):
+            raise
+        fail("serve needs the serve extra: pip install 'realtime-config[serve]'")
+    app = create_app(
+        list(presets) or None,
+        root=root,
+        allow_origins=allow_origins,
+        base_url=base_url,
+        timeout=timeout,
+        max_retries=max_retries,
+    )
+    for served in app.state.presets:
+        print_warnings(served.warnings)
+    run(app, host=host, port=port)

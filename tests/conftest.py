@@ -10,6 +10,8 @@ import pytest
 
 PROJECT = Path(__file__).resolve().parent.parent
 PRESETS = PROJECT / "presets"
+BETA_CASES = PROJECT / "tests" / "cases" / "beta"
+"""Beta presets kept in the tests: the seed's dialect, compiled byte-exact as before GA."""
 GOLDEN = PROJECT / "tests" / "golden"
 REGENERATE = os.environ.get("REALTIME_CONFIG_REGENERATE") == "1"
 
@@ -41,9 +43,30 @@ def shipped_presets() -> list[Path]:
     return found
 
 
+def beta_presets() -> list[Path]:
+    """Every beta preset of the repository: the one shipped and those kept in the tests."""
+    from realtime_config import load_preset
+
+    found = sorted(BETA_CASES.glob("*.toml")) + [
+        p for p in shipped_presets() if load_preset(p).dialect == "beta"
+    ]
+    assert len(found) >= 6, found
+    return found
+
+
+def ga_presets() -> list[Path]:
+    """Every GA preset shipped under presets/."""
+    from realtime_config import load_preset
+
+    found = [p for p in shipped_presets() if load_preset(p).dialect != "beta"]
+    assert len(found) >= 4, found
+    return found
+
+
 def preset_name(path: Path) -> str:
-    """A shipped preset's name: its path under presets/ without the .toml suffix."""
-    return path.relative_to(PRESETS).with_suffix("").as_posix()
+    """A preset's name: its path under presets/ (or the beta cases) without .toml."""
+    folder = BETA_CASES if path.is_relative_to(BETA_CASES) else PRESETS
+    return path.relative_to(folder).with_suffix("").as_posix()
 
 
 @pytest.fixture

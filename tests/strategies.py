@@ -121,7 +121,7 @@ def from_schema(node: Schema, *, top: bool = False) -> st.SearchStrategy[Any]:
 @st.composite
 def session_tables(draw: st.DrawFn) -> dict[str, Any]:
     """A session table that is a valid preset, schema and cross-field checks included."""
-    schema = load_schema()
+    schema = load_schema()["$defs"]["beta"]
     table: dict[str, Any] = draw(from_schema(schema, top=True))
     if "tools" in table:
         unique: dict[str, dict[str, Any]] = {}

@@ -34,7 +34,7 @@ from realtime_config._client import (
     retry_after_seconds,
     retry_delay,
 )
-from realtime_config._compile import compile_preset, dumps_payload
+from realtime_config import compile_preset, dumps_payload
 from realtime_config._errors import (
     APIConnectionError,
     APIError,

@@ -10,10 +10,10 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from realtime_config._compile import dumps_payload
+from realtime_config import dumps_payload
 from realtime_config._diff import Change, changes_to_json, diff_payloads, format_changes
 from realtime_config.cli import main
-from tests.conftest import PRESETS, write
+from tests.conftest import BETA_CASES, PRESETS, write
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -81,7 +81,7 @@ def test_diff_as_json(project: Path) -> None:
 
 def test_diff_of_shipped_presets() -> None:
     base = str(PRESETS / "phone-support.toml")
-    forced = str(PRESETS / "phone-support-forced-lookup.toml")
+    forced = str(BETA_CASES / "phone-support-forced-lookup.toml")
     assert run("diff", base, forced) == (
         1,
         '~ tool_choice: "auto" -> {"type": "function", "name": "lookup_booking"}\n',

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from realtime_config._compile import compile_preset, dumps_payload
+from realtime_config import compile_preset, dumps_payload
 from realtime_config._errors import PresetError
 from realtime_config._importer import (
     MULTILINE_AFTER,

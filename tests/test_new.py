@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from realtime_config._checks import check_files
-from realtime_config._compile import compile_preset
+from realtime_config import compile_preset
 from realtime_config._loader import load_preset
 from realtime_config._schema import field_schema, load_schema
 from realtime_config._starter import NO_DEFAULT, PresetNameError, new_preset, starter_path
@@ -23,7 +23,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 SCHEMA_ID = load_schema()["$id"]
-SESSION_FIELDS = load_schema()["x-order"]
+SESSION_FIELDS = load_schema()["$defs"]["beta"]["x-order"]
 
 
 def run(*args: str) -> tuple[int, str, str]:

@@ -246,7 +246,7 @@ def test_a_preset_checked_alone_still_resolves_its_base(user_repository: UserRep
 
 def test_only_toml_files_under_presets_are_checked(user_repository: UserRepository) -> None:
     user_repository.add("presets/good.toml", 'model = "gpt-realtime"\n')
-    user_repository.add("presets/instructions/notes.md", "# not a preset = [\n")
+    user_repository.add("tests/cases/beta/instructions/notes.md", "# not a preset = [\n")
     user_repository.add("config/other.toml", "this is [not valid\n")
     user_repository.add("nested/presets/also.toml", 'modalities = ["text"]\n')
 

@@ -37,7 +37,7 @@ def test_the_package_reads_the_published_schema_file() -> None:
 
 
 def test_top_level_covers_every_request_field_in_design_order() -> None:
-    schema = load_schema()
+    schema = load_schema()["$defs"]["beta"]
     assert schema["x-order"] == DESIGN_KEY_ORDER
     assert list(schema["properties"]) == [*DESIGN_KEY_ORDER, "preset"]
     assert schema["additionalProperties"] is False
@@ -89,7 +89,7 @@ def test_ranges_from_the_reference(path: tuple[str, ...], low: float, high: floa
 )
 def test_exactly_four_fields_accept_false(key: str) -> None:
     assert validator().is_valid({key: False})
-    nullable = [k for k, v in load_schema()["properties"].items() if v.get("x-null-when-false")]
+    nullable = [k for k, v in load_schema()["$defs"]["beta"]["properties"].items() if v.get("x-null-when-false")]
     assert nullable == [
         "input_audio_transcription",
         "input_audio_noise_reduction",
@@ -107,7 +107,7 @@ def test_open_strings_accept_any_string_and_list_known_values() -> None:
     assert validator().is_valid({"model": "my-fine-tune", "voice": "voice_1234"})
     from realtime_config._schema import known_values
 
-    props = load_schema()["properties"]
+    props = load_schema()["$defs"]["beta"]["properties"]
     assert "gpt-realtime" in known_values(props["model"])
     assert "marin" in known_values(props["voice"])
 

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from realtime_config import _schema, check_files
 from realtime_config._loader import parse_toml
-from tests.conftest import PRESETS, PROJECT, shipped_presets, write
+from tests.conftest import BETA_CASES, PRESETS, PROJECT, shipped_presets, write
 from tests.strategies import json_values, session_tables
 
 NETWORK_MODULES = frozenset(
@@ -29,7 +29,7 @@ NETWORK_MODULES = frozenset(
 """What only ``submit`` needs: never imported by the offline commands."""
 
 INVALID_CASES = PROJECT / "tests" / "cases" / "invalid"
-TOOL_LESS = [PRESETS / "text-assistant.toml", PRESETS / "voice-low-latency.toml"]
+TOOL_LESS = [BETA_CASES / "text-assistant.toml", BETA_CASES / "voice-low-latency.toml"]
 
 
 def imported_modules(*arguments: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
@@ -62,7 +62,7 @@ def test_the_import_trace_sees_an_import() -> None:
         ["validate"],
         ["validate", "--format", "json", "presets/phone-support.toml"],
         ["compile", "presets/phone-support.toml"],
-        ["compile", "--target", "client_secrets", "presets/voice-low-latency.toml"],
+        ["compile", "--target", "client_secrets", "tests/cases/beta/voice-low-latency.toml"],
         ["schema"],
         ["schema", "--path"],
         ["--help"],

@@ -20,8 +20,10 @@ from jsonschema import Draft202012Validator
 
 from realtime_config import PresetError, compile_preset, dumps_payload, load_preset
 from realtime_config._checks import cross_field_diagnostics
-from realtime_config._compile import compile_preset_with_warnings
-from realtime_config._compile_ga import compile_client_secrets, target_diagnostics
+from realtime_config import compile_preset_with_warnings
+from realtime_config._diagnostics import Diagnostic
+from realtime_config._targets import TARGETS
+from realtime_config._targets import target_diagnostics as targets_diagnostics
 from realtime_config._loader import Preset
 from realtime_config._schema import branch_of_type, load_schema, resolve, validator
 from realtime_config.cli import main
@@ -29,6 +31,7 @@ from tests.conftest import (
     GOLDEN,
     PROJECT,
     REGENERATE,
+    beta_presets,
     check_golden,
     preset_name,
     shipped_presets,
@@ -36,7 +39,15 @@ from tests.conftest import (
 )
 from tests.strategies import session_tables
 
-OFFICIAL_SCHEMA = PROJECT / "tests" / "fixtures" / "ga-client-secret-request.schema.json"
+
+def compile_client_secrets(preset: Preset, **options: Any) -> dict[str, Any]:
+    return compile_preset(preset, "client_secrets", **options)
+
+
+def target_diagnostics(preset: Preset) -> list[Diagnostic]:
+    return targets_diagnostics(preset, TARGETS["client_secrets"])
+
+OFFICIAL_SCHEMA = PROJECT / "schema" / "official-ga-request.json"
 COMPOSITIONS = ("allOf", "anyOf", "oneOf")
 
 
@@ -240,8 +251,8 @@ def test_the_closed_official_schema_rejects_what_ga_does_not_have(
 def ga_paths() -> dict[str, str | None]:
     """Each session field (or table key) with an x-ga annotation, and its GA path."""
     found: dict[str, str | None] = {}
-    properties = load_schema()["properties"]
-    for key in load_schema()["x-order"]:
+    properties = load_schema()["$defs"]["beta"]["properties"]
+    for key in load_schema()["$defs"]["beta"]["x-order"]:
         field = resolve(properties[key])
         if "x-ga" in field:
             found[key] = field["x-ga"]
@@ -255,7 +266,7 @@ def ga_paths() -> dict[str, str | None]:
 
 
 def test_every_session_field_says_where_it_goes_in_the_ga_body() -> None:
-    schema = load_schema()
+    schema = load_schema()["$defs"]["beta"]
     placed = [p for p in ga_paths().values() if p is not None]
     assert len(placed) == len(set(placed))
     assert sorted([*placed, *schema["x-ga-const"]]) == sorted(schema["x-ga-order"])
@@ -263,7 +274,7 @@ def test_every_session_field_says_where_it_goes_in_the_ga_body() -> None:
 
 
 def test_ga_value_annotations_cover_their_fields() -> None:
-    properties = load_schema()["properties"]
+    properties = load_schema()["$defs"]["beta"]["properties"]
     for key in ("input_audio_format", "output_audio_format"):
         field = resolve(properties[key])
         assert sorted(field["x-ga-map"]) == sorted(field["enum"])
@@ -302,53 +313,50 @@ def test_the_schema_comment_documents_every_ga_keyword() -> None:
 # --- goldens ---------------------------------------------------------------------------
 
 
-def test_every_golden_belongs_to_a_shipped_preset() -> None:
-    names = sorted(preset_name(p) for p in shipped_presets())
-    for target in ("client_secrets", "session.update"):
-        assert (GOLDEN / target).is_dir(), f"missing folder {GOLDEN / target}"
+def all_presets() -> list[Path]:
+    """Every preset with goldens: the shipped ones (GA and beta) and the beta test cases."""
+    return sorted({*shipped_presets(), *beta_presets()})
+
+
+def test_every_golden_belongs_to_a_preset() -> None:
+    names = sorted(preset_name(p) for p in all_presets())
+    assert sorted(path.name for path in GOLDEN.iterdir() if path.name in TARGETS) == sorted(
+        TARGETS
+    )
+    for target in TARGETS:
         goldens = sorted((GOLDEN / target).rglob("*.json"))
+        refused = sorted((GOLDEN / target).rglob("*.err"))
         assert goldens, f"no goldens under {GOLDEN / target}"
-        assert (
-            sorted(p.relative_to(GOLDEN / target).with_suffix("").as_posix() for p in goldens)
-            == names
-        )
-    refused = sorted((GOLDEN / "client_secrets").rglob("*.err"))
-    assert refused, "no .err golden: no shipped preset exercises an unsupported field"
-    assert {
-        p.relative_to(GOLDEN / "client_secrets").with_suffix("").as_posix() for p in refused
-    } < set(names)
+        stems = {p.relative_to(GOLDEN / target).with_suffix("").as_posix() for p in goldens}
+        stems |= {p.relative_to(GOLDEN / target).with_suffix("").as_posix() for p in refused}
+        assert sorted(stems) == names, target
+    assert sorted((GOLDEN / "client_secrets").rglob("*.err")), "no preset exercises a drop"
 
 
-@pytest.mark.parametrize("preset", shipped_presets(), ids=preset_name)
-def test_session_update_golden(preset: Path) -> None:
-    payload = compile_preset(load_preset(preset), "session.update")
-    check_golden(GOLDEN / "session.update" / f"{preset_name(preset)}.json", dumps_payload(payload))
-
-
-@pytest.mark.parametrize("preset", shipped_presets(), ids=preset_name)
-def test_session_update_is_the_sessions_body_without_client_secret(preset: Path) -> None:
-    loaded = load_preset(preset)
-    event = compile_preset(loaded, "session.update")
-    body = compile_preset(loaded, "sessions")
-    assert list(event) == ["type", "session"]
-    assert event["type"] == "session.update"
-    assert "client_secret" not in event["session"]
-    assert event["session"] == {k: v for k, v in body.items() if k != "client_secret"}
-    assert list(event["session"]) == [k for k in body if k != "client_secret"]
-
-
-@pytest.mark.parametrize("preset", shipped_presets(), ids=preset_name)
-def test_client_secrets_golden(preset: Path, at_project: None) -> None:
+@pytest.mark.parametrize("target", list(TARGETS))
+@pytest.mark.parametrize("preset", all_presets(), ids=preset_name)
+def test_target_golden(preset: Path, target: str, at_project: None) -> None:
+    """``<name>.json``: the body (with unsupported fields dropped); ``<name>.err``: the
+    diagnostics of the strict compile, exactly for the presets it refuses."""
     loaded = load_preset(preset.relative_to(PROJECT))
     name = preset_name(preset)
-    refused = GOLDEN / "client_secrets" / f"{name}.err"
-    dropped, warnings = compile_preset_with_warnings(
-        loaded, "client_secrets", drop_unsupported=True
-    )
+    refused = GOLDEN / target / f"{name}.err"
+    body_file = GOLDEN / target / f"{name}.json"
     try:
-        strict = compile_preset(loaded, "client_secrets")
+        strict = compile_preset(loaded, target)
     except PresetError as error:
         check_golden(refused, diagnostics_text(error))
+        try:
+            dropped, warnings = compile_preset_with_warnings(
+                loaded, target, drop_unsupported=True
+            )
+        except PresetError as whole:
+            assert whole.diagnostics == error.diagnostics  # refused as a whole
+            assert [d.rule for d in whole.diagnostics] == ["target-unsupported"]
+            if REGENERATE:
+                body_file.unlink(missing_ok=True)
+            assert not body_file.exists(), f"{body_file} is stale: the target refuses it"
+            return
         assert [(d.file, d.line, d.column, d.key) for d in warnings] == [
             (d.file, d.line, d.column, d.key) for d in error.diagnostics
         ]
@@ -357,12 +365,43 @@ def test_client_secrets_golden(preset: Path, at_project: None) -> None:
         if REGENERATE:
             refused.unlink(missing_ok=True)
         assert not refused.exists(), f"{refused} is stale: the preset now compiles"
+        dropped, warnings = compile_preset_with_warnings(loaded, target, drop_unsupported=True)
         assert (strict, warnings) == (dropped, [])
-    check_golden(GOLDEN / "client_secrets" / f"{name}.json", dumps_payload(dropped))
+    check_golden(body_file, dumps_payload(dropped))
 
 
-@pytest.mark.parametrize("preset", shipped_presets(), ids=preset_name)
-def test_every_shipped_preset_conforms_to_the_official_ga_schema(preset: Path) -> None:
+@pytest.mark.parametrize("preset", beta_presets(), ids=preset_name)
+def test_beta_session_update_is_the_sessions_body_without_client_secret(preset: Path) -> None:
+    loaded = load_preset(preset)
+    event = compile_preset(loaded, "beta.session.update")
+    body = compile_preset(loaded, "sessions")
+    assert list(event) == ["type", "session"]
+    assert event["type"] == "session.update"
+    assert "client_secret" not in event["session"]
+    assert event["session"] == {k: v for k, v in body.items() if k != "client_secret"}
+    assert list(event["session"]) == [k for k in body if k != "client_secret"]
+
+
+@pytest.mark.parametrize("preset", all_presets(), ids=preset_name)
+def test_session_update_is_the_ga_session_with_every_false_as_null(preset: Path) -> None:
+    """The GA event carries the session of client_secrets, plus the switched-off features."""
+    loaded = load_preset(preset)
+    event = compile_preset(loaded, "session.update", drop_unsupported=True)
+    created = compile_preset(loaded, "client_secrets", drop_unsupported=True)["session"]
+    assert list(event) == ["type", "session"]
+    assert event["session"]["type"] in ("realtime", "transcription")
+    without_nulls = without_null_values(event["session"])
+    assert without_nulls == without_null_values(created)
+
+
+def without_null_values(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: without_null_values(v) for k, v in node.items() if v is not None}
+    return node
+
+
+@pytest.mark.parametrize("preset", all_presets(), ids=preset_name)
+def test_every_preset_conforms_to_the_official_ga_schema(preset: Path) -> None:
     body = compile_preset(load_preset(preset), "client_secrets", drop_unsupported=True)
     assert official_errors(body) == []
     assert_official_key_order(body)
@@ -441,7 +480,7 @@ def test_pcm16_is_the_default_and_left_out_as_in_the_sessions_body(project: Path
     """pcm16 is not sent to sessions (server default); GA's default is audio/pcm at 24 kHz."""
     text = 'input_audio_format = "pcm16"\noutput_audio_format = "pcm16"\n'
     assert "audio" not in ga_body(text, project)["session"]
-    field = resolve(load_schema()["properties"]["input_audio_format"])
+    field = resolve(load_schema()["$defs"]["beta"]["properties"]["input_audio_format"])
     assert field["x-ga-map"]["pcm16"] == {"type": "audio/pcm", "rate": 24000}
 
 
@@ -518,9 +557,9 @@ def test_temperature_is_a_located_error(at_project: None) -> None:
 
 
 def test_inherited_temperature_points_at_the_base_preset(at_project: None) -> None:
-    preset = load_preset("presets/hotel-concierge.toml")
+    preset = load_preset("tests/cases/beta/hotel-concierge.toml")
     assert [str(d) for d in target_diagnostics(preset)] == [
-        f"presets/hotel-base.toml:5:1: error: {TEMPERATURE_ERROR}"
+        f"tests/cases/beta/hotel-base.toml:5:1: error: {TEMPERATURE_ERROR}"
     ]
 
 
@@ -580,7 +619,7 @@ def test_every_valid_session_compiles_into_an_official_ga_body(table: dict[str, 
 
 
 def test_cli_compile_client_secrets(at_project: None) -> None:
-    code, out, err = run("compile", "--target", "client_secrets", "presets/voice-low-latency.toml")
+    code, out, err = run("compile", "--target", "client_secrets", "tests/cases/beta/voice-low-latency.toml")
     assert (code, err) == (0, "")
     assert out == (GOLDEN / "client_secrets" / "voice-low-latency.json").read_text(encoding="utf-8")
 
@@ -625,7 +664,7 @@ def test_cli_validate_client_secrets_reports_the_temperature_line(at_project: No
         "--target",
         "client_secrets",
         "presets/phone-support.toml",
-        "presets/voice-low-latency.toml",
+        "tests/cases/beta/voice-low-latency.toml",
     )
     assert (code, out) == (1, f"presets/phone-support.toml:15:1: error: {TEMPERATURE_ERROR}\n")
     assert err == "2 presets checked: 1 error(s), 0 warning(s)\n"

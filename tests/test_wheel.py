@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import GOLDEN, PRESETS, PROJECT
+from tests.conftest import BETA_CASES, GOLDEN, PRESETS, PROJECT
 
 
 def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -40,7 +40,7 @@ def test_wheel_installs_and_runs_from_another_directory(tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     script = environment / "bin" / "realtime-config"
-    compiled = run([str(script), "compile", str(PRESETS / "voice-low-latency.toml")], elsewhere)
+    compiled = run([str(script), "compile", str(BETA_CASES / "voice-low-latency.toml")], elsewhere)
     assert compiled.returncode == 0, compiled.stderr
     assert compiled.stdout == (GOLDEN / "sessions" / "voice-low-latency.json").read_text("utf-8")
 

@@ -1,0 +1,277 @@
+"""The one registry of compile targets, and compiling a preset for one of them.
+
+A target is a request body or event of the API: its name, the endpoint it is posted to
+(if any), the dialect it speaks, how a preset of each dialect becomes its body, and how
+its response is read. The CLI's choices, the client's endpoints, the schema's
+``preset.target`` values and the checks of ``validate --target`` all come from here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+from realtime_config._compile import compile_session, emit_field
+from realtime_config._diagnostics import Diagnostic, Severity
+from realtime_config._errors import PresetError, UnknownTargetError
+from realtime_config._keys import copy_json
+from realtime_config._loader import Preset
+from realtime_config._paths import KeyPath, format_path
+from realtime_config._schema import dialect_schema, resolve
+from realtime_config._translate import (
+    beta_session_from_ga,
+    beta_unsupported,
+    ga_body_from_beta,
+    has_beta_counterpart,
+)
+from realtime_config._wording import describe_value
+
+Response = Literal["client_secret", "beta_session", "empty"]
+
+
+@dataclass(frozen=True)
+class Target:
+    """One compile target of the registry."""
+
+    name: str
+    summary: str
+    speaks: Literal["ga", "beta"]
+    """The API generation of the body: a preset of the other dialect is translated."""
+    build: Callable[[Preset], dict[str, Any]]
+    """The body for a checked preset; fields the target cannot carry are left out."""
+    endpoint: str | None = None
+    """The path under the base URL it is posted to; None for a WebSocket event."""
+    response: Response | None = None
+    """How a successful answer is read: a GA client secret, a beta session, no body."""
+    default_for: tuple[str, ...] = ()
+    """The dialects whose presets compile for this target when none is named."""
+    transcription: bool = False
+    """Whether a transcription session (``type = "transcription"``) can be carried."""
+    path_parameters: tuple[str, ...] = ()
+    """Values the endpoint's path needs (``call_id``), given when submitting."""
+
+
+def _client_secrets(preset: Preset) -> dict[str, Any]:
+    if preset.dialect == "beta":
+        return ga_body_from_beta(preset.session)
+    body: dict[str, Any] = {}
+    if "expires_after" in preset.session:
+        field = resolve(dialect_schema(preset.dialect)["properties"]["expires_after"])
+        expires_after = emit_field(field, preset.session["expires_after"])
+        if expires_after is not None:
+            body["expires_after"] = expires_after
+    body["session"] = compile_session(preset.session, preset.dialect)
+    return body
+
+
+def _session_update(preset: Preset) -> dict[str, Any]:
+    if preset.dialect == "beta":
+        session = ga_body_from_beta(preset.session, creating=False)["session"]
+    else:
+        session = compile_session(preset.session, preset.dialect, creating=False)
+    return {"type": "session.update", "session": session}
+
+
+def _calls_accept(preset: Preset) -> dict[str, Any]:
+    if preset.dialect == "beta":
+        session: dict[str, Any] = ga_body_from_beta(preset.session)["session"]
+        return session
+    return compile_session(preset.session, preset.dialect)
+
+
+def _beta_session(preset: Preset, *, creating: bool) -> dict[str, Any]:
+    session = preset.session
+    if preset.dialect != "beta":
+        session, _ = beta_session_from_ga(session)
+    return compile_session(session, "beta", creating=creating)
+
+
+TARGETS: Final[Mapping[str, Target]] = {
+    target.name: target
+    for target in (
+        Target(
+            "client_secrets",
+            "POST /v1/realtime/client_secrets: a client secret for a GA session",
+            "ga",
+            _client_secrets,
+            endpoint="/realtime/client_secrets",
+            response="client_secret",
+            default_for=("realtime", "transcription"),
+            transcription=True,
+        ),
+        Target(
+            "session.update",
+            "the GA session.update event of the Realtime WebSocket",
+            "ga",
+            _session_update,
+            transcription=True,
+        ),
+        Target(
+            "calls.accept",
+            "POST /v1/realtime/calls/{call_id}/accept: accept a SIP call with the session",
+            "ga",
+            _calls_accept,
+            endpoint="/realtime/calls/{call_id}/accept",
+            response="empty",
+            path_parameters=("call_id",),
+        ),
+        Target(
+            "sessions",
+            "POST /v1/realtime/sessions: the beta endpoint",
+            "beta",
+            lambda preset: _beta_session(preset, creating=True),
+            endpoint="/realtime/sessions",
+            response="beta_session",
+            default_for=("beta",),
+        ),
+        Target(
+            "beta.session.update",
+            "the beta session.update event: the sessions body without client_secret",
+            "beta",
+            lambda preset: {
+                "type": "session.update",
+                "session": _beta_session(preset, creating=False),
+            },
+        ),
+    )
+}
+"""Every target, in the order the CLI lists them."""
+
+
+def get_target(name: str) -> Target:
+    """The target called ``name``; UnknownTargetError for any other name."""
+    try:
+        return TARGETS[name]
+    except KeyError:
+        raise UnknownTargetError(name, list(TARGETS)) from None
+
+
+def default_target(preset: Preset) -> Target:
+    """The target a preset compiles for when neither it nor the caller names one."""
+    return next(t for t in TARGETS.values() if preset.dialect in t.default_for)
+
+
+def chosen_target(preset: Preset, name: str | None = None) -> Target:
+    """The target named by the caller, else by ``preset.target``, else the dialect's."""
+    chosen = name or preset.target
+    return get_target(chosen) if chosen else default_target(preset)
+
+
+_API_WORDS = {"ga": "the GA endpoint", "beta": "the beta endpoint"}
+
+
+def target_diagnostics(
+    preset: Preset, target: Target, *, drop_unsupported: bool = False
+) -> list[Diagnostic]:
+    """What ``target`` cannot carry of a checked preset, one located diagnostic each.
+
+    A transcription session refused as a whole is always an error; each unsupported field
+    is an error, or with ``drop_unsupported`` a warning that it is left out.
+    """
+    if preset.dialect == "transcription" and not target.transcription:
+        carriers = " or ".join(t.name for t in TARGETS.values() if t.transcription)
+        return [
+            preset.diagnostic(
+                ("type",),
+                "target-unsupported",
+                f"target {target.name} cannot carry a transcription session "
+                f'(type = "transcription"); compile it for {carriers}',
+                anchor="value",
+            )
+        ]
+    if (preset.dialect == "beta") == (target.speaks == "beta"):
+        return []
+    if preset.dialect == "beta":
+        lost = beta_unsupported(preset.session)
+    else:
+        _, lost = beta_session_from_ga(preset.session)
+    severity: Severity = "warning" if drop_unsupported else "error"
+    remedy = "dropped from the payload" if drop_unsupported else "remove it or use --drop-unsupported"
+    return [_unsupported(preset, target, path, severity, remedy) for path in lost]
+
+
+def _unsupported(
+    preset: Preset, target: Target, path: KeyPath, severity: Severity, remedy: str
+) -> Diagnostic:
+    name = format_path(path)
+    api = _API_WORDS[target.speaks]
+    if target.speaks == "beta" and has_beta_counterpart(path):
+        value = _value_at(preset.session, path)
+        kind = value.get("type") if isinstance(value, Mapping) else None
+        shown = f"type = {describe_value(kind)}" if isinstance(kind, str) else describe_value(value)
+        why = f"{api} has no such value: {shown}"
+    else:
+        why = f"{api} has no {name}"
+    return preset.diagnostic(
+        path,
+        "target-unsupported",
+        f"{name} is not supported by target {target.name} ({why}); {remedy}",
+        severity=severity,
+    )
+
+
+def _value_at(table: Mapping[str, Any], path: KeyPath) -> Any:
+    node: Any = table
+    for key in path:
+        node = node[key]
+    return node
+
+
+def compile_preset(
+    preset: Preset | Mapping[str, Any],
+    target: str | None = None,
+    *,
+    drop_unsupported: bool = False,
+) -> dict[str, Any]:
+    """The request body of ``target`` for a loaded preset (or a session table).
+
+    ``target`` defaults to the preset's ``preset.target``, else the dialect's default
+    (``client_secrets`` for GA presets, ``sessions`` for beta ones). A plain mapping is
+    checked against the schema first. Fields the target cannot carry are a PresetError
+    located at each, unless ``drop_unsupported`` leaves them out.
+    """
+    body, _ = compile_preset_with_warnings(preset, target, drop_unsupported=drop_unsupported)
+    return body
+
+
+def compile_preset_with_warnings(
+    preset: Preset | Mapping[str, Any],
+    target: str | None = None,
+    *,
+    drop_unsupported: bool = False,
+) -> tuple[dict[str, Any], list[Diagnostic]]:
+    """Like ``compile_preset``, plus the warnings of compiling: each unsupported field dropped."""
+    if not isinstance(preset, Preset):
+        preset = _preset_from_mapping(preset)
+    chosen = chosen_target(preset, target)
+    problems = target_diagnostics(preset, chosen, drop_unsupported=drop_unsupported)
+    if any(p.is_error for p in problems):
+        raise PresetError(problems)
+    return chosen.build(preset), problems
+
+
+def _preset_from_mapping(session: Mapping[str, Any]) -> Preset:
+    """A session table given as data, checked as a preset file would be."""
+    from pathlib import Path
+
+    from realtime_config._loader import Document, with_cross_field_checks
+    from realtime_config._schema import dialect_of
+
+    table = copy_json(dict(session))
+    document = Document(Path("<session>"), "<session>", "", table)
+    try:
+        document.check(dialect_of(table))
+    except PresetError as error:
+        raise PresetError([p for p in error.diagnostics if p.is_error]) from None
+    raw_settings = table.pop("preset", {})
+    settings = raw_settings if isinstance(raw_settings, dict) else {}
+    return with_cross_field_checks(
+        Preset(
+            path=document.path,
+            session=table,
+            target=settings.get("target"),
+            description=settings.get("description"),
+            _locate=lambda key, anchor: (document.display, *document.position(key, anchor)),
+        )
+    )

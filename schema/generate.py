@@ -1,0 +1,255 @@
+"""Build the GA branch of realtime-session.schema.json from the official request schema.
+
+    python schema/generate.py          # rewrite the GA branch in place
+    python schema/generate.py --check  # exit 1 if the file is not what this script builds
+
+The official schema (official-ga-request.json: RealtimeCreateClientSecretRequest and every
+schema it references) is turned into a preset schema: references are inlined, ``oneOf``
+becomes ``anyOf`` (its branches are disjoint by type or discriminator), JSON null branches
+are dropped (TOML has no null; import reads a server's null as "not set"), every object with
+properties is closed and gets ``x-order`` in the official order, and an ``anyOf`` of a plain
+string and a string enum becomes an open enum (``x-open-enum``). Then ga-overlay.json adds
+what the official schema lacks: ranges, server defaults, the fields that ``false`` switches
+off (``x-off``), and the compiler's annotations. The beta branch (``$defs/beta``) and the
+shared ``$defs/preset`` are kept by hand and left as they are.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+SCHEMA_FILE = HERE / "realtime-session.schema.json"
+OFFICIAL_FILE = HERE / "official-ga-request.json"
+OVERLAY_FILE = HERE / "ga-overlay.json"
+
+SESSION_SCHEMAS = {
+    "realtime": "RealtimeSessionCreateRequestGA",
+    "transcription": "RealtimeTranscriptionSessionCreateRequestGA",
+}
+REQUEST_SCHEMA = "RealtimeCreateClientSecretRequest"
+
+# OpenAPI and documentation keywords with no meaning for a preset validator.
+DROPPED = frozenset(
+    {"title", "nullable", "discriminator", "example", "x-stainless-const", "x-oaiExpandable"}
+    | {"x-oaiTypeLabel"}
+)
+OFF_BRANCH = {
+    "type": "boolean",
+    "const": False,
+    "description": "Switch the feature off: null in the API.",
+}
+# Keywords that stay on a switchable field when its value schema moves into a branch.
+NODE_LEVEL = frozenset({"description", "default"})
+
+TOP_DESCRIPTION = (
+    "A TOML preset of an OpenAI Realtime session, in one of two dialects. With a top-level "
+    "type (realtime or transcription) it is a GA preset: the session object of POST "
+    "/v1/realtime/client_secrets. Without one it is a beta preset: the fields of the POST "
+    "/v1/realtime/sessions body. [preset] holds the preset's own settings in both."
+)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="fail if the schema is stale")
+    arguments = parser.parse_args()
+    current = SCHEMA_FILE.read_text(encoding="utf-8")
+    built = build(json.loads(current))
+    if arguments.check:
+        if built != current:
+            print(f"{SCHEMA_FILE.name} is stale: run python schema/generate.py", file=sys.stderr)
+            return 1
+        return 0
+    SCHEMA_FILE.write_text(built, encoding="utf-8")
+    return 0
+
+
+def build(schema: dict[str, Any]) -> str:
+    """The schema file's text with its GA branch (and the dialect dispatch) rebuilt."""
+    official = json.loads(OFFICIAL_FILE.read_text(encoding="utf-8"))["$defs"]
+    overlay = json.loads(OVERLAY_FILE.read_text(encoding="utf-8"))
+    converter = Converter(official)
+    request = converter.convert(official[REQUEST_SCHEMA])
+    expires_after = request["properties"]["expires_after"]
+    _patch_expires_after(expires_after, overlay["expires_after"])
+
+    roots = {}
+    for dialect, name in SESSION_SCHEMAS.items():
+        root = converter.convert(official[name])
+        root.pop("required", None)  # a child of a GA base inherits type
+        root.update(overlay["root"][dialect])
+        roots[dialect] = root
+    unmatched = [
+        path
+        for path, patch in overlay["paths"].items()
+        if not sum(_apply(root, path, patch) for root in roots.values())
+    ]
+    if unmatched:
+        raise SystemExit(f"ga-overlay.json: no such path: {', '.join(unmatched)}")
+    for root in roots.values():
+        root["properties"]["expires_after"] = json.loads(json.dumps(expires_after))
+        root["properties"]["preset"] = {"$ref": "#/$defs/preset"}
+        _check_descriptions(root, ())
+
+    schema["description"] = TOP_DESCRIPTION
+    for key in ("if", "then", "else"):
+        schema.pop(key, None)
+    schema["if"] = {"required": ["type"]}
+    schema["then"] = {
+        "if": {"properties": {"type": {"const": "transcription"}}},
+        "then": {"$ref": "#/$defs/transcription"},
+        "else": {"$ref": "#/$defs/realtime"},
+    }
+    schema["else"] = {"$ref": "#/$defs/beta"}
+    defs = schema.pop("$defs")
+    defs.update(roots)
+    schema["$defs"] = defs
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+
+class Converter:
+    """Turns official OpenAPI schemas into closed, inlined preset schemas."""
+
+    def __init__(self, definitions: dict[str, Any]) -> None:
+        self.definitions = definitions
+
+    def convert(self, node: Any) -> Any:
+        if not isinstance(node, dict):
+            return node
+        if "$ref" in node:
+            name = node["$ref"].rsplit("/", 1)[-1]
+            converted = self.convert(self.definitions[name])
+            converted.update(self.convert({k: v for k, v in node.items() if k != "$ref"}))
+            return converted
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key in DROPPED or (key == "required" and not value):
+                continue
+            if key == "default" and value is None:
+                continue
+            if key == "description":
+                out[key] = " ".join(value.split())
+            elif key == "properties":
+                out[key] = {name: self.convert(child) for name, child in value.items()}
+            elif key in ("items", "additionalProperties") and isinstance(value, dict):
+                out[key] = self.convert(value)
+            elif key in ("anyOf", "oneOf"):
+                out["anyOf"] = [self.convert(branch) for branch in value]
+            else:
+                out[key] = value
+        if "anyOf" in out:
+            _simplify_union(out)
+        if out.get("type") == "object" and "properties" in out:
+            out.setdefault("additionalProperties", False)
+            out["x-order"] = list(out["properties"])
+        return out
+
+
+def _simplify_union(node: dict[str, Any]) -> None:
+    """Drop null branches, flatten nested unions, merge a lone branch, mark open enums."""
+    flat: list[dict[str, Any]] = []
+    for branch in node.pop("anyOf"):
+        if branch.get("type") == "null":
+            continue
+        if "anyOf" in branch and set(branch) <= {"anyOf", "description", "default", "x-open-enum"}:
+            for key in ("description", "default"):
+                if key in branch:
+                    node.setdefault(key, branch[key])
+            flat.extend(branch["anyOf"])
+        else:
+            flat.append(branch)
+    if len(flat) == 1:
+        for key, value in flat[0].items():
+            node.setdefault(key, value)
+        return
+    plain = [b for b in flat if b.get("type") == "string" and set(b) <= {"type", "description"}]
+    enums = [b for b in flat if b.get("type") == "string" and "enum" in b]
+    if plain and enums:
+        others = [b for b in flat if b not in plain and b not in enums]
+        flat = [*enums, {"type": "string"}, *others]
+        node["x-open-enum"] = True
+    node["anyOf"] = flat
+
+
+def _branches(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield node
+    for branch in node.get("anyOf", ()):
+        yield from _branches(branch)
+
+
+def _nodes_at(root: dict[str, Any], path: str) -> list[dict[str, Any]]:
+    """Every schema node at a dotted path (``tools[].name``), through every union branch."""
+    nodes = [root]
+    for part in path.replace("[]", ".[]").split("."):
+        found: list[dict[str, Any]] = []
+        for node in nodes:
+            for branch in _branches(node):
+                if part == "[]" and isinstance(branch.get("items"), dict):
+                    found.append(branch["items"])
+                elif part in branch.get("properties", {}):
+                    found.append(branch["properties"][part])
+        nodes = list({id(n): n for n in found}.values())
+    return nodes
+
+
+def _apply(root: dict[str, Any], path: str, patch: dict[str, Any]) -> int:
+    """Apply one overlay entry wherever ``path`` exists; how many nodes it reached."""
+    nodes = _nodes_at(root, path)
+    for node in nodes:
+        for key, value in patch.items():
+            if key.startswith("branch:"):
+                json_type = key.removeprefix("branch:")
+                for branch in _branches(node):
+                    if branch.get("type") == json_type:
+                        branch.update(value)
+            elif key != "x-off":
+                node[key] = value
+        if patch.get("x-off"):
+            _make_switchable(node)
+    return len(nodes)
+
+
+def _make_switchable(node: dict[str, Any]) -> None:
+    """Let ``false`` switch the field off: an extra branch, and the x-null-when-false rule."""
+    kept = {k: v for k, v in node.items() if k in NODE_LEVEL or k.startswith("x-")}
+    kept.pop("x-order", None)
+    if "anyOf" in node and set(node) - set(kept) <= {"anyOf"}:
+        branches = node["anyOf"]
+    else:
+        value = {k: v for k, v in node.items() if k not in kept}
+        if "x-order" in node:
+            value["x-order"] = node["x-order"]
+        branches = [value]
+    node.clear()
+    node.update(kept)
+    node["x-null-when-false"] = True
+    node["anyOf"] = [dict(OFF_BRANCH), *branches]
+
+
+def _patch_expires_after(node: dict[str, Any], patch: dict[str, Any]) -> None:
+    for key, value in patch.items():
+        if isinstance(value, dict):
+            node["properties"][key].update(value)
+        else:
+            node[key] = value
+
+
+def _check_descriptions(node: dict[str, Any], path: tuple[str, ...]) -> None:
+    """Every property says what it is: editors show the description on hover."""
+    for branch in _branches(node):
+        for key, child in branch.get("properties", {}).items():
+            if "$ref" not in child and "description" not in child:
+                raise SystemExit(f"no description for {'.'.join((*path, key))}")
+            _check_descriptions(child, (*path, key))
+        if isinstance(branch.get("items"), dict):
+            _check_descriptions(branch["items"], (*path, "[]"))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
