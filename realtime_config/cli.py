@@ -616,6 +616,75 @@ def migrate_command(
         fail(str(error))
 
 
+@main.command("migrate")
+@click.argument("presets", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the GA preset to this file (atomically); one PRESET only.",
+)
+@click.option("--in-place", is_flag=True, help="Rewrite each PRESET as its GA form.")
+@click.option(
+    "--drop-unsupported",
+    is_flag=True,
+    help="Leave out the fields GA does not have, such as temperature (warning for each).",
+)
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if a preset would change.")
+@root_option
+def migrate_command(
+    presets: tuple[Path, ...],
+    output: Path | None,
+    in_place: bool,
+    drop_unsupported: bool,
+    check: bool,
+    root: Path | None,
+) -> None:
+    """Rewrite beta PRESETs as GA presets with the same client_secrets body.
+
+    Comments, blank lines and preset.* settings are kept; give every file of an extends
+    chain. One PRESET alone is printed to stdout unless -o or --in-place is given. Nothing
+    is written when any preset fails.
+    """
+    from realtime_config._files import write_atomic
+    from realtime_config._migrate import migrate_presets, write_migrations
+
+    if output is not None and (in_place or len(presets) != 1):
+        raise click.UsageError("-o/--output takes one PRESET and no --in-place")
+    if not (output or in_place or check) and len(presets) != 1:
+        raise click.UsageError("several PRESETs need --in-place (or --check)")
+    try:
+        migrations = migrate_presets(presets, root=root, drop_unsupported=drop_unsupported)
+    except PresetError as error:
+        print_warnings(error.diagnostics)
+        if any(d.rule == "migrate-unsupported" for d in error.diagnostics):
+            click.echo(
+                "realtime-config: hint: remove those fields, or pass --drop-unsupported "
+                "to leave them out",
+                err=True,
+            )
+        sys.exit(1)
+    for migration in migrations:
+        print_warnings(migration.warnings)
+    try:
+        if check:
+            stale = [m for m in migrations if m.changed]
+            for migration in stale:
+                click.echo(f"would migrate {migration.display}")
+            if stale:
+                sys.exit(1)
+            click.echo("every preset is already GA")
+        elif output is not None:
+            write_atomic(output, migrations[0].text)
+        elif in_place:
+            for migration in write_migrations(migrations):
+                click.echo(f"migrated {migration.display}")
+        else:
+            click.echo(migrations[0].text, nl=False)
+    except RealtimeConfigError as error:
+        fail(str(error))
+
+
 @main.command("new")
 @click.argument("name")
 @click.option(

@@ -1,0 +1,329 @@
+"""``migrate``: beta presets rewritten as GA presets with the same client_secrets body.
+
+Golden migrations (``tests/golden/migrate/beta/*.toml`` -> ``ga/*.toml``, byte for byte) cover
+every shipped beta preset and DESIGN's examples, comments included. The law, over the shipped
+presets, DESIGN's examples and generated presets: the migrated GA preset compiles for
+``client_secrets`` to exactly the bytes the beta preset compiles to.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import tomli_w
+import tomllib
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+
+from realtime_config import PresetError, compile_preset, dumps_payload, load_preset
+from realtime_config._migrate import migrate_presets, translate_presets
+from realtime_config.cli import main
+from tests.conftest import GOLDEN, PRESETS, PROJECT, check_golden, write
+from tests.strategies import session_tables
+
+BETA = GOLDEN / "migrate" / "beta"
+GA = GOLDEN / "migrate" / "ga"
+DESIGN = PROJECT / "tests" / "cases" / "design"
+
+
+def beta_inputs() -> list[Path]:
+    found = sorted(BETA.glob("*.toml"))
+    assert len(found) >= 10, f"golden inputs missing under {BETA}"
+    return found
+
+
+def is_beta(path: Path) -> bool:
+    """Whether a preset is in the beta dialect: no ``type`` after resolving ``extends``."""
+    return "type" not in load_preset(path).session
+
+
+def beta_body(path: Path) -> str:
+    """Today's client_secrets body of a beta preset (unsupported fields left out)."""
+    return dumps_payload(compile_preset_dropping(path))
+
+
+def compile_preset_dropping(path: Path) -> dict[str, object]:
+    return compile_preset(load_preset(path), "client_secrets", drop_unsupported=True)
+
+
+def comments(text: str) -> list[str]:
+    """Every comment of a TOML text, in order (this suite's files have no '#' in strings)."""
+    return [line[line.index("#") :] for line in text.splitlines() if "#" in line]
+
+
+# --- Golden migrations: text level ------------------------------------------------------
+
+
+def test_golden_inputs_cover_every_shipped_preset_and_design_example() -> None:
+    names = {p.name for p in beta_inputs()}
+    assert {f"design-{p.name}" for p in DESIGN.glob("*.toml")} <= names
+    assert "commented.toml" in names
+    assert {p.name for p in (GA).glob("*.toml")} == names
+
+
+@pytest.fixture(scope="module")
+def golden_migrations() -> dict[str, str]:
+    migrations = translate_presets(beta_inputs(), drop_unsupported=True)
+    return {m.path.name: m.text for m in migrations}
+
+
+@pytest.mark.parametrize("source", beta_inputs(), ids=lambda p: p.stem)
+def test_golden_migration(source: Path, golden_migrations: dict[str, str]) -> None:
+    check_golden(GA / source.name, golden_migrations[source.name])
+
+
+@pytest.mark.parametrize("source", beta_inputs(), ids=lambda p: p.stem)
+def test_every_comment_survives(source: Path) -> None:
+    before = comments(source.read_text(encoding="utf-8"))
+    after = comments((GA / source.name).read_text(encoding="utf-8"))
+    assert sorted(before) == sorted(after)
+
+
+def test_comment_above_a_key_moves_with_it_and_trailing_comment_stays_on_its_line() -> None:
+    text = (GA / "commented.toml").read_text(encoding="utf-8")
+    assert (
+        "[audio.output]\n"
+        "# Marketing chose this voice; keep it for brand consistency.\n"
+        'voice = "marin"\n'
+        'format = { type = "audio/pcma" }   # European SIP trunk\n'
+    ) in text
+    assert 'model = "gpt-realtime" # pinned: newer snapshots change the greeting\n' in text
+    assert (
+        "# Quiet lobby: a low threshold picks up soft voices.\n"
+        "[audio.input.turn_detection]\n"
+        'type = "server_vad"\n'
+        "# 0.4 after the March review (was 0.5)\n"
+        "threshold = 0.4\n"
+    ) in text
+
+
+def test_chain_root_states_the_dialect_and_its_children_do_not() -> None:
+    base = tomllib.loads((GA / "hotel-base.toml").read_text(encoding="utf-8"))
+    child = tomllib.loads((GA / "hotel-concierge.toml").read_text(encoding="utf-8"))
+    assert base["type"] == "realtime"
+    assert base["output_modalities"] == ["audio"]
+    assert "type" not in child
+    assert child["preset"] == {
+        "extends": "hotel-base.toml",
+        "instructions_file": "instructions/hotel-concierge.md",
+        "description": "Grand Hotel concierge: bookings for restaurants and taxis.",
+    }
+
+
+def test_beta_emission_rules_are_written_out() -> None:
+    """What the beta body adds is written; what it omits (pcm16) is gone."""
+    full = tomllib.loads((GA / "design-full-example.toml").read_text(encoding="utf-8"))
+    assert full["audio"]["input"]["turn_detection"]["type"] == "server_vad"
+    assert "format" not in full["audio"]["input"]
+    assert full["audio"]["output"]["format"] == {"type": "audio/pcmu"}
+    assert [tool["type"] for tool in full["tools"]] == ["function"]
+    minimal = tomllib.loads((GA / "design-minimal.toml").read_text(encoding="utf-8"))
+    assert minimal == {"type": "realtime", "output_modalities": ["audio"], "model": "gpt-realtime"}
+    off = tomllib.loads((GA / "design-switched-off.toml").read_text(encoding="utf-8"))
+    assert off == {
+        "type": "realtime",
+        "output_modalities": ["text"],
+        "tracing": False,
+        "audio": {"input": {"turn_detection": False, "transcription": False}},
+    }
+
+
+# --- Failures: unsupported fields, chains migrated in part --------------------------------
+
+
+def test_temperature_fails_at_its_line(project: Path) -> None:
+    write(project / "presets" / "a.toml", 'model = "gpt-realtime"\n\ntemperature = 0.7\n')
+    with pytest.raises(PresetError) as caught:
+        translate_presets([project / "presets" / "a.toml"])
+    assert [str(d) for d in caught.value.diagnostics] == [
+        "presets/a.toml:3:1: error: temperature: the GA API has no temperature, so it cannot be migrated"
+    ]
+
+
+def test_drop_unsupported_drops_with_a_warning_and_keeps_the_comment(project: Path) -> None:
+    write(
+        project / "presets" / "a.toml",
+        'model = "gpt-realtime"\n# warmer for guests\ntemperature = 0.7\nspeed = 1.1\n',
+    )
+    (migration,) = translate_presets([project / "presets" / "a.toml"], drop_unsupported=True)
+    assert [str(w) for w in migration.warnings] == [
+        "presets/a.toml:3:1: warning: temperature dropped: the GA API has no temperature"
+    ]
+    assert migration.text == (
+        'type = "realtime"\n'
+        'output_modalities = ["audio"]\n'
+        'model = "gpt-realtime"\n'
+        "# warmer for guests\n"
+        "\n"
+        "[audio.output]\n"
+        "speed = 1.1\n"
+    )
+
+
+def test_migrating_a_child_without_its_base_is_refused(project: Path) -> None:
+    write(project / "presets" / "base.toml", 'model = "gpt-realtime"\n')
+    write(project / "presets" / "child.toml", 'preset.extends = "base.toml"\nspeed = 1.1\n')
+    with pytest.raises(PresetError) as caught:
+        translate_presets([project / "presets" / "child.toml"])
+    assert [str(d) for d in caught.value.diagnostics] == [
+        "presets/child.toml:1:18: error: preset.extends: presets/base.toml is left behind: "
+        "a chain is migrated whole, and a GA preset cannot extend a beta one"
+    ]
+
+
+def test_migrating_a_base_without_its_child_is_refused(project: Path) -> None:
+    write(project / "presets" / "base.toml", 'model = "gpt-realtime"\n')
+    write(project / "presets" / "child.toml", 'preset.extends = "base.toml"\nspeed = 1.1\n')
+    with pytest.raises(PresetError) as caught:
+        translate_presets([project / "presets" / "base.toml"])
+    assert [str(d) for d in caught.value.diagnostics] == [
+        "presets/child.toml:1:18: error: preset.extends: presets/base.toml is migrated to GA, "
+        "but this preset, which extends it, is left behind"
+    ]
+
+
+def test_an_inherited_format_that_pcm16_overrides_cannot_be_reproduced(project: Path) -> None:
+    """The beta child's pcm16 hides the base's format; a GA child can only send one."""
+    write(project / "presets" / "base.toml", 'input_audio_format = "g711_ulaw"\n')
+    write(
+        project / "presets" / "child.toml",
+        'preset.extends = "base.toml"\ninput_audio_format = "pcm16"\n',
+    )
+    with pytest.raises(PresetError) as caught:
+        translate_presets([project / "presets" / "base.toml", project / "presets" / "child.toml"])
+    assert [str(d) for d in caught.value.diagnostics] == [
+        "presets/child.toml:2:1: error: audio.input.format: the GA preset cannot reproduce "
+        "today's client_secrets body here (it would keep audio.input.format)"
+    ]
+
+
+# --- The law: the client_secrets body is unchanged (needs GA compile) -----------------------
+
+
+def copy_project(source: Path, destination: Path) -> Path:
+    shutil.copytree(source, destination / "presets")
+    (destination / "pyproject.toml").write_text("[project]\nname = 'demo'\n", encoding="utf-8")
+    return destination / "presets"
+
+
+def assert_bodies_unchanged(folder: Path, files: list[Path]) -> None:
+    before = {p.name: beta_body(p) for p in files}
+    migrations = migrate_presets(files, drop_unsupported=True)
+    for migration in migrations:
+        migration.path.write_text(migration.text, encoding="utf-8")
+    for path in files:
+        assert not is_beta(path)
+        assert beta_body(path) == before[path.name], path.name
+
+
+def test_shipped_beta_presets_keep_their_client_secrets_body(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = copy_project(PRESETS, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    beta = [p for p in sorted(folder.rglob("*.toml")) if is_beta(p)]
+    if not beta:
+        beta = sorted(copy_project(BETA, tmp_path / "golden").glob("*.toml"))
+    assert_bodies_unchanged(folder, beta)
+
+
+def test_golden_and_design_presets_keep_their_client_secrets_body(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = copy_project(BETA, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert_bodies_unchanged(folder, sorted(folder.glob("*.toml")))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(session=session_tables())
+def test_generated_beta_presets_keep_their_client_secrets_body(session: dict[str, object]) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        (root / "pyproject.toml").write_text("", encoding="utf-8")
+        path = write(root / "presets" / "p.toml", tomli_w.dumps(session))
+        before = dumps_payload(
+            compile_preset(load_preset(path), "client_secrets", drop_unsupported=True)
+        )
+        (migration,) = migrate_presets([path], root=root, drop_unsupported=True)
+        path.write_text(migration.text, encoding="utf-8")
+        after = dumps_payload(compile_preset(load_preset(path), "client_secrets"))
+        assert after == before
+
+
+# --- The command line -------------------------------------------------------------------
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, ["migrate", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_cli_usage_errors(project: Path) -> None:
+    write(project / "presets" / "a.toml", 'model = "gpt-realtime"\n')
+    write(project / "presets" / "b.toml", 'model = "gpt-realtime"\n')
+    code, _, err = run("presets/a.toml", "presets/b.toml")
+    assert code == 2
+    assert "several PRESETs need --in-place (or --check)" in err
+    code, _, err = run("presets/a.toml", "presets/b.toml", "-o", "x.toml")
+    assert code == 2
+    assert "-o/--output takes one PRESET and no --in-place" in err
+    code, _, _ = run()
+    assert code == 2
+
+
+def test_cli_unsupported_field_fails_and_writes_nothing(project: Path) -> None:
+    good = write(project / "presets" / "a.toml", 'model = "gpt-realtime"\n')
+    write(project / "presets" / "b.toml", "temperature = 0.8\n")
+    code, out, err = run("--in-place", "presets/a.toml", "presets/b.toml")
+    assert code == 1
+    assert out == ""
+    assert err == (
+        "presets/b.toml:1:1: error: temperature: the GA API has no temperature, so it cannot be migrated\n"
+        "realtime-config: hint: remove those fields, or pass --drop-unsupported to leave them out\n"
+    )
+    assert good.read_text(encoding="utf-8") == 'model = "gpt-realtime"\n'
+
+
+def test_cli_prints_one_preset_to_stdout(project: Path) -> None:
+    write(project / "presets" / "a.toml", '# the model\nmodel = "gpt-realtime"\n')
+    code, out, err = run("presets/a.toml")
+    assert (code, err) == (0, "")
+    assert (
+        out
+        == '# the model\ntype = "realtime"\noutput_modalities = ["audio"]\nmodel = "gpt-realtime"\n'
+    )
+
+
+def test_cli_in_place_then_check(project: Path) -> None:
+    folder = project / "presets"
+    shutil.copytree(BETA / "instructions", folder / "instructions", dirs_exist_ok=True)
+    for path in BETA.glob("*.toml"):
+        if not path.name.startswith("design-"):
+            write(folder / path.name, path.read_text(encoding="utf-8"))
+    names = sorted(p.name for p in folder.glob("*.toml"))
+    args = [f"presets/{name}" for name in names]
+    code, out, _ = run("--check", *args)
+    assert code == 1
+    assert out == "".join(f"would migrate presets/{name}\n" for name in names)
+    code, out, _ = run("--in-place", "--drop-unsupported", *args)
+    assert code == 0
+    assert out == "".join(f"migrated presets/{name}\n" for name in names)
+    for name in names:
+        assert (folder / name).read_text(encoding="utf-8") == (GA / name).read_text(
+            encoding="utf-8"
+        )
+    code, out, _ = run("--check", *args)
+    assert (code, out) == (0, "every preset is already GA\n")
+
+
+def test_cli_output_file(project: Path) -> None:
+    write(project / "presets" / "a.toml", 'model = "gpt-realtime"\n')
+    code, _, _ = run("presets/a.toml", "-o", "ga.toml")
+    assert code == 0
+    assert re.match(r'type = "realtime"\n', (project / "ga.toml").read_text(encoding="utf-8"))
