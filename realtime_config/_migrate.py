@@ -49,7 +49,7 @@ from realtime_config._loader import (
     project_presets,
 )
 from realtime_config._paths import KeyPath, format_key, format_path
-from realtime_config._schema import Schema, branch_of_type, branches, load_schema, resolve
+from realtime_config._schema import Schema, branch_of_type, branches, dialect_schema, resolve
 
 _SESSION: Final = "session."
 _LAST: Final = 1 << 30
@@ -115,7 +115,7 @@ def _ga_place(path: KeyPath) -> tuple[int, KeyPath | None] | None:
     GA path (None: GA has no such field). None when no field on the path has ``x-ga``
     (``preset``, or a table such as ``client_secret`` that is spread into its keys).
     """
-    node: Schema | None = load_schema()
+    node: Schema | None = dialect_schema("beta")
     for depth, part in enumerate(path):
         if node is None or isinstance(part, int):
             return None
@@ -132,7 +132,7 @@ def _ga_place(path: KeyPath) -> tuple[int, KeyPath | None] | None:
 
 
 def _beta_field(path: KeyPath) -> Schema | None:
-    node: Schema | None = load_schema()
+    node: Schema | None = dialect_schema("beta")
     for part in path:
         if node is None:
             return None
@@ -163,7 +163,7 @@ def _ga_fields() -> dict[KeyPath, tuple[KeyPath, Schema]]:
             if nested is not None:
                 walk(nested, (*path, key))
 
-    walk(load_schema(), ())
+    walk(dialect_schema("beta"), ())
     return found
 
 
@@ -195,7 +195,7 @@ def _translate_value(schema: Schema, value: Any) -> Any:
 def _rank_in_body(path: KeyPath) -> int | None:
     """The index in ``x-ga-order`` of the GA field at, above or below ``path``."""
     dotted = ".".join(str(p) for p in path if not isinstance(p, int))
-    order: list[str] = load_schema()["x-ga-order"]
+    order: list[str] = dialect_schema("beta")["x-ga-order"]
     for index, entry in enumerate(order):
         name = entry.removeprefix(_SESSION)
         if name == dotted or name.startswith(dotted + ".") or dotted.startswith(name + "."):
@@ -222,7 +222,7 @@ def _section_rank(path: KeyPath) -> int:
     """Where a table goes in the file: session tables in the GA order, then the rest."""
     if not path or path[0] == "preset":
         return _LAST
-    order: list[str] = load_schema()["x-ga-order"]
+    order: list[str] = dialect_schema("beta")["x-ga-order"]
     if path[0] in order:  # a top-level key of the body beside the session: expires_after
         return len(order) + order.index(path[0])
     found = _rank_in_body(path)
@@ -936,7 +936,7 @@ def _translate(
     drop_unsupported: bool,
 ) -> tuple[list[Migration], list[_Result]]:
     from realtime_config._compile import dumps_payload
-    from realtime_config._compile_ga import compile_client_secrets
+    from realtime_config._targets import compile_preset
 
     given = [Path(os.path.normpath(Path(p).absolute())) for p in paths]
     loader = Loader(Path(root) if root is not None else None)
@@ -960,7 +960,7 @@ def _translate(
             migration = Migration(path, document.display, document.text, document.text)
             results[path] = _Result(migration, dict(presets[path].session), "")
             continue
-        body = compile_client_secrets(presets[path], drop_unsupported=True)
+        body = compile_preset(presets[path], "client_secrets", drop_unsupported=True)
         expected = _expected(body)
         work = _FileMigration(
             document, presets[path], [results[b].resolved for b in bases[path]], drop_unsupported
@@ -1071,7 +1071,8 @@ def _bases_first(bases: Mapping[Path, list[Path]]) -> list[Path]:
 
 def _verify(results: Sequence[_Result]) -> None:
     """Compile each migrated chain and compare with today's body, byte for byte."""
-    from realtime_config._compile import compile_preset, dumps_payload
+    from realtime_config._compile import dumps_payload
+    from realtime_config._targets import compile_preset
 
     problems: list[Diagnostic] = []
     for result in results:
