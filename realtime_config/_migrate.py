@@ -27,28 +27,34 @@ chain keeps one place that says which API it is written for.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
 import tomlkit
-import tomllib
 from tomlkit.items import AoT, Item, Key, Table, Whitespace
 
 from realtime_config._diagnostics import Diagnostic, Severity
 from realtime_config._errors import PresetError
+from realtime_config._keys import copy_json
 from realtime_config._loader import (
     Document,
     Loader,
     Preset,
     _merge,
-    copy_json,
     display_path,
     find_root,
     project_presets,
 )
 from realtime_config._paths import KeyPath, format_key, format_path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
 from realtime_config._schema import Schema, branch_of_type, branches, dialect_schema, resolve
 
 _SESSION: Final = "session."
