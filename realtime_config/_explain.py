@@ -17,7 +17,7 @@ from typing import Any
 
 from realtime_config._errors import RealtimeConfigError
 from realtime_config._paths import format_key
-from realtime_config._schema import Schema, dialect_schema, resolve
+from realtime_config._schema import DIALECTS, Schema, dialect_schema, field_schema, resolve
 from realtime_config._wording import join_alternatives
 
 DEFAULT_WIDTH = 100
@@ -60,6 +60,7 @@ class Field:
     parent: str = ""
     required: bool = False
     inside_never: bool = False
+    dialect: str = "beta"
 
     @property
     def name(self) -> str:
@@ -67,12 +68,16 @@ class Field:
         return _normalize(self.path)
 
 
-def fields() -> list[Field]:
-    """Every field of the schema, nested ones included, in the order the compiler sends them."""
-    return list(_walk(dialect_schema("beta"), "", inside_never=False))
+DEFAULT_DIALECT = "realtime"
+"""What ``explain`` describes unless told otherwise: the GA realtime session a team writes."""
 
 
-def _walk(table: Schema, prefix: str, *, inside_never: bool) -> Iterator[Field]:
+def fields(dialect: str = DEFAULT_DIALECT) -> list[Field]:
+    """Every field of a dialect, nested ones included, in the order the compiler sends them."""
+    return list(_walk(dialect_schema(dialect), "", inside_never=False, dialect=dialect))
+
+
+def _walk(table: Schema, prefix: str, *, inside_never: bool, dialect: str) -> Iterator[Field]:
     properties: dict[str, Any] = table.get("properties", {})
     order = [*table.get("x-order", ()), *properties]
     required = set(table.get("required", ()))
@@ -80,16 +85,21 @@ def _walk(table: Schema, prefix: str, *, inside_never: bool) -> Iterator[Field]:
         node = resolve(properties[key])
         path = f"{prefix}.{format_key(key)}" if prefix else format_key(key)
         never = inside_never or node.get("x-emit") == "never"
-        yield Field(path, node, prefix, key in required, inside_never)
+        yield Field(path, node, prefix, key in required, inside_never, dialect)
         if node.get("x-verbatim"):
             continue
+        seen: set[str] = set()
         for branch in _alternatives(node):
-            if branch.get("type") == "object":
-                yield from _walk(branch, path, inside_never=never)
-            elif branch.get("type") == "array":
-                items = resolve(branch.get("items", {}))
-                if items.get("type") == "object":
-                    yield from _walk(items, f"{path}[]", inside_never=never)
+            if branch.get("type") == "array":
+                branch, path_of_items = resolve(branch.get("items", {})), f"{path}[]"
+                shapes = [b for b in _alternatives(branch) if b.get("type") == "object"]
+            else:
+                path_of_items, shapes = path, [branch] if branch.get("type") == "object" else []
+            for shape in shapes:
+                for found in _walk(shape, path_of_items, inside_never=never, dialect=dialect):
+                    if found.path not in seen:  # a key shared by two alternatives, once
+                        seen.add(found.path)
+                        yield found
 
 
 def _alternatives(node: Schema) -> list[Schema]:
@@ -107,15 +117,19 @@ def _normalize(name: str) -> str:
     return re.sub(r"\[\d*\]", "", name.strip())
 
 
-def find_field(name: str) -> Field:
+def find_field(name: str, dialect: str | None = None) -> Field:
     """The field called ``name`` (``turn_detection.threshold``, ``tools[].name`` or ``tools.name``).
 
+    Without a ``dialect``, a GA realtime field, else a beta one, else a transcription one.
     Raises UnknownFieldError, with the closest field name as a suggestion, when there is none.
     """
-    known = {field.name: field for field in fields()}
     wanted = _normalize(name)
-    if wanted in known:
-        return known[wanted]
+    order = [dialect] if dialect else [DEFAULT_DIALECT, "beta", "transcription"]
+    for each in order:
+        for field in fields(each):
+            if field.name == wanted:
+                return field
+    known = {f.name: f for each in reversed(order) for f in fields(each)}
     close = difflib.get_close_matches(wanted, list(known), n=1, cutoff=0.6)
     if not close:
         leaf = wanted.rsplit(".", 1)[-1]
@@ -238,7 +252,12 @@ def emission_rule(field: Field) -> str:
         text = "sent only when a key inside it is set"
     else:
         text = "sent when set, omitted when absent"
-    if node.get("x-null-when-false"):
+    if node.get("x-null-when-false") and node.get("x-false-on-create") == "omit":
+        text += (
+            "; false switches it off: left out when a session is created, sent as null in "
+            "session.update"
+        )
+    elif node.get("x-null-when-false"):
         text += "; false is sent as null"
     if node.get("x-verbatim"):
         text += "; copied exactly as written, key order kept"
@@ -268,6 +287,30 @@ def _ga_rule(node: Schema) -> str | None:
     return text
 
 
+def _beta_name(field: Field) -> str | None:
+    """A GA field's name in a beta preset, from the beta fields' ``x-ga`` mapping."""
+    if field.dialect == "beta" or field.inside_never or field.schema.get("x-emit") == "never":
+        return None
+    from realtime_config._translate import beta_field_of
+
+    path = tuple(part for part in field.name.split("."))
+    found = beta_field_of(path)
+    if found is not None:
+        return ".".join(str(p) for p in found)
+    if field.path == "type":
+        return "none: a beta preset has no type"
+    return "none: the beta API has no such field (targets sessions and beta.session.update refuse it)"
+
+
+def _sessions_of(field: Field) -> str:
+    kinds = [
+        d
+        for d in DIALECTS
+        if d != "beta" and field_schema(tuple(field.name.split(".")), d) is not None
+    ]
+    return " and ".join(f"{kind} sessions" for kind in kinds) + " (GA presets)"
+
+
 def _unbroken(text: str) -> str:
     """``text`` with no-break spaces, so that wrapping keeps it on one line (undone after)."""
     return text.replace(" ", _NO_BREAK)
@@ -285,11 +328,14 @@ def _table_keys(node: Schema) -> str:
     return ""
 
 
-def explain_field(name: str, *, width: int = DEFAULT_WIDTH) -> str:
+def explain_field(name: str, *, width: int = DEFAULT_WIDTH, dialect: str | None = None) -> str:
     """Everything the schema says about one field, as text for a terminal ``width`` wide."""
-    field = find_field(name)
+    field = find_field(name, dialect)
     node = field.schema
-    rows: list[tuple[str, str]] = [("type", type_words(node))]
+    rows: list[tuple[str, str]] = []
+    if field.dialect != "beta":
+        rows.append(("in", _sessions_of(field)))
+    rows.append(("type", type_words(node)))
     if field.required:
         rows.append(("required", "yes"))
     allowed = allowed_values(node)
@@ -301,6 +347,9 @@ def explain_field(name: str, *, width: int = DEFAULT_WIDTH) -> str:
     ga = _ga_rule(node)
     if ga is not None:
         rows.append(("GA body", ga))
+    beta = _beta_name(field)
+    if beta is not None:
+        rows.append(("beta name", beta))
     keys = _table_keys(node)
     if keys:
         rows.append(("keys", keys))
@@ -309,7 +358,10 @@ def explain_field(name: str, *, width: int = DEFAULT_WIDTH) -> str:
         rows.append(("applies to", f"{selector} = {toml_value(node['x-applies-to'])} only"))
     if "x-needs-modality" in node:
         modality = toml_value(node["x-needs-modality"])
-        rows.append(("needs", f"modalities to include {modality}; no effect otherwise"))
+        modalities = "modalities" if field.dialect == "beta" else "output_modalities"
+        rows.append(("needs", f"{modalities} to include {modality}; no effect otherwise"))
+    if "x-needs-model" in node:
+        rows.append(("needs", f"model {toml_value(node['x-needs-model'])}"))
     lines = [field.path]
     for label, text in rows:
         lines.append(
@@ -335,7 +387,7 @@ def summary(description: str) -> str:
     return description[: found.start()] if found else description
 
 
-def field_table(*, width: int = DEFAULT_WIDTH) -> str:
+def field_table(*, width: int = DEFAULT_WIDTH, dialect: str = DEFAULT_DIALECT) -> str:
     """Every field as a table: path, type and default on a line, a one-line summary under it."""
     rows = [
         (
@@ -344,7 +396,7 @@ def field_table(*, width: int = DEFAULT_WIDTH) -> str:
             toml_value(field.schema["default"]) if "default" in field.schema else "",
             summary(field.schema.get("description", "")),
         )
-        for field in fields()
+        for field in fields(dialect)
     ]
     header = ("FIELD", "TYPE", "DEFAULT", "")
     widths = [max(len(row[column]) for row in (header, *rows)) for column in range(3)]

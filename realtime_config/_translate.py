@@ -52,12 +52,18 @@ def _beta_unsupported(schema: Schema, table: Mapping[str, Any], path: KeyPath) -
 def ga_body_from_beta(session: Mapping[str, Any], *, creating: bool = True) -> dict[str, Any]:
     """A beta session as the GA ``client_secrets`` body: ``{"expires_after", "session"}``.
 
-    Unsupported fields are left out; callers report them first (``beta_unsupported``).
+    The values are those of the beta body (its emission rules apply first), translated, in
+    the official GA key order. Unsupported fields are left out; callers report them first
+    (``beta_unsupported``).
     """
     schema = dialect_schema("beta")
     slots: dict[str, Any] = dict(copy_json(schema.get("x-ga-const", {})))
     _collect(schema, compile_session(session), slots, creating)
-    return _assemble(schema["x-ga-order"], slots)
+    body = _assemble(schema["x-ga-order"], slots)
+    # In the official GA key order at every level, as a GA preset's body is: a beta tool
+    # lists parameters before description, the GA schema the other way round.
+    body["session"] = compile_session(body["session"], "realtime", creating=creating)
+    return body
 
 
 def _collect(
@@ -127,6 +133,27 @@ def _beta_fields_by_ga_path() -> dict[KeyPath, tuple[KeyPath, Schema]]:
             if nested is not None:
                 stack.append(((*path, key), nested))
     return index
+
+
+def beta_field_of(path: KeyPath) -> KeyPath | None:
+    """The beta field a GA path maps to (``audio.output.voice`` -> ``voice``), if any."""
+    found = _beta_fields_by_ga_path().get(path)
+    if found is not None:
+        return found[0]
+    for length in range(len(path) - 1, 0, -1):
+        parent = _beta_fields_by_ga_path().get(path[:length])
+        if parent is not None:
+            inner = parent[1]
+            for key in path[length:]:
+                array = branch_of_type(inner, "array")
+                if array is not None:
+                    inner = resolve(array.get("items", {}))
+                table = branch_of_type(inner, "object")
+                if table is None or key not in table.get("properties", {}):
+                    return None
+                inner = resolve(table["properties"][key])
+            return (*parent[0], *path[length:])
+    return None
 
 
 def has_beta_counterpart(path: KeyPath) -> bool:

@@ -386,20 +386,31 @@ def submit_command(
 
 @main.command("explain")
 @click.argument("field", required=False)
+@click.option(
+    "--dialect",
+    type=click.Choice(["realtime", "transcription", "beta"]),
+    help="Which preset dialect: a GA realtime or transcription session, or beta. Default: "
+    "the GA realtime field of that name, else the beta one.",
+)
 @report_errors
-def explain_command(field: str | None) -> None:
+def explain_command(field: str | None, dialect: str | None) -> None:
     """Explain a field of the preset format, or list every field.
 
-    FIELD is a dotted key: turn_detection.threshold, tools[].name (or tools.name). Shown:
-    its type, allowed values, server default, how it is sent, and its description, all
-    read from the schema. Without FIELD, a table of every field.
+    FIELD is a dotted key: audio.input.turn_detection.threshold, tools[].name (or
+    tools.name). Shown: its type, allowed values, server default, how it is sent, its
+    name in the other dialect, and its description, all read from the schema. Without
+    FIELD, a table of every field of the dialect (GA realtime unless --dialect says).
     """
     import shutil
 
-    from realtime_config._explain import explain_field, field_table
+    from realtime_config._explain import DEFAULT_DIALECT, explain_field, field_table
 
     width = min(max(shutil.get_terminal_size((100, 24)).columns, 60), 100)
-    text = field_table(width=width) if field is None else explain_field(field, width=width)
+    text = (
+        field_table(width=width, dialect=dialect or DEFAULT_DIALECT)
+        if field is None
+        else explain_field(field, width=width, dialect=dialect)
+    )
     click.echo(text, nl=False)
 
 
@@ -695,9 +706,11 @@ def serve_command(
     invalid or the serve extra is not installed.
     """
     try:
+        import uvicorn  # noqa: F401  (missing: say so before any preset is loaded)
+
         from realtime_config._server import create_app, run
     except ModuleNotFoundError as error:
-        if error.name not in ("starlette", "uvicorn"):
+        if (error.name or "").partition(".")[0] not in ("starlette", "uvicorn"):
             raise
         fail("serve needs the serve extra: pip install 'realtime-config[serve]'")
     app = create_app(
