@@ -721,6 +721,5 @@ def serve_command(
         timeout=timeout,
         max_retries=max_retries,
     )
-    for served in app.state.presets:
-        print_warnings(served.warnings)
+    print_warnings(app.state.warnings)
     run(app, host=host, port=port)

@@ -89,6 +89,7 @@ class FakeAPI:
         class Server(ThreadingHTTPServer):
             daemon_threads = False  # so that server_close() joins the handler threads
             block_on_close = True
+            request_queue_size = 128  # socketserver's 5 resets a burst of concurrent clients
 
             def handle_error(self, request: Any, client_address: Any) -> None:
                 import traceback

@@ -1,0 +1,590 @@
+"""The ASGI service of DESIGN section 9: it mints client secrets from the project's presets.
+
+Everything that can fail because of a preset happens once, in ``create_app``: each preset is
+loaded, validated and compiled into a ready request. Serving a request only looks its name
+up in that table and sends the prepared bytes, so a request can neither change a preset nor
+name a file. The app is built on Starlette, which is imported here and only here:
+``import realtime_config`` never pays for it.
+
+Middleware, outermost first: the access log (one record per request, with the preset, the
+status, the upstream request id and the duration), then CORS (listed origins only), then
+Starlette's routing. Error bodies are always ``{"error": {"message", "type"}}``; they never
+carry the API key, the upstream's own message or a traceback.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import math
+import os
+import re
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import urlsplit
+
+try:
+    from starlette.applications import Starlette
+    from starlette.datastructures import Headers, MutableHeaders
+    from starlette.exceptions import HTTPException
+    from starlette.middleware import Middleware
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, Response
+    from starlette.routing import Route
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+except ModuleNotFoundError as error:  # pragma: no cover - the extra is installed in tests
+    raise ModuleNotFoundError(
+        f"serving client secrets needs {(error.name or '').partition('.')[0]}: "
+        "install realtime-config[serve]",
+        name=error.name,
+    ) from error
+
+from realtime_config._client import (
+    DEFAULT_MAX_RETRIES,
+    REDACTED,
+    AsyncRealtimeClient,
+    CreatedSession,
+    PreparedRequest,
+)
+from realtime_config._diagnostics import Diagnostic, Severity
+from realtime_config._errors import (
+    APIConnectionError,
+    APIError,
+    APIResponseError,
+    APIStatusError,
+    APITimeoutError,
+    ClientConfigError,
+    MissingAPIKeyError,
+    PresetError,
+    ServeConfigError,
+)
+from realtime_config._loader import Loader, Preset, display_path, find_root, project_presets
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["Authorize", "ServedPreset", "create_app", "run"]
+
+Authorize = Callable[[Request], "bool | Awaitable[bool]"]
+"""The host app's check: truthy to mint, falsy for 403; raise HTTPException(401) to say 401."""
+
+MINTING_TARGETS: Final = frozenset({"client_secrets", "sessions"})
+"""The targets whose response carries a client secret; every other one is refused."""
+
+ALLOWED_METHODS: Final = "GET, POST"
+ALLOWED_HEADERS: Final = "Authorization, Content-Type"
+PREFLIGHT_MAX_AGE: Final = "600"
+_LOG_FIELDS: Final = "realtime_config.log"  # the scope key the handlers fill for the access log
+_NAME_CHARS_SHOWN: Final = 100
+_SECRET_VALUE = re.compile(r"\bek_[A-Za-z0-9_-]+")
+_ORIGIN = re.compile(r"[a-z][a-z0-9+.-]*://[^/?#@\s]+")
+
+logger = logging.getLogger("realtime_config.server")
+
+
+@dataclass(frozen=True)
+class ServedPreset:
+    """A preset as served: its name under ``presets/``, its target and its ready request."""
+
+    name: str
+    path: Path
+    target: str
+    description: str | None
+    request: PreparedRequest = field(repr=False)
+    warnings: tuple[Diagnostic, ...] = ()
+
+    def listing(self) -> dict[str, Any]:
+        """The entry of ``GET /presets``."""
+        return {"name": self.name, "description": self.description, "target": self.target}
+
+
+def create_app(
+    presets: Sequence[str | os.PathLike[str]] | str | os.PathLike[str] | None = None,
+    *,
+    root: str | os.PathLike[str] | None = None,
+    allow_origins: Iterable[str] = (),
+    allow_credentials: bool = False,
+    authorize: Authorize | None = None,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    organization: str | None = None,
+    project: str | None = None,
+    timeout: float | httpx.Timeout | None = None,
+    max_retries: int = DEFAULT_MAX_RETRIES,
+) -> Starlette:
+    """The ASGI app that mints client secrets for ``presets`` (default: all under presets/).
+
+    ``root`` is the project folder (default: the working directory's project root). Raises
+    PresetError with every preset's diagnostics, ServeConfigError or ClientConfigError.
+    """
+    origins = frozenset(_checked_origin(origin) for origin in allow_origins)
+    client_settings: dict[str, Any] = {
+        "api_key": api_key,
+        "base_url": base_url,
+        "organization": organization,
+        "project": project,
+        "timeout": timeout,
+        "max_retries": max_retries,
+    }
+    client = AsyncRealtimeClient(**client_settings)
+    if not client.has_api_key:
+        raise MissingAPIKeyError("no API key: none was given and OPENAI_API_KEY is not set")
+    served, skipped = _load(presets, root, client)
+    service = _Service(served, client, client_settings, authorize)
+
+    @asynccontextmanager
+    async def lifespan(app: object) -> AsyncIterator[None]:
+        service.open()
+        logger.info(
+            "serving %d preset%s: %s",
+            len(served),
+            "" if len(served) == 1 else "s",
+            ", ".join(served),
+        )
+        try:
+            yield
+        finally:
+            await service.aclose()
+
+    app = Starlette(
+        routes=[
+            Route("/sessions/{name:path}", service.mint, methods=["POST"]),
+            Route("/presets", service.list_presets, methods=["GET"]),
+            Route("/healthz", service.healthz, methods=["GET"]),
+        ],
+        middleware=[
+            Middleware(_AccessLog),
+            Middleware(_Cors, origins=origins, credentials=allow_credentials),
+        ],
+        exception_handlers={HTTPException: _http_error, Exception: _internal_error},
+        lifespan=lifespan,
+    )
+    app.router.redirect_slashes = False  # a redirect answers no question here; 404 does
+    app.state.presets = tuple(served.values())
+    # For the host to show: the presets' own warnings, and each preset left out.
+    app.state.warnings = tuple(
+        sorted(
+            [w for p in served.values() for w in p.warnings] + skipped,
+            key=lambda d: (d.file, d.line, d.column),
+        )
+    )
+    return app
+
+
+def _checked_origin(origin: str) -> str:
+    """``origin`` as browsers send it (lower case), or a ServeConfigError."""
+    normal = origin.strip().lower()
+    if not _ORIGIN.fullmatch(normal):
+        raise ServeConfigError(
+            f"{origin!r} is not an origin: expected scheme://host[:port] without a path, "
+            "such as https://app.example.com"
+        )
+    return normal
+
+
+def _load(
+    paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str] | None,
+    root: str | os.PathLike[str] | None,
+    client: AsyncRealtimeClient,
+) -> tuple[dict[str, ServedPreset], list[Diagnostic]]:
+    """Every preset loaded, validated and compiled, by name, and the warnings of those left
+    out; a PresetError lists every problem.
+    """
+    base = Path(root).resolve() if root is not None else None
+    discovered = paths is None
+    if paths is None:
+        folder, files = project_presets(base)
+        if not files:
+            raise ServeConfigError(f"no presets to serve: {display_path(folder)} has no .toml file")
+    elif isinstance(paths, (str, os.PathLike)):
+        files = [Path(paths)]
+    else:
+        files = [Path(path) for path in paths]
+        if not files:
+            raise ServeConfigError("no presets to serve: the list of presets is empty")
+    loader = Loader(base)
+    problems: list[Diagnostic] = []
+    skipped: list[Diagnostic] = []
+    served: dict[str, ServedPreset] = {}
+    for file in files:
+        display = display_path(file.resolve() if not file.is_absolute() else file)
+        folder = (base or find_root(file.resolve().parent)) / "presets"
+        try:
+            name = file.resolve().relative_to(folder.resolve()).with_suffix("").as_posix()
+        except ValueError:
+            problems.append(
+                Diagnostic(
+                    display,
+                    1,
+                    1,
+                    "error",
+                    "serve",
+                    f"not under {display_path(folder)}/: a served preset is named by its "
+                    "path there",
+                )
+            )
+            continue
+        try:
+            preset = loader.load(file)
+            request = client.prepare_request(preset)
+        except PresetError as error:
+            problems.extend(error.diagnostics)
+            continue
+        except ClientConfigError as error:
+            # Named presets must all be served; of the discovered ones, those that cannot
+            # mint (a SIP calls.accept preset) are left out, with a warning.
+            (skipped if discovered else problems).append(
+                _unmintable(preset, str(error), discovered=discovered)
+            )
+            continue
+        if request.target not in MINTING_TARGETS:
+            reason = f"target {request.target} mints no client secret"
+            (skipped if discovered else problems).append(
+                _unmintable(preset, reason, discovered=discovered)
+            )
+            continue
+        if name in served and served[name].path != file.resolve():
+            problems.append(
+                Diagnostic(display, 1, 1, "error", "serve", f"another preset is served as {name}")
+            )
+            continue
+        served[name] = ServedPreset(
+            name, file.resolve(), request.target, preset.description, request, preset.warnings
+        )
+    if problems:
+        raise PresetError(problems)
+    if not served:
+        raise ServeConfigError("no presets to serve: none of them mints a client secret")
+    return dict(sorted(served.items())), skipped
+
+
+def _unmintable(preset: Preset, reason: str, *, discovered: bool) -> Diagnostic:
+    """A preset whose default target does not mint a client secret over HTTP.
+
+    An error when the preset was named, a warning (it is left out) when it was discovered.
+    """
+    target = preset.target
+    if target:
+        reason = f"preset.target {target} does not mint a client secret over HTTP"
+    severity: Severity = "warning" if discovered else "error"
+    message = f"{reason}: not served" if discovered else f"cannot be served: {reason}"
+    if target:
+        return preset.diagnostic(
+            ("preset", "target"), "serve", message, severity=severity, anchor="value"
+        )
+    return Diagnostic(display_path(preset.path), 1, 1, severity, "serve", message)
+
+
+class _Service:
+    """The routes' state: the served presets, the shared client and the host's check."""
+
+    def __init__(
+        self,
+        presets: dict[str, ServedPreset],
+        client: AsyncRealtimeClient,
+        client_settings: dict[str, Any],
+        authorize: Authorize | None,
+    ) -> None:
+        self.presets = presets
+        self._client: AsyncRealtimeClient | None = client
+        self._client_settings = client_settings
+        self._authorize = authorize
+
+    def open(self) -> AsyncRealtimeClient:
+        """The shared client; a new one after a shutdown closed the last.
+
+        A host app that mounts this one without passing its lifespan on still gets a
+        client, on the first request (Starlette runs no lifespan of a mounted app).
+        """
+        if self._client is None:
+            self._client = AsyncRealtimeClient(**self._client_settings)
+        return self._client
+
+    async def aclose(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
+
+    async def mint(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        fields = _log_fields(request.scope)
+        fields["preset"] = name
+        if self._authorize is not None:
+            verdict = self._authorize(request)
+            if inspect.isawaitable(verdict):
+                verdict = await verdict
+            if not verdict:
+                return error_response(403, "not allowed to mint a client secret", "forbidden")
+        served = self.presets.get(name)
+        if served is None:
+            shown = name if len(name) <= _NAME_CHARS_SHOWN else name[:_NAME_CHARS_SHOWN] + "…"
+            return error_response(404, f"no preset named {shown!r}", "not_found")
+        try:
+            created = await self.open().send(served.request)
+        except APIError as error:
+            fields["upstream_request_id"] = getattr(error, "request_id", None)
+            # str(error) never holds the key; an upstream message might echo a secret.
+            logger.warning("preset %s: %s", name, _SECRET_VALUE.sub(REDACTED, str(error)))
+            return _upstream_error(error)
+        fields["upstream_request_id"] = created.request_id
+        # Only minting targets are served (start-up checks), so this is a created session.
+        assert isinstance(created, CreatedSession)
+        # A live secret: no cache may keep it.
+        return JSONResponse(created.raw, headers={"Cache-Control": "no-store"})
+
+    async def list_presets(self, request: Request) -> Response:
+        return JSONResponse({"presets": [p.listing() for p in self.presets.values()]})
+
+    async def healthz(self, request: Request) -> Response:
+        return JSONResponse({"status": "ok", "presets": len(self.presets)})
+
+
+def error_response(
+    status: int, message: str, type_: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """The one error shape: ``{"error": {"message", "type"}}``."""
+    return JSONResponse(
+        {"error": {"message": message, "type": type_}}, status_code=status, headers=headers
+    )
+
+
+def _upstream_error(error: APIError) -> Response:
+    """What the browser learns of a failed upstream call: the kind, never the upstream text."""
+    if isinstance(error, APIStatusError) and error.status_code == 429:
+        headers = {}
+        if error.retry_after is not None:
+            headers["Retry-After"] = str(math.ceil(error.retry_after))
+        return error_response(
+            429, "the Realtime API is rate limiting requests; retry later", "rate_limited", headers
+        )
+    if isinstance(error, APIStatusError):
+        return error_response(
+            502, f"the Realtime API answered {error.status_code}", "upstream_error"
+        )
+    if isinstance(error, APITimeoutError):
+        return error_response(502, "the Realtime API did not answer in time", "upstream_timeout")
+    if isinstance(error, APIConnectionError):
+        return error_response(502, "could not reach the Realtime API", "upstream_unreachable")
+    if isinstance(error, APIResponseError):
+        return error_response(
+            502, "the Realtime API sent a response without a client secret", "upstream_error"
+        )
+    return error_response(502, "the Realtime API request failed", "upstream_error")
+
+
+_STATUS_TYPES: Final = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+}
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own 404 and 405, and an ``authorize`` hook's HTTPException, as JSON."""
+    assert isinstance(exc, HTTPException)
+    return error_response(
+        exc.status_code,
+        str(exc.detail),
+        _STATUS_TYPES.get(exc.status_code, "http_error"),
+        dict(exc.headers or {}),
+    )
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    """A bug (ours or the hook's): a JSON 500; the traceback goes to the server's log only."""
+    return error_response(500, "internal error", "internal_error")
+
+
+def _log_fields(scope: Scope) -> dict[str, Any]:
+    fields: dict[str, Any] = scope.setdefault(_LOG_FIELDS, {})
+    return fields
+
+
+def _printable(text: str, limit: int = 200) -> str:
+    """A client-chosen string made safe for one log line (no control characters)."""
+    text = text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class _AccessLog:
+    """One log record per HTTP request: method, path, status, preset, request id, duration.
+
+    The record's ``extra`` fields (``method``, ``path``, ``status``, ``preset``,
+    ``upstream_request_id``, ``duration_ms``, ``origin``) serve JSON log formatters.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        fields = _log_fields(scope)
+        status = 500  # what the client gets when the app raises before answering
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            self._log(scope, status, fields, (time.perf_counter() - started) * 1000.0)
+
+    @staticmethod
+    def _log(scope: Scope, status: int, fields: dict[str, Any], millis: float) -> None:
+        method = scope["method"]
+        path = _printable(scope.get("root_path", "") + scope["path"])
+        origin = Headers(scope=scope).get("origin")
+        preset = fields.get("preset")
+        request_id = fields.get("upstream_request_id")
+        text = f"{method} {path} {status}"
+        if preset is not None:
+            text += f" preset={_printable(preset)}"
+        if request_id is not None:
+            text += f" upstream_request_id={_printable(request_id)}"
+        if origin is not None:
+            text += f" origin={_printable(origin)}"
+        text += f" duration_ms={millis:.1f}"
+        logger.info(
+            "%s",
+            text,
+            extra={
+                "method": method,
+                "path": path,
+                "status": status,
+                "preset": preset,
+                "upstream_request_id": request_id,
+                "duration_ms": round(millis, 1),
+                "origin": origin,
+            },
+        )
+
+
+class _Cors:
+    """CORS for the listed origins only, preflights included.
+
+    A request without ``Origin``, or from the app's own origin, passes untouched. A listed
+    origin gets ``Access-Control-Allow-Origin`` (a preflight is answered here, 204). Any other
+    origin is refused with a 403 and no CORS headers: the browser blocks the page from reading
+    it, and nothing is minted for a page that could not read the secret anyway.
+    """
+
+    def __init__(self, app: ASGIApp, *, origins: frozenset[str], credentials: bool) -> None:
+        self.app = app
+        self.origins = origins
+        self.credentials = credentials
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        origin = headers.get("origin")
+        if origin is None or (
+            origin.lower() not in self.origins and _same_origin(origin, headers.get("host"))
+        ):
+            await self.app(scope, receive, self._with_vary(send))
+            return
+        if origin.lower() not in self.origins:
+            response = error_response(
+                403, "this origin may not request client secrets", "origin_not_allowed"
+            )
+            await response(scope, receive, send)
+            return
+        cors = {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+        if self.credentials:
+            cors["Access-Control-Allow-Credentials"] = "true"
+        if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
+            cors["Access-Control-Allow-Methods"] = ALLOWED_METHODS
+            cors["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
+            cors["Access-Control-Max-Age"] = PREFLIGHT_MAX_AGE
+            await Response(status_code=204, headers=cors)(scope, receive, send)
+            return
+        cors["Access-Control-Expose-Headers"] = "Retry-After"
+
+        async def send_with_cors(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                response_headers = MutableHeaders(scope=message)
+                for name, value in cors.items():
+                    response_headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_cors)
+
+    def _with_vary(self, send: Send) -> Send:
+        """``send``, adding ``Vary: Origin`` when origins are listed (the answer depends on it)."""
+        if not self.origins:
+            return send
+
+        async def send_with_vary(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).add_vary_header("Origin")
+            await send(message)
+
+        return send_with_vary
+
+
+def _same_origin(origin: str, host: str | None) -> bool:
+    """Whether a browser's ``Origin`` names the host it sent the request to."""
+    if host is None:
+        return False
+    try:
+        return urlsplit(origin).netloc.lower() == host.lower()
+    except ValueError:
+        return False
+
+
+def run(app: Starlette, *, host: str, port: int) -> None:
+    """Serve ``app`` with uvicorn until SIGINT or SIGTERM, then shut down cleanly.
+
+    uvicorn's own access log is off: the app's (``realtime_config.server``) says more and
+    carries no secret.
+    """
+    import copy
+    import signal
+    import threading
+
+    import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
+
+    class Server(uvicorn.Server):
+        @contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            # uvicorn re-raises the signal after its graceful shutdown, which turns SIGINT
+            # into a KeyboardInterrupt traceback and SIGTERM into death by signal. The
+            # shutdown was clean, so the process ends normally, with exit status 0.
+            if threading.current_thread() is not threading.main_thread():
+                yield  # only the main thread can take signals
+                return
+            signals = (signal.SIGINT, signal.SIGTERM)
+            previous = {sig: signal.signal(sig, self.handle_exit) for sig in signals}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+    log_config = copy.deepcopy(LOGGING_CONFIG)
+    log_config["loggers"]["realtime_config"] = {"handlers": ["default"], "level": "INFO"}
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_config=log_config,
+        access_log=False,
+        lifespan="on",
+        server_header=False,
+        timeout_graceful_shutdown=10,
+    )
+    Server(config).run()
