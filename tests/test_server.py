@@ -809,3 +809,34 @@ def test_serve_mints_from_the_shipped_ga_preset(api: FakeAPI) -> None:
     ]
     assert [r.path for r in api.requests] == ["/v1/realtime/client_secrets"]
     assert json.loads(api.requests[0].body)["session"]["type"] == "realtime"
+
+
+def test_the_fastapi_example_mints_only_for_a_logged_in_user(
+    api: FakeAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    monkeypatch.setenv("OPENAI_API_KEY", CANARY_KEY)
+    monkeypatch.setenv("OPENAI_BASE_URL", api.base_url)
+    path = PROJECT / "examples" / "fastapi_app.py"
+    spec = importlib.util.spec_from_file_location("fastapi_example", path)
+    assert spec is not None and spec.loader is not None
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    with running(example.app) as url, httpx.Client(base_url=url, timeout=10) as browser:
+        page = browser.get("/")
+        script = browser.get("/realtime.js")
+        anonymous = browser.post("/sessions/assistant")
+        browser.get("/login", params={"user": "ada"}, follow_redirects=True)
+        minted = browser.post("/sessions/assistant")
+        listing = browser.get("/presets")
+    assert page.status_code == 200
+    assert '<button id="start" type="button">' in page.text
+    assert script.headers["content-type"].startswith("text/javascript")
+    assert "export async function fetchClientSecret" in script.text
+    assert anonymous.status_code == 401
+    assert anonymous.json() == error("log in first", "unauthorized")
+    assert minted.status_code == 200
+    assert minted.json()["value"] == SECRET
+    assert [p["name"] for p in listing.json()["presets"]] == ["assistant"]
+    assert [r.path for r in api.requests] == ["/v1/realtime/client_secrets"]
