@@ -124,13 +124,19 @@ class Document:
     _locator: Any = field(default=None, repr=False)
     _problems: list[Diagnostic] | None = field(default=None, repr=False)
 
-    def check(self, dialect: str) -> None:
-        """Check the file against the schema of ``dialect`` (once); raise its errors."""
+    def check(self, dialect: str, *, partial: bool = False) -> None:
+        """Check the file against the schema of ``dialect`` (once); raise its errors.
+
+        ``partial``: the file extends bases, so a table may be completed by a base (a
+        required key, the ``type`` that selects an alternative): those problems wait for
+        the check of the merged table.
+        """
         if self._problems is None:
             self.dialect = dialect
             self._problems = document_diagnostics(self)
-        if any(p.is_error for p in self._problems):
-            raise PresetError(self._problems)
+        problems = [p for p in self._problems if not (partial and p.rule in _COMPLETED_BY_BASES)]
+        if any(p.is_error for p in problems):
+            raise PresetError(problems)
 
     def position(self, path: KeyPath, anchor: Anchor = "value") -> tuple[int, int]:
         """Line and column of ``path`` (or its nearest written ancestor) in this file."""
@@ -157,6 +163,31 @@ class Document:
         """A diagnostic about ``path`` in this file."""
         line, column = self.position(path, anchor)
         return Diagnostic(self.display, line, column, severity, rule, message, format_path(path))
+
+
+_COMPLETED_BY_BASES = frozenset({"required", "branch-field"})
+
+
+@dataclass
+class ResolvedTable:
+    """A preset's merged table, checked as one document: each key located where written."""
+
+    table: dict[str, Any]
+    dialect: str
+    _locate: Callable[[KeyPath, Anchor], tuple[str, int, int]] = field(repr=False)
+
+    def diagnostic(
+        self,
+        path: KeyPath,
+        rule: str,
+        message: str,
+        *,
+        severity: Severity = "error",
+        anchor: Anchor = "value",
+    ) -> Diagnostic:
+        """A diagnostic about ``path``, in the file that wrote it."""
+        file, line, column = self._locate(path, anchor)
+        return Diagnostic(file, line, column, severity, rule, message, format_path(path))
 
 
 def display_path(path: Path) -> str:
@@ -449,8 +480,9 @@ class Loader:
 
         extends = settings.get("extends", [])
         bases = [extends] if isinstance(extends, str) else extends
-        if "type" in own or not bases or not isinstance(bases, list):
-            document.check(dialect_of(own))
+        has_bases = isinstance(bases, list) and bool(bases)
+        if "type" in own or not has_bases:
+            document.check(dialect_of(own), partial=has_bases)
         dialect = dialect_of(own) if "type" in own else None
         for index, base in enumerate(bases):
             key_path: KeyPath = ("preset", "extends") + (
@@ -497,7 +529,7 @@ class Loader:
                 problems.extend(error.diagnostics)
                 continue
             _merge(merged, base_preset.session, sources, base_preset._sources)
-        document.check(dialect or "beta")
+        document.check(dialect or "beta", partial=has_bases)
 
         here = Source(document)
         own_sources = {p: here for p, _ in _walk(own)}
@@ -528,6 +560,14 @@ class Loader:
             source = _owner(sources, key) or here
             line, column = source.document.position(source.key or key, anchor)
             return source.document.display, line, column
+
+        if has_bases:
+            from realtime_config._validate import schema_diagnostics
+
+            resolved = ResolvedTable({**merged, "preset": settings}, dialect or "beta", locate)
+            errors = [p for p in schema_diagnostics(resolved) if p.is_error]
+            if errors:
+                raise PresetError(errors)
 
         return Preset(
             path=path,

@@ -36,17 +36,19 @@ from realtime_config._wording import (
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
 
-    from realtime_config._loader import Document
+    from realtime_config._loader import Document, ResolvedTable
+
+    Checked = Document | ResolvedTable
 
 
-def schema_diagnostics(document: Document) -> list[Diagnostic]:
+def schema_diagnostics(document: Checked) -> list[Diagnostic]:
     """Every schema problem in ``document``, located and worded for a TOML author."""
     if is_certainly_valid(document.table, document.dialect):
         return []
     diagnostics: list[Diagnostic] = []
     for error in validator(document.dialect).iter_errors(document.table):
         diagnostics.extend(_translate(document, error))
-    return sorted(dict.fromkeys(diagnostics), key=lambda d: (d.line, d.column))
+    return sorted(dict.fromkeys(diagnostics), key=lambda d: (d.file, d.line, d.column))
 
 
 def _matches_type(json_type: Any, value: Any) -> bool:
@@ -105,7 +107,7 @@ def _prefix(path: KeyPath) -> str:
     return f"{format_path(path)}: " if path else ""
 
 
-def _translate(document: Document, error: ValidationError) -> list[Diagnostic]:
+def _translate(document: Checked, error: ValidationError) -> list[Diagnostic]:
     path: KeyPath = tuple(error.absolute_path)
     schema: Schema = error.schema if isinstance(error.schema, Mapping) else {}
     keyword = error.validator
@@ -249,7 +251,7 @@ def _translate(document: Document, error: ValidationError) -> list[Diagnostic]:
 
 
 def _unknown_discriminant(
-    document: Document, path: KeyPath, union: Schema, value: dict[str, Any]
+    document: Checked, path: KeyPath, union: Schema, value: dict[str, Any]
 ) -> Diagnostic | None:
     """A table whose ``type`` selects no alternative of a union of tables, said at ``type``."""
     kinds = [k for b in branches(union) if b.get("type") == "object" for k in discriminant(b)]
@@ -266,7 +268,7 @@ def _unknown_discriminant(
 
 
 def _unknown_key(
-    document: Document, path: KeyPath, key: str, allowed: list[str], table: Any
+    document: Checked, path: KeyPath, key: str, allowed: list[str], table: Any
 ) -> Diagnostic:
     key_path = (*path, key)
     dialect = document.dialect
