@@ -1,0 +1,153 @@
+"""Requests per second of one ``realtime-config serve`` worker, against the loopback fake API.
+
+Three processes, all on 127.0.0.1: the fake upstream of tests/fake_api.py, ``realtime-config
+serve presets/assistant.toml`` (one uvicorn worker, the shipped GA preset) and this script,
+which sends a fixed number of requests with a fixed concurrency (httpx, asyncio) and prints
+the throughput and the latency percentiles of each round, then the median round.
+
+It times ``GET /healthz`` (the app alone) and ``POST /sessions/assistant`` (a mint: the
+request, the upstream call through the shared client, the answer). The fake upstream is a
+thread-per-request Python server, so the mint figure is a floor for the app, not a ceiling.
+
+    python benchmarks/serve_bench.py [--requests 2000] [--concurrency 20] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+PROJECT = Path(__file__).resolve().parent.parent
+FAKE = """\
+import sys
+sys.path.insert(0, sys.argv[1])
+from tests.fake_api import FakeAPI
+with FakeAPI().running() as fake:
+    print(fake.base_url, flush=True)
+    sys.stdin.read()  # until the benchmark closes our stdin
+"""
+
+
+@contextmanager
+def fake_upstream() -> Iterator[str]:
+    process = subprocess.Popen(
+        [sys.executable, "-c", FAKE, str(PROJECT)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        yield process.stdout.readline().strip()
+    finally:
+        assert process.stdin is not None
+        process.stdin.close()
+        process.wait(timeout=30)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def serve(base_url: str) -> Iterator[str]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    env.update(OPENAI_API_KEY="sk-canary-DO-NOT-LEAK-1234567890", OPENAI_BASE_URL=base_url)
+    command = [sys.executable, "-m", "realtime_config", "serve", "presets/assistant.toml"]
+    process = subprocess.Popen(
+        [*command, "--port", str(port)],
+        cwd=PROJECT,
+        env=env,
+        stderr=subprocess.DEVNULL,  # one access-log line per request: not what is timed here
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit("serve did not start") from None
+                time.sleep(0.05)
+        yield url
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+async def load(method: str, url: str, requests: int, concurrency: int) -> tuple[float, list[float]]:
+    """Send ``requests`` requests, ``concurrency`` at a time; wall time and each latency."""
+    latencies: list[float] = []
+    remaining = iter(range(requests))
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+
+    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+
+        async def worker() -> None:
+            for _ in remaining:
+                started = time.perf_counter()
+                response = await client.request(method, url)
+                latencies.append(time.perf_counter() - started)
+                if response.status_code != 200:
+                    raise SystemExit(f"{method} {url}: {response.status_code} {response.text}")
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return time.perf_counter() - started, latencies
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=3)
+    options = parser.parse_args()
+    print(
+        f"Python {platform.python_version()} on {platform.system()}, {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.2f}; {options.requests} requests per round, "
+        f"{options.concurrency} at a time, {options.rounds} rounds"
+    )
+    with fake_upstream() as base_url, serve(base_url) as url:
+        for method, path in (("GET", "/healthz"), ("POST", "/sessions/assistant")):
+            asyncio.run(load(method, url + path, min(200, options.requests), options.concurrency))
+            rates = []
+            for round_ in range(1, options.rounds + 1):
+                wall, latencies = asyncio.run(
+                    load(method, url + path, options.requests, options.concurrency)
+                )
+                rates.append(options.requests / wall)
+                print(
+                    f"{method} {path} round {round_}: {rates[-1]:7.0f} requests/s, "
+                    f"p50 {percentile(latencies, 0.5) * 1000:.1f} ms, "
+                    f"p99 {percentile(latencies, 0.99) * 1000:.1f} ms"
+                )
+            print(f"{method} {path}: median {statistics.median(rates):.0f} requests/s")
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
