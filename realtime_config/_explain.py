@@ -293,21 +293,19 @@ def _beta_name(field: Field) -> str | None:
         return None
     from realtime_config._translate import beta_field_of
 
-    path = tuple(part for part in field.name.split("."))
-    found = beta_field_of(path)
+    found = beta_field_of(tuple(field.name.split(".")))
     if found is not None:
-        return ".".join(str(p) for p in found)
+        name = ".".join(str(p) for p in found)
+        return next((f.path for f in fields("beta") if f.name == name), name)
     if field.path == "type":
         return "none: a beta preset has no type"
     return "none: the beta API has no such field (targets sessions and beta.session.update refuse it)"
 
 
 def _sessions_of(field: Field) -> str:
-    kinds = [
-        d
-        for d in DIALECTS
-        if d != "beta" and field_schema(tuple(field.name.split(".")), d) is not None
-    ]
+    parts = field.path.replace("[]", ".[]").split(".")
+    path = tuple(0 if part == "[]" else part for part in parts)
+    kinds = [d for d in DIALECTS if d != "beta" and field_schema(path, d) is not None]
     return " and ".join(f"{kind} sessions" for kind in kinds) + " (GA presets)"
 
 

@@ -55,12 +55,13 @@ class Target:
 def _client_secrets(preset: Preset) -> dict[str, Any]:
     if preset.dialect == "beta":
         return ga_body_from_beta(preset.session)
+    root = dialect_schema(preset.dialect)
     body: dict[str, Any] = {}
-    if "expires_after" in preset.session:
-        field = resolve(dialect_schema(preset.dialect)["properties"]["expires_after"])
-        expires_after = emit_field(field, preset.session["expires_after"])
-        if expires_after is not None:
-            body["expires_after"] = expires_after
+    for key in root.get("x-outside-session", ()):
+        if key in preset.session:
+            emitted = emit_field(resolve(root["properties"][key]), preset.session[key])
+            if emitted is not None:
+                body[key] = emitted
     body["session"] = compile_session(preset.session, preset.dialect)
     return body
 

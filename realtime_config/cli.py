@@ -307,8 +307,13 @@ def schema_command(show_path: bool) -> None:
     "--target",
     "-t",
     type=TARGET_CHOICE,
-    help="Endpoint to post to [default: preset.target, else sessions]; "
-    "session.update cannot be submitted.",
+    help="Endpoint to post to [default: preset.target, else client_secrets for GA presets "
+    "and sessions for beta ones]; the session.update events cannot be submitted.",
+)
+@click.option(
+    "--call-id",
+    metavar="ID",
+    help="The incoming SIP call to accept (target calls.accept, which it implies).",
 )
 @click.option(
     "--base-url",
@@ -347,6 +352,7 @@ def schema_command(show_path: bool) -> None:
 def submit_command(
     preset: Path,
     target: str | None,
+    call_id: str | None,
     base_url: str | None,
     timeout: float | None,
     max_retries: int,
@@ -357,16 +363,24 @@ def submit_command(
 ) -> None:
     """Mint an ephemeral client secret: post PRESET's payload to the Realtime API.
 
-    The key comes from OPENAI_API_KEY; OPENAI_BASE_URL, OPENAI_ORG_ID and
-    OPENAI_PROJECT_ID are honoured. Exit status 1 on any failure, with one line on stderr.
+    With --call-id, accept that incoming SIP call with PRESET's session instead
+    (POST /v1/realtime/calls/ID/accept). The key comes from OPENAI_API_KEY;
+    OPENAI_BASE_URL, OPENAI_ORG_ID and OPENAI_PROJECT_ID are honoured. Exit status 1 on
+    any failure, with one line on stderr.
     """
+    if call_id is not None:
+        if target not in (None, "calls.accept"):
+            raise click.UsageError(f"--call-id goes with --target calls.accept, not {target}")
+        target = "calls.accept"
     from realtime_config._client import RealtimeClient
     from realtime_config._loader import load_preset
 
     loaded = load_preset(preset, root=root)
     print_warnings(loaded.warnings)
     with RealtimeClient(base_url=base_url, timeout=timeout, max_retries=max_retries) as client:
-        request = client.prepare_request(loaded, target=target, drop_unsupported=drop_unsupported)
+        request = client.prepare_request(
+            loaded, target=target, drop_unsupported=drop_unsupported, call_id=call_id
+        )
         print_warnings(request.warnings)
         if dry_run:
             if not client.has_api_key:

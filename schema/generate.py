@@ -94,7 +94,8 @@ def build(schema: dict[str, Any]) -> str:
         raise SystemExit(f"ga-overlay.json: no such path: {', '.join(unmatched)}")
     for root in roots.values():
         root["properties"]["expires_after"] = json.loads(json.dumps(expires_after))
-        root["properties"]["preset"] = {"$ref": "#/$defs/preset"}
+        root["properties"]["preset"] = dict(schema["$defs"]["beta"]["properties"]["preset"])
+        root["x-outside-session"] = ["expires_after"]
         _check_descriptions(root, ())
 
     schema["description"] = TOP_DESCRIPTION

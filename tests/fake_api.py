@@ -9,6 +9,7 @@ status and body, a reply slower than the client's timeout, or a dropped connecti
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections import deque
 from collections.abc import Iterator
@@ -23,6 +24,15 @@ CANARY_KEY = "sk-canary-DO-NOT-LEAK-1234567890"
 SECRET = "ek_fake_0123456789abcdef"
 EXPIRES_AT = 1767225600  # 2026-01-01T00:00:00Z
 PATHS = {"/v1/realtime/sessions": "sessions", "/v1/realtime/client_secrets": "client_secrets"}
+CALL_ACCEPT = re.compile(r"/v1/realtime/calls/[A-Za-z0-9_-]+/accept")
+"""SIP calls.accept: the API answers 200 with an empty body."""
+
+
+def target_of(path: str) -> str | None:
+    """The endpoint a request path names, as the target registry spells it."""
+    if CALL_ACCEPT.fullmatch(path):
+        return "calls.accept"
+    return PATHS.get(path)
 
 
 @dataclass(frozen=True)
@@ -142,14 +152,14 @@ class FakeAPI:
             return
         content = reply.body
         if content is None:
-            content = self._created(PATHS[recorded.path], recorded.json())
+            content = self._created(target_of(recorded.path) or "", recorded.json())
         _send(handler, reply.status, content, reply.headers)
 
     @staticmethod
     def _check(recorded: Recorded) -> str | None:
         if recorded.method != "POST":
             return f"expected POST, got {recorded.method}"
-        if recorded.path not in PATHS:
+        if target_of(recorded.path) is None:
             return f"unexpected path {recorded.path}"
         if recorded.headers.get("content-type") != "application/json":
             return f"bad content-type {recorded.headers.get('content-type')!r}"
@@ -165,6 +175,8 @@ class FakeAPI:
 
     def _created(self, target: str, payload: dict[str, Any]) -> Any:
         count = len(self.requests)
+        if target == "calls.accept":
+            return b""
         if target == "sessions":
             # The request's client_secret (its expiry settings) is not echoed, as in the API.
             echoed = {k: v for k, v in payload.items() if k != "client_secret"}

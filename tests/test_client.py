@@ -269,7 +269,7 @@ def test_session_update_target_cannot_be_submitted(api: FakeAPI) -> None:
         client.create_session({"type": "session.update", "session": {}}, target="session.update")
     assert str(info.value) == (
         "target session.update is a WebSocket client event, not an HTTP request: send it over "
-        "the Realtime WebSocket, or submit with --target sessions or --target client_secrets"
+        "the Realtime WebSocket, or submit with --target client_secrets or --target calls.accept or --target sessions"
     )
     assert api.requests == []
 
@@ -278,7 +278,7 @@ def test_unknown_target_is_refused() -> None:
     with RealtimeClient(api_key=CANARY_KEY) as client, pytest.raises(ClientConfigError) as info:
         client.create_session(PAYLOAD, target="transcription_sessions")
     assert str(info.value) == (
-        "unknown target 'transcription_sessions'; expected one of: sessions, client_secrets"
+        "unknown target 'transcription_sessions'; expected one of: client_secrets, calls.accept, sessions"
     )
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from realtime_config import TARGETS, load_preset
 from realtime_config._version import __version__
 from realtime_config.cli import main
 from tests.conftest import PROJECT, preset_name, shipped_presets, write
@@ -149,22 +150,41 @@ def test_retries_then_success(api: FakeAPI, preset: Path) -> None:
 # --- the body is exactly what `compile --compact` prints -------------------------------
 
 
+def submittable() -> list[tuple[Path, str]]:
+    """Every shipped preset with every target it can be posted to (not refused as a whole)."""
+    pairs = []
+    for path in shipped_presets():
+        preset = load_preset(path)
+        for target in TARGETS.values():
+            if target.endpoint and (preset.dialect != "transcription" or target.transcription):
+                pairs.append((path, target.name))
+    return pairs
+
+
+ENDPOINT_PATHS = {
+    "sessions": "/v1/realtime/sessions",
+    "client_secrets": "/v1/realtime/client_secrets",
+    "calls.accept": "/v1/realtime/calls/rtc_test_42/accept",
+}
+
+
 @pytest.mark.parametrize(
-    ("target", "flags"), [("sessions", []), ("client_secrets", ["--drop-unsupported"])]
+    ("path", "target"), submittable(), ids=[f"{preset_name(p)}-{t}" for p, t in submittable()]
 )
-@pytest.mark.parametrize("path", shipped_presets(), ids=preset_name)
 def test_the_body_sent_is_byte_identical_to_compile_compact(
-    api: FakeAPI, path: Path, target: str, flags: list[str], monkeypatch: pytest.MonkeyPatch
+    api: FakeAPI, path: Path, target: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(PROJECT)
-    args = [str(path), "--target", target, *flags]
+    args = [str(path), "--target", target, "--drop-unsupported"]
     compiled = CliRunner().invoke(main, ["compile", "--compact", *args])
     assert compiled.exit_code == 0, compiled.output
+    if target == "calls.accept":
+        args += ["--call-id", "rtc_test_42"]
     dry = submit(api, *args, "--dry-run")
     result = submit(api, *args)
     assert result.exit_code == 0, result.output
     [request] = api.requests
-    assert request.path == f"/v1/realtime/{target}"
+    assert request.path == ENDPOINT_PATHS[target]
     assert request.body == compiled.stdout_bytes
     assert dry.stdout_bytes.endswith(b"\n\n" + compiled.stdout_bytes + b"\n")
     # the same warnings as compile, e.g. for each field dropped
@@ -271,7 +291,7 @@ def test_session_update_cannot_be_submitted(api: FakeAPI, preset: Path) -> None:
     assert_one_line_error(
         result,
         "target session.update is a WebSocket client event, not an HTTP request: send it over "
-        "the Realtime WebSocket, or submit with --target sessions or --target client_secrets",
+        "the Realtime WebSocket, or submit with --target client_secrets or --target calls.accept or --target sessions",
     )
     assert api.requests == []
 

@@ -92,7 +92,7 @@ def test_diff_of_shipped_presets() -> None:
 def test_diff_honours_the_target(project: Path) -> None:
     old = write(project / "old.toml", OLD)
     new = write(project / "new.toml", 'preset.target = "sessions"\n' + OLD.replace("1.1", "1.2"))
-    assert run("diff", str(old), str(new), "--target", "session.update") == (
+    assert run("diff", str(old), str(new), "--target", "beta.session.update") == (
         1,
         "~ session.speed: 1.1 -> 1.2\n",
         "",
@@ -102,7 +102,7 @@ def test_diff_honours_the_target(project: Path) -> None:
 
 def test_diff_of_each_own_target(project: Path) -> None:
     old = write(project / "old.toml", 'voice = "ash"\n')
-    new = write(project / "new.toml", 'voice = "ash"\npreset.target = "session.update"\n')
+    new = write(project / "new.toml", 'voice = "ash"\npreset.target = "beta.session.update"\n')
     assert run("diff", str(old), str(new)) == (
         1,
         '- modalities: ["audio", "text"]\n'

@@ -102,7 +102,7 @@ must trigger responses.
     ],
 )
 def test_explain_a_field_prints_everything_the_schema_says(field: str, expected: str) -> None:
-    assert run("explain", field) == (0, expected, "")
+    assert run("explain", "--dialect", "beta", field) == (0, expected, "")
 
 
 def test_explain_tools_name_in_every_spelling() -> None:
@@ -116,32 +116,32 @@ tools[].name
 The function's name, as the model will call it.
 """
     for spelling in ("tools[].name", "tools.name", "tools[0].name", " tools[3].name "):
-        assert run("explain", spelling) == (0, expected, ""), spelling
+        assert run("explain", "--dialect", "beta", spelling) == (0, expected, ""), spelling
 
 
 def test_explain_emission_rules_in_plain_words() -> None:
-    assert emission_rule(find_field("turn_detection.type")) == (
+    assert emission_rule(find_field("turn_detection.type", "beta")) == (
         'always sent inside turn_detection; "server_vad" when not set'
     )
-    assert emission_rule(find_field("modalities")) == 'always sent; ["audio", "text"] when not set'
-    assert emission_rule(find_field("output_audio_format")) == (
+    assert emission_rule(find_field("modalities", "beta")) == 'always sent; ["audio", "text"] when not set'
+    assert emission_rule(find_field("output_audio_format", "beta")) == (
         'omitted when absent or equal to the default "pcm16"'
     )
-    assert emission_rule(find_field("tracing")) == (
+    assert emission_rule(find_field("tracing", "beta")) == (
         "sent when set, omitted when absent; false is sent as null"
     )
-    assert emission_rule(find_field("tools.parameters")) == (
+    assert emission_rule(find_field("tools.parameters", "beta")) == (
         "sent when set, omitted when absent; copied exactly as written, key order kept"
     )
-    assert emission_rule(find_field("client_secret")) == "sent only when a key inside it is set"
-    assert emission_rule(find_field("preset.extends")) == (
+    assert emission_rule(find_field("client_secret", "beta")) == "sent only when a key inside it is set"
+    assert emission_rule(find_field("preset.extends", "beta")) == (
         "never sent: a setting of the preset itself, not of the session"
     )
 
 
 def test_explain_types_in_toml_words() -> None:
     def type_line(name: str) -> str:
-        return explain_field(name).splitlines()[1]
+        return explain_field(name, dialect="beta").splitlines()[1]
 
     assert type_line("tools") == "  type:        array of tables"
     assert type_line("modalities") == "  type:        array of strings"
@@ -153,36 +153,36 @@ def test_explain_types_in_toml_words() -> None:
 
 
 def test_unknown_field_is_exit_1_with_a_suggestion() -> None:
-    assert run("explain", "turn_detection.treshold") == (
+    assert run("explain", "--dialect", "beta", "turn_detection.treshold") == (
         1,
         "",
         "realtime-config: error: unknown field `turn_detection.treshold`; "
         "did you mean `turn_detection.threshold`?\n",
     )
-    assert run("explain", "tools.nmae") == (
+    assert run("explain", "--dialect", "beta", "tools.nmae") == (
         1,
         "",
         "realtime-config: error: unknown field `tools.nmae`; did you mean `tools[].name`?\n",
     )
-    assert run("explain", "threshold") == (
+    assert run("explain", "--dialect", "beta", "threshold") == (
         1,
         "",
         "realtime-config: error: unknown field `threshold`; "
         "did you mean `turn_detection.threshold`?\n",
     )
-    assert run("explain", "zzzz") == (1, "", "realtime-config: error: unknown field `zzzz`\n")
+    assert run("explain", "--dialect", "beta", "zzzz") == (1, "", "realtime-config: error: unknown field `zzzz`\n")
 
 
 def test_unknown_field_error_carries_the_suggestion() -> None:
     with pytest.raises(UnknownFieldError) as caught:
-        find_field("temprature")
+        find_field("temprature", "beta")
     assert (caught.value.name, caught.value.suggestion) == ("temprature", "temperature")
 
 
 def test_the_fields_are_exactly_those_of_the_schema() -> None:
-    listed = [field.path for field in fields()]
+    listed = [field.path for field in fields("beta")]
     assert len(listed) == len(set(listed))
-    assert set(listed) == set(schema_paths(load_schema()))
+    assert set(listed) == set(schema_paths(load_schema()["$defs"]["beta"]))
     assert {
         "turn_detection.threshold",
         "tools[].name",
@@ -192,12 +192,12 @@ def test_the_fields_are_exactly_those_of_the_schema() -> None:
 
 
 def test_table_lists_every_field_with_type_default_and_summary() -> None:
-    code, out, err = run("explain")
+    code, out, err = run("explain", "--dialect", "beta")
     assert (code, err) == (0, "")
     lines = out.splitlines()
     assert lines[0] == "FIELD                                TYPE                DEFAULT"
     rows = [line for line in lines[1:] if not line.startswith(" ")]
-    assert [row.split()[0] for row in rows] == [field.path for field in fields()]
+    assert [row.split()[0] for row in rows] == [field.path for field in fields("beta")]
     threshold = "turn_detection.threshold             number              0.5"
     assert lines[lines.index(threshold) + 1] == (
         "    server_vad only: activation threshold; higher needs louder audio, which suits noisy rooms."
@@ -213,26 +213,26 @@ def test_table_lists_every_field_with_type_default_and_summary() -> None:
 
 @pytest.mark.parametrize("columns", [60, 80, 100])
 def test_table_and_explanations_fit_the_terminal(columns: int) -> None:
-    code, out, _ = run("explain", columns=columns)
+    code, out, _ = run("explain", "--dialect", "beta", columns=columns)
     assert code == 0
     summaries = [line for line in out.splitlines() if line.startswith(" ")]
     assert summaries
     assert all(len(line) <= columns for line in summaries)
-    for field in fields():
-        text = explain_field(field.path, width=columns)
+    for field in fields("beta"):
+        text = explain_field(field.path, width=columns, dialect="beta")
         assert text.startswith(field.path + "\n")
         assert all(len(line) <= columns for line in text.splitlines()[1:]), text
 
 
 def test_the_table_is_as_wide_as_the_terminal_allows() -> None:
-    assert field_table(width=100) != field_table(width=60)
-    assert run("explain", columns=300)[1] == field_table(width=100)
-    assert run("explain", columns=20)[1] == field_table(width=60)
+    assert field_table(width=100, dialect="beta") != field_table(width=60, dialect="beta")
+    assert run("explain", "--dialect", "beta", columns=300)[1] == field_table(width=100, dialect="beta")
+    assert run("explain", "--dialect", "beta", columns=20)[1] == field_table(width=60, dialect="beta")
 
 
 def test_every_explanation_reflects_its_schema_node() -> None:
-    for field in fields():
-        text = explain_field(field.path)
+    for field in fields("beta"):
+        text = explain_field(field.path, dialect="beta")
         node = field.schema
         description = " ".join(node.get("description", "").split())
         assert description in " ".join(text.split()), field.path

@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 
 from realtime_config import compile_preset, dumps_payload, load_preset
-from tests.conftest import GOLDEN, PROJECT, check_golden, preset_name, shipped_presets
+from tests.conftest import (
+    GOLDEN,
+    PROJECT,
+    beta_presets,
+    check_golden,
+    preset_name,
+    shipped_presets,
+)
 
 DESIGN_CASES = sorted((PROJECT / "tests" / "cases" / "design").glob("*.toml"))
 
@@ -17,8 +24,8 @@ def test_every_glob_matches() -> None:
     assert [p.stem for p in DESIGN_CASES] == ["full-example", "minimal", "switched-off"]
 
 
-@pytest.mark.parametrize("preset", shipped_presets(), ids=preset_name)
-def test_shipped_preset_compiles_to_its_golden_payload(preset: Path) -> None:
+@pytest.mark.parametrize("preset", beta_presets(), ids=preset_name)
+def test_beta_preset_compiles_to_its_golden_payload(preset: Path) -> None:
     payload = compile_preset(load_preset(preset), "sessions")
     check_golden(GOLDEN / "sessions" / f"{preset_name(preset)}.json", dumps_payload(payload))
 

@@ -233,26 +233,26 @@ def test_warnings_are_printed_and_do_not_fail(presets: Path) -> None:
 
 
 def test_target_is_honoured(presets: Path, project: Path) -> None:
-    write(presets / "ws.toml", 'voice = "ash"\npreset.target = "session.update"\n')
+    write(presets / "ws.toml", 'voice = "ash"\npreset.target = "beta.session.update"\n')
     assert run("compile", "--out-dir", "snapshots")[0] == 0
     snapshots = project / "snapshots"
     assert (snapshots / "ws.json").read_text("utf-8") == compiled(presets / "ws.toml")
     assert (snapshots / "ws.json").read_text("utf-8").startswith('{\n  "type": "session.update",\n')
     assert (snapshots / "base.json").read_text("utf-8").startswith('{\n  "modalities"')
 
-    assert run("compile", "--out-dir", "snapshots", "--check", "-t", "session.update") == (
+    assert run("compile", "--out-dir", "snapshots", "--check", "-t", "beta.session.update") == (
         1,
         "",
         "".join(
             f"snapshots/{name}.json: stale: differs from the compiled presets/{name}.toml; "
-            f"{FIX} --target session.update\n"
+            f"{FIX} --target beta.session.update\n"
             for name in ("agent", "base", "team/text")
         ),
     )
-    assert run("compile", "--out-dir", "snapshots", "-t", "session.update")[0] == 0
+    assert run("compile", "--out-dir", "snapshots", "-t", "beta.session.update")[0] == 0
     for name in ("agent", "base", "team/text", "ws"):
         assert (snapshots / f"{name}.json").read_text("utf-8") == compiled(
-            presets / f"{name}.toml", "--target", "session.update"
+            presets / f"{name}.toml", "--target", "beta.session.update"
         )
 
 

@@ -65,10 +65,16 @@ def project_with_schema(root: Path) -> Path:
     return root / "presets"
 
 
+def header_of(preset: Path) -> str:
+    """The ``#:schema`` line a preset at this place names the repository's schema with."""
+    depth = len(preset.relative_to(PROJECT / "presets").parts) - 1
+    return f"#:schema {'../' * depth}{HEADER.removeprefix('#:schema ')}"
+
+
 def test_shipped_presets_name_the_schema_in_their_header() -> None:
     for preset in shipped_presets():
         first = preset.read_text("utf-8").splitlines()[0]
-        assert first == HEADER, preset
+        assert first == header_of(preset), preset
         named = first.removeprefix("#:schema ").strip()
         assert (preset.parent / named).resolve() == SCHEMA.resolve(), preset
 
@@ -90,7 +96,8 @@ def test_the_header_makes_taplo_check_each_shipped_preset(preset: Path, tmp_path
     """A shipped preset plus an unknown key fails: the header really applies the schema."""
     folder = project_with_schema(tmp_path)
     header, rest = preset.read_text("utf-8").split("\n", 1)
-    copy = write(folder / preset.name, f"{header}\nnot_a_field = 1\n{rest}")
+    place = preset.relative_to(PROJECT / "presets")
+    copy = write(folder / place, f"{header}\nnot_a_field = 1\n{rest}")
     code, output = lint(str(copy), cwd=tmp_path)
     assert code == 1, output
     assert "Additional properties are not allowed ('not_a_field' was unexpected)" in output

@@ -575,7 +575,7 @@ def test_drop_unsupported_warns_per_field(at_project: None) -> None:
 
 def test_other_targets_support_temperature(at_project: None) -> None:
     preset = load_preset("presets/phone-support.toml")
-    for target in ("sessions", "session.update"):
+    for target in ("sessions", "beta.session.update"):
         body, warnings = compile_preset_with_warnings(preset, target, drop_unsupported=True)
         assert warnings == []
         assert body == compile_preset(preset, target)
@@ -625,9 +625,9 @@ def test_cli_compile_client_secrets(at_project: None) -> None:
 
 
 def test_cli_compile_session_update(at_project: None) -> None:
-    code, out, err = run("compile", "-t", "session.update", "presets/phone-support.toml")
+    code, out, err = run("compile", "-t", "beta.session.update", "presets/phone-support.toml")
     assert (code, err) == (0, "")
-    assert out == (GOLDEN / "session.update" / "phone-support.json").read_text(encoding="utf-8")
+    assert out == (GOLDEN / "beta.session.update" / "phone-support.json").read_text(encoding="utf-8")
 
 
 def test_cli_compile_refuses_temperature_for_client_secrets(at_project: None) -> None:
@@ -670,7 +670,7 @@ def test_cli_validate_client_secrets_reports_the_temperature_line(at_project: No
     assert err == "2 presets checked: 1 error(s), 0 warning(s)\n"
 
 
-@pytest.mark.parametrize("target", ["sessions", "session.update"])
+@pytest.mark.parametrize("target", ["sessions", "beta.session.update"])
 def test_cli_validate_other_targets_accept_temperature(target: str, at_project: None) -> None:
     assert run("validate", "-t", target, "presets/phone-support.toml") == (
         0,
@@ -705,4 +705,4 @@ def test_cli_preset_target_chooses_the_default(project: Path) -> None:
 def test_cli_unknown_target_is_a_usage_error(at_project: None) -> None:
     code, _, err = run("compile", "-t", "realtime", "presets/phone-support.toml")
     assert code == 2
-    assert "'realtime' is not one of 'sessions', 'client_secrets', 'session.update'" in err
+    assert "'realtime' is not one of 'client_secrets', 'session.update', 'calls.accept', 'sessions', 'beta.session.update'" in err
