@@ -92,33 +92,38 @@ class Results:
 def generate(folder: Path, count: int, *, distinct_tools: bool = False) -> list[str]:
     """Write ``count`` valid presets into ``folder/presets``; their paths relative to ``folder``.
 
-    Round ``r`` writes one variant of every shipped preset, named ``<stem>-<r>.toml``, with
-    ``extends`` pointing at the base of the same round; bases sort before the presets that
-    extend them, so any prefix of the list is self-contained. The schema is copied to
-    ``folder/schema`` so that the ``#:schema`` header of each file (read by taplo) resolves.
+    Round ``r`` writes one variant of every shipped preset (subfolders such as ``team/``
+    included), named ``<stem>-<r>.toml`` in the same subfolder, with ``extends`` pointing at
+    the base of the same round; bases sort before the presets that extend them, so any prefix
+    of the list is self-contained. Instructions files are copied beside them. The schema is
+    copied to ``folder/schema`` so that the ``#:schema`` header of each file (read by taplo)
+    resolves.
     """
-    shipped = sorted(SHIPPED.glob("*.toml"))
+    shipped = shipped_presets()
     if not shipped:
         raise SystemExit(f"no shipped presets in {SHIPPED}")
     (folder / "schema").mkdir(parents=True)
     shutil.copy2(SCHEMA, folder / "schema" / SCHEMA.name)
     (folder / "pyproject.toml").write_text("[project]\nname = 'bench'\n", encoding="utf-8")
     presets = folder / "presets"
-    presets.mkdir()
-    for extra in SHIPPED.iterdir():
-        if extra.is_dir():
-            shutil.copytree(extra, presets / extra.name)
-    tables = {path.stem: tomllib.loads(path.read_text(encoding="utf-8")) for path in shipped}
+    shutil.copytree(SHIPPED, presets, ignore=shutil.ignore_patterns("*.toml"))
+    tables = {path: tomllib.loads(path.read_text(encoding="utf-8")) for path in shipped}
     rng = random.Random(2024)
     names: list[str] = []
     for index in range(count):
-        stem = shipped[index % len(shipped)].stem
+        path = shipped[index % len(shipped)]
         round_ = index // len(shipped)
-        table = vary(tables[stem], round_, rng, distinct_tools=distinct_tools)
-        name = f"presets/{stem}-{round_:04d}.toml"
-        (folder / name).write_text(HEADER + tomli_w.dumps(table), encoding="utf-8")
-        names.append(name)
+        table = vary(tables[path], round_, rng, distinct_tools=distinct_tools)
+        relative = path.relative_to(SHIPPED).with_name(f"{path.stem}-{round_:04d}.toml")
+        header = f"#:schema {'../' * len(relative.parts)}schema/{SCHEMA.name}\n"
+        (presets / relative).write_text(header + tomli_w.dumps(table), encoding="utf-8")
+        names.append(f"presets/{relative.as_posix()}")
     return names
+
+
+def shipped_presets() -> list[Path]:
+    """Every shipped preset, subfolders included, sorted (a base before its children)."""
+    return sorted(SHIPPED.rglob("*.toml"))
 
 
 def vary(
@@ -141,6 +146,8 @@ def vary(
     if isinstance(detection, dict) and "silence_duration_ms" in detection:
         detection["silence_duration_ms"] = rng.randrange(200, 1200, 50)
     for tool in varied.get("tools", []):
+        if tool.get("type", "function") != "function":
+            continue  # an MCP tool has no description
         tool["description"] = f"{tool.get('description', '')} Variant {round_}.".strip()
         properties = tool.get("parameters", {}).get("properties")
         if distinct_tools and properties:
@@ -531,7 +538,7 @@ def measure(options: argparse.Namespace) -> Results:
     commands = validate_commands()
     ours, _ = environments()
     found = Results()
-    shipped_count = len(list(SHIPPED.glob("*.toml")))
+    shipped_count = len(shipped_presets())
     with tempfile.TemporaryDirectory(prefix="realtime-config-bench-") as temporary:
         folder = Path(temporary)
         count = max(*options.sizes, *options.loaded, shipped_count)

@@ -25,7 +25,9 @@ from realtime_config._paths import KeyPath, format_inline, format_path
 from realtime_config._schema import (
     Schema,
     branch_of_type,
+    branches,
     dialect_schema,
+    discriminant,
     field_schema,
     known_values,
     object_branch,
@@ -46,10 +48,15 @@ if TYPE_CHECKING:
 def cross_field_diagnostics(preset: Preset) -> list[Diagnostic]:
     """Every cross-field problem of a resolved preset, errors and warnings."""
     session = preset.session
+    fields = _present_fields(preset)
     found: list[Diagnostic] = []
     for check in _CHECKS[preset.dialect]:
-        found.extend(check(preset, session))
+        found.extend(check(preset, session, fields))
     return found
+
+
+Fields = list[tuple[KeyPath, "Schema", Any]]
+"""Every key a session sets, with its field schema: one walk shared by the checks."""
 
 
 # How each kind of tool is named, for uniqueness and for tool_choice: the key that names
@@ -60,7 +67,7 @@ _TOOL_KINDS: Final = {
 }
 
 
-def _tool_checks(preset: Preset, session: Any) -> Iterator[Diagnostic]:
+def _tool_checks(preset: Preset, session: Any, fields: Fields) -> Iterator[Diagnostic]:
     tools = session.get("tools", [])
     named: dict[str, dict[str, int]] = {kind: {} for kind in _TOOL_KINDS}
     for index, tool in enumerate(tools):
@@ -162,9 +169,9 @@ def _schema_error(schema_json: str) -> Any:
     return best_match(meta.iter_errors(json.loads(schema_json)))
 
 
-def _modalities_check(preset: Preset, session: Any) -> Iterator[Diagnostic]:
+def _modalities_check(preset: Preset, session: Any, fields: Fields) -> Iterator[Diagnostic]:
     """The API takes one output modality, although its schema allows an array of both."""
-    for path, field, value in _present_fields(preset):
+    for path, field, value in fields:
         if field.get("x-modalities") and isinstance(value, list) and len(value) > 1:
             yield preset.diagnostic(
                 path,
@@ -175,7 +182,7 @@ def _modalities_check(preset: Preset, session: Any) -> Iterator[Diagnostic]:
             )
 
 
-def _one_of_group_checks(preset: Preset, session: Any) -> Iterator[Diagnostic]:
+def _one_of_group_checks(preset: Preset, session: Any, fields: Fields) -> Iterator[Diagnostic]:
     """Tables that need exactly one key of a group (``x-one-of-group``: an MCP server)."""
     for index, tool in enumerate(session.get("tools", [])):
         branch = object_branch(field_schema(("tools", index), preset.dialect) or {}, tool)
@@ -204,11 +211,11 @@ def _one_of_group_checks(preset: Preset, session: Any) -> Iterator[Diagnostic]:
             )
 
 
-def _model_requirement_checks(preset: Preset, session: Any) -> Iterator[Diagnostic]:
+def _model_requirement_checks(preset: Preset, session: Any, fields: Fields) -> Iterator[Diagnostic]:
     """Settings only one model takes (``x-needs-model``), and models that need a feature
     switched off (``x-requires-off``)."""
-    present = {path: value for path, _, value in _present_fields(preset)}
-    for path, field, value in _present_fields(preset):
+    present = {path: value for path, _, value in fields}
+    for path, field, value in fields:
         needed = field.get("x-needs-model")
         model_path = (*path[:-1], "model")
         if needed is not None and present.get(model_path) != needed:
@@ -232,13 +239,13 @@ def _model_requirement_checks(preset: Preset, session: Any) -> Iterator[Diagnost
                 )
 
 
-def _reasoning_checks(preset: Preset, session: Any) -> Iterator[Diagnostic]:
+def _reasoning_checks(preset: Preset, session: Any, fields: Fields) -> Iterator[Diagnostic]:
     """Reasoning settings on a model the schema knows does not reason: a warning."""
     model = session.get("model")
     model_field = field_schema(("model",), preset.dialect) or {}
     if model not in model_field.get("x-non-reasoning-models", ()):
         return
-    for path, field, _ in _present_fields(preset):
+    for path, field, _ in fields:
         if field.get("x-needs-reasoning"):
             yield preset.diagnostic(
                 path,
@@ -250,23 +257,60 @@ def _reasoning_checks(preset: Preset, session: Any) -> Iterator[Diagnostic]:
             )
 
 
-def _present_fields(preset: Preset) -> Iterator[tuple[KeyPath, Schema, Any]]:
+def _present_fields(preset: Preset) -> Fields:
     """Every key the session sets, with its field schema, through tables (not arrays)."""
-    stack: list[tuple[KeyPath, Schema, Any]] = [((), dialect_schema(preset.dialect), preset.session)]
+    found: Fields = []
+    stack: list[tuple[KeyPath, Schema, Any]] = [
+        ((), dialect_schema(preset.dialect), preset.session)
+    ]
     while stack:
         path, schema, value = stack.pop()
         if path:
-            yield path, schema, value
-        table = object_branch(schema, value) if isinstance(value, dict) else None
-        if table is None or schema.get("x-verbatim"):
+            found.append((path, schema, value))
+        if not isinstance(value, dict):
             continue
-        properties = table.get("properties", {})
+        plan = _table_plan(schema)
+        if not plan:
+            continue
+        children = plan[0][1]
+        if len(plan) > 1 and "type" in value:
+            kind = value["type"]
+            children = next((c for values, c in plan if kind in values), children)
         for key in reversed(list(value)):
-            if key in properties and resolve(properties[key]).get("x-emit") != "never":
-                stack.append(((*path, key), resolve(properties[key]), value[key]))
+            node = children.get(key)
+            if node is not None:
+                stack.append(((*path, key), node, value[key]))
+    return found
 
 
-def _vad_checks(preset: Preset, session: Any) -> Iterator[Diagnostic]:
+TablePlan = list[tuple[list[Any], dict[str, Schema]]]
+"""A table's object alternatives: the ``type`` values that select each, and its fields
+(resolved, those never emitted left out); empty for a verbatim table or a non-table."""
+
+_PLANS: dict[int, tuple[Schema, TablePlan]] = {}
+
+
+def _table_plan(schema: Schema) -> TablePlan:
+    """The plan of ``schema``, built once per schema node (the node is kept, so that its id
+    is never reused): what object_branch, resolve and the x-emit rule would say each time."""
+    cached = _PLANS.get(id(schema))
+    if cached is not None and cached[0] is schema:
+        return cached[1]
+    plan: TablePlan = []
+    if not schema.get("x-verbatim"):
+        for branch in branches(schema):
+            if branch.get("type") != "object":
+                continue
+            fields = {}
+            for key, node in branch.get("properties", {}).items():
+                if resolve(node).get("x-emit") != "never":
+                    fields[key] = resolve(node)
+            plan.append((discriminant(branch), fields))
+    _PLANS[id(schema)] = (schema, plan)
+    return plan
+
+
+def _vad_checks(preset: Preset, session: Any, fields: Fields) -> Iterator[Diagnostic]:
     detection = session.get("turn_detection")
     schema = field_schema(("turn_detection",))
     if not isinstance(detection, dict) or schema is None:
@@ -284,14 +328,14 @@ def _vad_checks(preset: Preset, session: Any) -> Iterator[Diagnostic]:
             )
 
 
-def _no_effect_checks(preset: Preset, session: Any) -> Iterator[Diagnostic]:
+def _no_effect_checks(preset: Preset, session: Any, fields: Fields) -> Iterator[Diagnostic]:
     properties = dialect_schema(preset.dialect)["properties"]
     modalities_key = next(k for k, v in properties.items() if resolve(v).get("x-modalities"))
     modalities_schema = resolve(properties[modalities_key])
     modalities = session.get(
         modalities_key, modalities_schema.get("x-when-absent", modalities_schema.get("default"))
     )
-    for path, field, _ in _present_fields(preset):
+    for path, field, _ in fields:
         needed = field.get("x-needs-modality")
         if needed is not None and needed not in modalities:
             yield preset.diagnostic(
@@ -304,8 +348,8 @@ def _no_effect_checks(preset: Preset, session: Any) -> Iterator[Diagnostic]:
             )
 
 
-def _unknown_value_checks(preset: Preset, session: Any) -> Iterator[Diagnostic]:
-    for path, schema, value in _present_fields(preset):
+def _unknown_value_checks(preset: Preset, session: Any, fields: Fields) -> Iterator[Diagnostic]:
+    for path, schema, value in fields:
         if not schema.get("x-open-enum") or not isinstance(value, str):
             continue
         known = known_values(schema)

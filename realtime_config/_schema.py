@@ -83,16 +83,28 @@ def validator(dialect: str = "beta") -> Validator:
 
 
 def resolve(node: Schema) -> Schema:
-    """Follow a local ``$ref`` (``#/$defs/...``), keeping the referring node's own keywords."""
+    """Follow a local ``$ref`` (``#/$defs/...``), keeping the referring node's own keywords.
+
+    The merged node is built once per referring node and shared: treat it as read-only.
+    """
     ref = node.get("$ref")
     if not isinstance(ref, str):
         return node
+    cached = _RESOLVED.get(id(node))
+    if cached is not None and cached[0] is node:
+        return cached[1]
     target: Any = load_schema()
     for part in ref.removeprefix("#/").split("/"):
         target = target[part]
     merged = dict(resolve(target))
     merged.update((k, v) for k, v in node.items() if k != "$ref")
+    # The node is kept alive beside its merged form, so that its id is never reused.
+    _RESOLVED[id(node)] = (node, merged)
     return merged
+
+
+_RESOLVED: dict[int, tuple[Schema, Schema]] = {}
+"""Each referring schema node's merged form, by the node's id (schema nodes live on)."""
 
 
 def branches(node: Schema) -> Iterator[Schema]:
@@ -232,15 +244,75 @@ def quick_check(dialect: str = "beta") -> Check | None:
 
 def _compile_check(node: object, refs: tuple[str, ...]) -> Check:
     if node is True:
-        return lambda _instance: True
+        return _always
     if node is False or not isinstance(node, Mapping):
-        return lambda _instance: False
-    checks = [
-        _keyword_check(keyword, value, node, refs)
+        return _never
+    keywords = {
+        keyword: value
         for keyword, value in node.items()
         if keyword not in _ANNOTATIONS and not keyword.startswith("x-")
-    ]
+    }
+    checks: list[Check] = []
+    if {"properties", "additionalProperties", "required"} & keywords.keys():
+        checks.append(
+            _table_check(
+                keywords.pop("properties", {}),
+                keywords.pop("additionalProperties", None),
+                keywords.pop("required", ()),
+                refs,
+            )
+        )
+    checks.extend(_keyword_check(keyword, value, node, refs) for keyword, value in keywords.items())
+    return _all_of(checks)
+
+
+def _all_of(checks: list[Check]) -> Check:
+    """One check that all of ``checks`` pass, without a generator for the common sizes."""
+    if not checks:
+        return _always
+    if len(checks) == 1:
+        return checks[0]
+    if len(checks) == 2:
+        first, second = checks
+        return lambda instance: first(instance) and second(instance)
+    if len(checks) == 3:
+        first, second, third = checks
+        return lambda instance: first(instance) and second(instance) and third(instance)
     return lambda instance: all(check(instance) for check in checks)
+
+
+def _always(_instance: object) -> bool:
+    return True
+
+
+def _never(_instance: object) -> bool:
+    return False
+
+
+def _table_check(properties: Any, additional: Any, required: Any, refs: tuple[str, ...]) -> Check:
+    """``properties``, ``additionalProperties`` and ``required`` in one pass over a table."""
+    if not isinstance(properties, Mapping) or not isinstance(required, list | tuple):
+        raise _UnknownKeywordError("properties")
+    children = {key: _compile_check(child, refs) for key, child in properties.items()}
+    extra = None if additional is None else _compile_check(additional, refs)
+    needed = tuple(required)
+
+    def check(instance: object) -> bool:
+        if not isinstance(instance, dict):
+            return True
+        for key in needed:
+            if key not in instance:
+                return False
+        for key, item in instance.items():
+            each = children.get(key)
+            if each is None:
+                if extra is not None and not extra(item):
+                    return False
+            elif not each(item):
+                return False
+        return True
+
+    return check
 
 
 def _keyword_check(keyword: str, value: Any, node: Schema, refs: tuple[str, ...]) -> Check:
@@ -256,31 +328,25 @@ def _keyword_check(keyword: str, value: Any, node: Schema, refs: tuple[str, ...]
         if not set(types) <= set(_TYPE_TESTS):
             raise _UnknownKeywordError(keyword)
         tests = [_TYPE_TESTS[t] for t in types]
+        if len(tests) == 1:
+            return tests[0]
         return lambda instance: any(test(instance) for test in tests)
     if keyword == "enum":
+        if all(type(allowed) is str for allowed in value):
+            # _same of strings: a str of equal value, looked up in a set.
+            strings = frozenset(value)
+            return lambda instance: type(instance) is str and instance in strings
         return lambda instance: any(_same(instance, allowed) for allowed in value)
     if keyword == "const":
         return lambda instance: _same(instance, value)
-    if keyword == "properties":
-        children = {key: _compile_check(child, refs) for key, child in value.items()}
-        return lambda instance: (
-            not isinstance(instance, dict)
-            or all(children[key](item) for key, item in instance.items() if key in children)
-        )
-    if keyword == "additionalProperties":
-        known = frozenset(node.get("properties", ()))
-        extra = _compile_check(value, refs)
-        return lambda instance: (
-            not isinstance(instance, dict)
-            or all(extra(item) for key, item in instance.items() if key not in known)
-        )
-    if keyword == "required":
-        return lambda instance: not isinstance(instance, dict) or all(k in instance for k in value)
     if keyword == "items" and isinstance(value, (Mapping, bool)):
         each = _compile_check(value, refs)
         return lambda instance: not isinstance(instance, list) or all(map(each, instance))
     if keyword == "anyOf":
         alternatives = [_compile_check(branch, refs) for branch in value]
+        if len(alternatives) == 2:
+            first, second = alternatives
+            return lambda instance: first(instance) or second(instance)
         return lambda instance: any(alternative(instance) for alternative in alternatives)
     if keyword == "minimum":
         return lambda instance: not _TYPE_TESTS["number"](instance) or instance >= value
@@ -290,7 +356,9 @@ def _keyword_check(keyword: str, value: Any, node: Schema, refs: tuple[str, ...]
         return lambda instance: not isinstance(instance, str) or len(instance) >= value
     if keyword == "pattern" and isinstance(value, str):
         pattern = re.compile(value)
-        return lambda instance: not isinstance(instance, str) or pattern.search(instance) is not None
+        return lambda instance: (
+            not isinstance(instance, str) or pattern.search(instance) is not None
+        )
     if keyword == "minItems":
         return lambda instance: not isinstance(instance, list) or len(instance) >= value
     if keyword == "uniqueItems" and value is True:
