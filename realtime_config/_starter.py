@@ -1,9 +1,13 @@
 """Starter presets (``new``): the ``#:schema`` header, then every session field, commented out.
 
-Each field is listed in the schema's order with its description and its server default as
-TOML, all read from the schema; uncommenting a value line gives a valid setting. With a base
-preset, the starter extends it (``preset.extends``) rather than copying it, so that changes
-to the base keep reaching the new preset.
+A starter is a GA preset by default: ``type = "realtime"``, then each field of the schema's
+GA branch, nested ones as dotted keys (``audio.output.voice``), down to the first field that
+is not a plain table; ``dialect="beta"`` lists the beta fields instead. Each field is listed
+in the schema's order with its description and its server default as TOML, all read from
+the schema; uncommenting a value line gives a valid setting. With a base preset, the
+starter extends it (``preset.extends``) rather than copying it, so that changes to the base
+keep reaching the new preset; it lists the fields of the base's dialect and inherits its
+``type``.
 """
 
 from __future__ import annotations
@@ -20,12 +24,15 @@ from realtime_config._importer import schema_header, toml_inline, toml_key
 from realtime_config._loader import display_path, find_root, load_preset
 from realtime_config._schema import (
     Schema,
-    branch_of_type,
+    branches,
     child,
-    field_schema,
-    known_values,
     dialect_schema,
+    known_values,
+    resolve,
 )
+
+DEFAULT_DIALECT: Final = "realtime"
+"""What ``new`` writes unless told otherwise: a GA realtime preset."""
 
 PRESETS_FOLDER: Final = "presets"
 """Where ``new`` writes, below the project root."""
@@ -59,9 +66,13 @@ def starter_path(name: str, *, root: str | os.PathLike[str] | None = None) -> Pa
 
 
 def starter_text(
-    destination: str | os.PathLike[str], *, base: str | os.PathLike[str] | None = None
+    destination: str | os.PathLike[str],
+    *,
+    base: str | os.PathLike[str] | None = None,
+    dialect: str = DEFAULT_DIALECT,
 ) -> str:
-    """The text of a starter preset to be written at ``destination``, extending ``base``."""
+    """The text of a starter preset of ``dialect`` to be written at ``destination``,
+    extending ``base`` (then ``dialect`` is the base's)."""
     lines = [schema_header(destination)]
     if base is None:
         lines.append(
@@ -76,10 +87,10 @@ def starter_text(
         )
         lines.append(f"# are the server defaults, not the values of {relative}.")
         lines.append(f"preset.extends = {toml_inline(relative)}")
-    for key in dialect_schema("beta")["x-order"]:
-        field = field_schema((key,))
-        if field is None:
-            continue
+    root = dialect_schema(dialect)
+    if dialect != "beta" and base is None:
+        lines.append(f"type = {toml_inline(dialect)}")
+    for path, field in _listed_fields(root, (), nested=dialect != "beta"):
         lines.append("")
         lines.extend(
             textwrap.wrap(
@@ -93,28 +104,85 @@ def starter_text(
         )
         if "default" not in field:
             lines.append(f"# {NO_DEFAULT}")
-        lines.append(f"# {toml_key(key)} = {toml_inline(_example(field))}")
+        name = ".".join(toml_key(part) for part in path)
+        lines.append(f"# {name} = {toml_inline(_example(field))}")
     return "\n".join(lines) + "\n"
 
 
+def starter_fields(dialect: str = DEFAULT_DIALECT) -> list[tuple[str, ...]]:
+    """The key paths a starter of ``dialect`` lists, in order."""
+    return [
+        path for path, _ in _listed_fields(dialect_schema(dialect), (), nested=dialect != "beta")
+    ]
+
+
+def _listed_fields(
+    table: Schema, path: tuple[str, ...], *, nested: bool
+) -> list[tuple[tuple[str, ...], Schema]]:
+    """The fields of a table in schema order. With ``nested`` (GA) a plain table (one
+    object branch, no default, not switchable: ``audio``, ``expires_after``) is listed by
+    its own fields instead. The GA ``type`` is written, not listed; ``preset`` is not a
+    session field."""
+    found: list[tuple[tuple[str, ...], Schema]] = []
+    properties = table.get("properties", {})
+    order = [
+        *table.get("x-order", ()),
+        *(k for k in properties if k not in table.get("x-order", ())),
+    ]
+    for key in order:
+        field = resolve(properties[key])
+        if field.get("x-emit") == "never" or (not path and key == "type"):
+            continue
+        if nested and _is_plain_table(field):
+            found.extend(_listed_fields(field, (*path, key), nested=True))
+        else:
+            found.append(((*path, key), field))
+    return found
+
+
+def _is_plain_table(field: Schema) -> bool:
+    alternatives = list(branches(field))
+    return (
+        len(alternatives) == 1
+        and field.get("type") == "object"
+        and "properties" in field
+        and "default" not in field
+        and not field.get("x-verbatim")
+    )
+
+
 def _example(field: Schema) -> Any:
-    """The field's default; else its first known value, its children's defaults, or ``""``."""
+    """The field's default; else its first known value, its children's defaults, or a
+    value of its first kind (``""``, ``[]``, its minimum, ``true``)."""
     if "default" in field:
         return field["default"]
     known = known_values(field)
     if known:
         return known[0]
-    table = branch_of_type(field, "object")
-    if table is not None:
-        found = {}
-        for key in table.get("x-order", table.get("properties", {})):
-            node = child(table, key)
-            value = _example(node) if node is not None else _NO_VALUE
-            if value is not _NO_VALUE:
-                found[key] = value
-        return found
-    if branch_of_type(field, "string") is not None:
-        return ""
+    for branch in branches(field):
+        kind = branch.get("type")
+        if "const" in branch:
+            return branch["const"]
+        if branch.get("enum"):
+            return branch["enum"][0]
+        if kind == "object":
+            found = {}
+            for key in branch.get("x-order", branch.get("properties", {})):
+                node = child(branch, key)
+                value = _example(node) if node is not None else _NO_VALUE
+                if value is not _NO_VALUE:
+                    found[key] = value
+            return found
+        if kind == "array":
+            items = child(branch, 0)
+            item = known_values(items) if items is not None else []
+            return item[:1]
+        if kind == "string":
+            return ""
+        if kind in ("integer", "number"):
+            return branch.get("minimum", 0)
+        if kind == "boolean" and "const" not in branch:
+            return True
     return _NO_VALUE
 
 
@@ -124,11 +192,14 @@ def new_preset(
     base: str | os.PathLike[str] | None = None,
     root: str | os.PathLike[str] | None = None,
     overwrite: bool = False,
+    dialect: str = DEFAULT_DIALECT,
 ) -> Path:
     """Write a starter preset at ``presets/NAME.toml`` of the project; return its path.
 
+    ``dialect`` is ``realtime`` (a GA preset, the default), ``transcription`` or ``beta``.
     ``base`` (relative to the working directory) must be a valid preset inside the project
-    root; the starter extends it. An existing file is kept unless ``overwrite``.
+    root; the starter extends it and lists the fields of its dialect. An existing file is
+    kept unless ``overwrite``.
     """
     project = Path(root) if root is not None else find_root(Path.cwd())
     target = starter_path(name, root=project)
@@ -137,7 +208,9 @@ def new_preset(
     if base is not None:
         base_path = Path(base)
         made_from = f"a file that {display_path(base_path)} is made from"
-        protected = [(p, made_from) for p in load_preset(base_path, root=project).source_files]
+        loaded = load_preset(base_path, root=project)
+        dialect = loaded.dialect
+        protected = [(p, made_from) for p in loaded.source_files]
         base_shown = display_path(base_path)
         if not base_path.resolve().is_relative_to(project.resolve()):
             raise StarterError(
@@ -150,7 +223,7 @@ def new_preset(
             )
     if not overwrite and target.exists():
         raise OutputFileError(shown, "exists")
-    text = starter_text(target, base=base)
+    text = starter_text(target, base=base, dialect=dialect)
     try:
         target.parent.mkdir(exist_ok=True)
     except OSError as exc:

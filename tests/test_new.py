@@ -5,15 +5,22 @@ from __future__ import annotations
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
-from realtime_config._checks import check_files
 from realtime_config import compile_preset
+from realtime_config._checks import check_files
 from realtime_config._loader import load_preset
 from realtime_config._schema import field_schema, load_schema
-from realtime_config._starter import NO_DEFAULT, PresetNameError, new_preset, starter_path
+from realtime_config._starter import (
+    NO_DEFAULT,
+    PresetNameError,
+    new_preset,
+    starter_fields,
+    starter_path,
+)
 from realtime_config.cli import main
 from tests.conftest import write
 
@@ -23,7 +30,9 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 SCHEMA_ID = load_schema()["$id"]
-SESSION_FIELDS = load_schema()["$defs"]["beta"]["x-order"]
+BETA_FIELDS = load_schema()["$defs"]["beta"]["x-order"]
+DIALECTS = ["realtime", "transcription", "beta"]
+FLAGS = {"realtime": [], "transcription": ["--transcription"], "beta": ["--beta"]}
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -42,13 +51,37 @@ def uncomment(line: str) -> str:
     return line[2:]
 
 
-def test_new_writes_a_starter_that_validates_and_compiles(project: Path) -> None:
+def value_at(table: dict[str, Any], path: tuple[str, ...]) -> Any:
+    for key in path:
+        table = table[key]
+    return table
+
+
+def test_new_writes_a_ga_starter_that_validates_and_compiles(project: Path) -> None:
     assert run("new", "support") == (0, "created presets/support.toml\n", "")
     path = project / "presets" / "support.toml"
     text = path.read_text(encoding="utf-8")
-    assert text.splitlines()[0] == f"#:schema {SCHEMA_ID}"
+    assert text.split("\n\n")[0] == (
+        f"#:schema {SCHEMA_ID}\n"
+        "# Every session field is listed below with its server default, commented out;\n"
+        "# uncomment a line to set that field.\n"
+        'type = "realtime"'
+    )
     assert check_files([path]) == []
-    assert compile_preset(load_preset(path)) == {"modalities": ["audio", "text"]}
+    assert load_preset(path).dialect == "realtime"
+    assert compile_preset(load_preset(path)) == {"session": {"type": "realtime"}}
+
+
+def test_new_transcription_and_beta_starters(project: Path) -> None:
+    assert run("new", "captions", "--transcription") == (0, "created presets/captions.toml\n", "")
+    captions = project / "presets" / "captions.toml"
+    assert '\ntype = "transcription"\n' in captions.read_text(encoding="utf-8")
+    assert compile_preset(load_preset(captions)) == {"session": {"type": "transcription"}}
+    assert run("new", "legacy", "--beta") == (0, "created presets/legacy.toml\n", "")
+    legacy = project / "presets" / "legacy.toml"
+    assert "\ntype = " not in legacy.read_text(encoding="utf-8")
+    assert check_files([legacy]) == []
+    assert compile_preset(load_preset(legacy)) == {"modalities": ["audio", "text"]}
 
 
 def test_the_header_is_relative_when_the_project_has_the_schema(project: Path) -> None:
@@ -58,50 +91,93 @@ def test_the_header_is_relative_when_the_project_has_the_schema(project: Path) -
     assert text.startswith("#:schema ../schema/realtime-session.schema.json\n")
 
 
-def test_every_session_field_is_listed_in_schema_order_with_its_description(
-    project: Path,
+def test_the_ga_starter_lists_nested_fields_as_dotted_keys_in_schema_order() -> None:
+    assert starter_fields("realtime") == [
+        ("output_modalities",),
+        ("model",),
+        ("instructions",),
+        ("audio", "input", "format"),
+        ("audio", "input", "transcription"),
+        ("audio", "input", "noise_reduction"),
+        ("audio", "input", "turn_detection"),
+        ("audio", "output", "format"),
+        ("audio", "output", "voice"),
+        ("audio", "output", "speed"),
+        ("include",),
+        ("tracing",),
+        ("tools",),
+        ("tool_choice",),
+        ("parallel_tool_calls",),
+        ("reasoning", "effort"),
+        ("max_output_tokens",),
+        ("truncation",),
+        ("prompt",),
+        ("expires_after", "anchor"),
+        ("expires_after", "seconds"),
+    ]
+    assert starter_fields("beta") == [(key,) for key in BETA_FIELDS]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_every_field_is_listed_in_schema_order_with_its_description(
+    project: Path, dialect: str
 ) -> None:
-    text = new_preset("support").read_text(encoding="utf-8")
+    text = new_preset("support", dialect=dialect).read_text(encoding="utf-8")
     blocks = field_blocks(text)
     listed = [tomllib.loads(uncomment(block[-1])) for block in blocks]
-    assert [next(iter(value)) for value in listed] == SESSION_FIELDS
-    for key, block in zip(SESSION_FIELDS, blocks, strict=True):
-        field = field_schema((key,))
+    paths = starter_fields(dialect)
+    assert len(listed) == len(paths)
+    for path, block, value in zip(paths, blocks, listed, strict=True):
+        field = field_schema(path, dialect)
         assert field is not None
+        value_at(value, path)  # the value line sets exactly this path
         comments = [uncomment(line) for line in block[:-1]]
         if "default" not in field:
             assert comments.pop() == NO_DEFAULT
         assert " ".join(comments) == " ".join(str(field["description"]).split())
 
 
-def test_each_value_line_is_the_schema_default_as_toml(project: Path) -> None:
-    blocks = field_blocks(new_preset("support").read_text(encoding="utf-8"))
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_each_value_line_is_the_schema_default_as_toml(project: Path, dialect: str) -> None:
+    blocks = field_blocks(new_preset("support", dialect=dialect).read_text(encoding="utf-8"))
+    paths = starter_fields(dialect)
     defaults = 0
-    for key, block in zip(SESSION_FIELDS, blocks, strict=True):
-        field = field_schema((key,))
+    for path, block in zip(paths, blocks, strict=True):
+        field = field_schema(path, dialect)
         assert field is not None
-        value = tomllib.loads(uncomment(block[-1]))
+        value = value_at(tomllib.loads(uncomment(block[-1])), path)
         if "default" in field:
             defaults += 1
-            assert value == {key: field["default"]}
+            assert value == field["default"]
         else:
             assert block[-2] == f"# {NO_DEFAULT}"
-    assert defaults >= len(SESSION_FIELDS) - 3
+    assert defaults >= len(paths) - (3 if dialect == "beta" else 7)
 
 
-def test_uncommenting_every_value_line_gives_a_valid_preset(project: Path) -> None:
-    text = new_preset("support").read_text(encoding="utf-8")
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_uncommenting_every_value_line_gives_a_valid_preset(project: Path, dialect: str) -> None:
+    text = new_preset("support", dialect=dialect).read_text(encoding="utf-8")
     header = text.split("\n\n")[0]
     values = [uncomment(block[-1]) for block in field_blocks(text)]
     path = write(project / "presets" / "all.toml", header + "\n" + "\n".join(values) + "\n")
     assert [d for d in check_files([path]) if d.is_error] == []
-    payload = compile_preset(load_preset(path))
-    assert list(payload) == [key for key in SESSION_FIELDS if key in payload]
+    preset = load_preset(path)
+    assert preset.dialect == dialect
+    payload = compile_preset(preset)
+    if dialect == "beta":
+        assert list(payload) == [key for key in BETA_FIELDS if key in payload]
+    else:
+        assert list(payload) == ["expires_after", "session"]
+        assert payload["expires_after"] == {"anchor": "created_at", "seconds": 600}
+        order = load_schema()["$defs"][dialect]["x-order"]
+        assert list(payload["session"]) == [key for key in order if key in payload["session"]]
 
 
 def test_long_descriptions_are_wrapped(project: Path) -> None:
-    text = new_preset("support").read_text(encoding="utf-8")
-    assert max(len(line) for line in text.splitlines()[1:]) <= 88
+    for dialect in DIALECTS:
+        text = new_preset(f"support-{dialect}", dialect=dialect).read_text(encoding="utf-8")
+        assert max(len(line) for line in text.splitlines()[1:]) <= 88
+    text = (project / "presets" / "support-beta.toml").read_text(encoding="utf-8")
     description = field_schema(("input_audio_format",))
     assert description is not None
     wrapped = textwrap.wrap(str(description["description"]), width=86)
@@ -239,3 +315,36 @@ def test_a_file_where_the_presets_folder_should_be_is_an_error(project: Path) ->
     assert err == (
         "realtime-config: error: presets/support.toml: cannot create its folder: File exists\n"
     )
+
+
+GA_BASE = """\
+type = "realtime"
+model = "gpt-realtime"
+
+[audio.output]
+voice = "marin"
+"""
+
+
+def test_from_a_ga_base_lists_ga_fields_and_inherits_its_type(project: Path) -> None:
+    base = write(project / "presets" / "base.toml", GA_BASE)
+    assert run("new", "agent", "--from", "presets/base.toml") == (
+        0,
+        "created presets/agent.toml\n",
+        "",
+    )
+    path = project / "presets" / "agent.toml"
+    text = path.read_text(encoding="utf-8")
+    assert "\ntype = " not in text
+    assert "\n# audio.output.voice = " in text
+    assert check_files([path]) == []
+    assert load_preset(path).dialect == "realtime"
+    assert compile_preset(load_preset(path)) == compile_preset(load_preset(base))
+
+
+def test_a_dialect_flag_with_from_is_a_usage_error(project: Path) -> None:
+    write(project / "presets" / "base.toml", GA_BASE)
+    code, out, err = run("new", "agent", "--beta", "--from", "presets/base.toml")
+    assert (code, out) == (2, "")
+    assert err.endswith("Error: --beta and --from: the base preset sets the dialect\n")
+    assert not (project / "presets" / "agent.toml").exists()
