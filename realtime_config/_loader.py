@@ -12,10 +12,11 @@ import math
 import os
 import re
 import sys
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from realtime_config._diagnostics import Diagnostic, Severity
 from realtime_config._errors import PresetError
@@ -192,10 +193,20 @@ class ResolvedTable:
 
 def display_path(path: Path) -> str:
     """How a file is named in diagnostics: relative to the working directory when inside it."""
-    try:
-        return path.relative_to(Path.cwd()).as_posix()
-    except ValueError:
-        return str(path)
+    if os.name != "posix":  # drive letters and case: pathlib's rules
+        try:
+            return path.relative_to(Path.cwd()).as_posix()
+        except ValueError:
+            return str(path)
+    # The same answer from strings: this runs for every file of a batch.
+    text = str(path)
+    if not text.startswith("/"):
+        return text
+    cwd = os.getcwd()  # noqa: PTH109 (a string, not a Path: this is the fast path)
+    if text == cwd:
+        return "."
+    prefix = cwd if cwd.endswith("/") else cwd + "/"
+    return text[len(prefix) :] if text.startswith(prefix) else text
 
 
 def find_root(folder: Path) -> Path:
@@ -399,14 +410,52 @@ def with_cross_field_checks(preset: Preset) -> Preset:
     return replace(preset, warnings=tuple(found)) if found else preset
 
 
+_Cached = TypeVar("_Cached")
+
+
+class _Recent(OrderedDict[Path, _Cached]):
+    """The Loader's cache of files: at most ``limit`` entries, the least recently used out."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def get(self, key: Path, default: Any = None) -> Any:
+        found = super().get(key, default)
+        if found is not default:
+            self.move_to_end(key)
+        return found
+
+    def __setitem__(self, key: Path, value: _Cached) -> None:
+        super().__setitem__(key, value)
+        if len(self) > self.limit:
+            self.popitem(last=False)
+
+
 class Loader:
     """Loads presets under one project root, reading and checking each file once."""
 
-    def __init__(self, root: Path | None = None) -> None:
+    def __init__(
+        self,
+        root: Path | None = None,
+        *,
+        read: Callable[[Path, str], Document] | None = None,
+        keep: int = 512,
+    ) -> None:
+        """``read`` parses a file into a Document (by default with tomllib's answers, from
+        the compiled tomli when it is installed); ``keep`` bounds how many files stay cached:
+        the least recently used go first (a base in use stays), so a batch of any length
+        holds a constant amount of memory, and an evicted file is read again if needed.
+        """
         self.root = root.resolve() if root is not None else None
-        self._documents: dict[Path, Document | PresetError] = {}
-        self._presets: dict[Path, Preset | PresetError] = {}
+        self._documents: _Recent[Document | PresetError] = _Recent(keep)
+        self._presets: _Recent[Preset | PresetError] = _Recent(keep)
         self._roots: dict[Path, Path] = {}
+        if read is None:  # tomllib's answers, from a compiled parser when installed
+            from realtime_config._fastparse import read_document
+
+            read = read_document
+        self._read: Callable[[Path, str], Document] = read
 
     def document(self, path: Path) -> Document:
         """The parsed document at ``path`` (cached), or a PresetError.
@@ -415,12 +464,10 @@ class Loader:
         which a file without ``type`` takes from its bases.
         """
         key = _normalized(path)
-        cached = self._documents.get(key)
+        cached: Document | PresetError | None = self._documents.get(key)
         if cached is None:
             try:
-                cached = self._read_document(
-                    key, display_path(path if not path.is_absolute() else key)
-                )
+                cached = self._read(key, display_path(path if not path.is_absolute() else key))
             except PresetError as error:
                 cached = error
             self._documents[key] = cached
@@ -624,7 +671,8 @@ _DIALECT_WORDS = {"beta": "beta", "realtime": "GA realtime", "transcription": "G
 
 def _normalized(path: Path) -> Path:
     """An absolute path with ``.`` and ``..`` folded, symlinks kept (they are checked apart)."""
-    return Path(os.path.normpath(path.absolute()))
+    # The working directory joined, then normpath: .absolute() and a second Path cost more.
+    return Path(os.path.abspath(path))  # noqa: PTH100 (resolve() would follow symlinks)
 
 
 def _owner(sources: Mapping[KeyPath, Source], key: KeyPath) -> Source | None:
