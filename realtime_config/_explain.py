@@ -299,7 +299,9 @@ def _beta_name(field: Field) -> str | None:
         return next((f.path for f in fields("beta") if f.name == name), name)
     if field.path == "type":
         return "none: a beta preset has no type"
-    return "none: the beta API has no such field (targets sessions and beta.session.update refuse it)"
+    return (
+        "none: the beta API has no such field (targets sessions and beta.session.update refuse it)"
+    )
 
 
 def _sessions_of(field: Field) -> str:

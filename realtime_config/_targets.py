@@ -188,7 +188,9 @@ def target_diagnostics(
     else:
         _, lost = beta_session_from_ga(preset.session)
     severity: Severity = "warning" if drop_unsupported else "error"
-    remedy = "dropped from the payload" if drop_unsupported else "remove it or use --drop-unsupported"
+    remedy = (
+        "dropped from the payload" if drop_unsupported else "remove it or use --drop-unsupported"
+    )
     return [_unsupported(preset, target, path, severity, remedy) for path in lost]
 
 

@@ -23,7 +23,6 @@ from realtime_config._schema import (
     switchable_paths,
     validator,
 )
-
 from realtime_config._wording import (
     TYPE_WORDS,
     describe_value,
@@ -38,10 +37,8 @@ if TYPE_CHECKING:
 
     from realtime_config._loader import Document, ResolvedTable
 
-    Checked = Document | ResolvedTable
 
-
-def schema_diagnostics(document: Checked) -> list[Diagnostic]:
+def schema_diagnostics(document: Document | ResolvedTable) -> list[Diagnostic]:
     """Every schema problem in ``document``, located and worded for a TOML author."""
     if is_certainly_valid(document.table, document.dialect):
         return []
@@ -107,7 +104,7 @@ def _prefix(path: KeyPath) -> str:
     return f"{format_path(path)}: " if path else ""
 
 
-def _translate(document: Checked, error: ValidationError) -> list[Diagnostic]:
+def _translate(document: Document | ResolvedTable, error: ValidationError) -> list[Diagnostic]:
     path: KeyPath = tuple(error.absolute_path)
     schema: Schema = error.schema if isinstance(error.schema, Mapping) else {}
     keyword = error.validator
@@ -220,6 +217,16 @@ def _translate(document: Checked, error: ValidationError) -> list[Diagnostic]:
             for key in missing
         ]
 
+    if keyword == "pattern":
+        return [
+            document.diagnostic(
+                path,
+                "pattern",
+                f"{_prefix(path)}{describe_value(value)} does not have the required form "
+                f"{schema.get('pattern')}",
+            )
+        ]
+
     if keyword == "minLength":
         return [document.diagnostic(path, "empty", f"{_prefix(path)}must not be empty")]
 
@@ -251,14 +258,16 @@ def _translate(document: Checked, error: ValidationError) -> list[Diagnostic]:
 
 
 def _unknown_discriminant(
-    document: Checked, path: KeyPath, union: Schema, value: dict[str, Any]
+    document: Document | ResolvedTable, path: KeyPath, union: Schema, value: dict[str, Any]
 ) -> Diagnostic | None:
     """A table whose ``type`` selects no alternative of a union of tables, said at ``type``."""
     kinds = [k for b in branches(union) if b.get("type") == "object" for k in discriminant(b)]
     if "type" not in value or not kinds or value["type"] in kinds:
         return None
     found = value["type"]
-    hint = suggest(found, [k for k in kinds if isinstance(k, str)]) if isinstance(found, str) else ""
+    hint = (
+        suggest(found, [k for k in kinds if isinstance(k, str)]) if isinstance(found, str) else ""
+    )
     return document.diagnostic(
         (*path, "type"),
         "enum",
@@ -268,7 +277,7 @@ def _unknown_discriminant(
 
 
 def _unknown_key(
-    document: Checked, path: KeyPath, key: str, allowed: list[str], table: Any
+    document: Document | ResolvedTable, path: KeyPath, key: str, allowed: list[str], table: Any
 ) -> Diagnostic:
     key_path = (*path, key)
     dialect = document.dialect
@@ -298,17 +307,19 @@ def _misplaced_key(dialect: str, path: KeyPath, key: str, table: Any) -> tuple[s
     transcription session lacks, or a setting of another alternative of a union of tables.
     """
     name = format_key(key)
+    if dialect == "transcription" and field_schema((*path, key), "realtime") is not None:
+        return (
+            "transcription",
+            f"`{format_path((*path, key))}` is not part of a transcription session",
+        )
     if not path:
         if dialect == "beta" and key in dialect_schema("realtime")["properties"]:
             return (
                 "dialect",
-                f"`{name}` is a key of GA presets, and a GA preset starts with "
-                '`type = "realtime"`',
+                f'`{name}` is a key of GA presets, and a GA preset starts with `type = "realtime"`',
             )
         if dialect != "beta" and key in dialect_schema("beta")["properties"]:
             return "dialect", _beta_key_in_ga(key)
-    if dialect == "transcription" and field_schema((*path, key), "realtime") is not None:
-        return "transcription", f"`{format_path((*path, key))}` is not part of a transcription session"
     union = field_schema(path, dialect) if path else None
     if union is None or not isinstance(table, dict):
         return None

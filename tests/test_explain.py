@@ -123,7 +123,10 @@ def test_explain_emission_rules_in_plain_words() -> None:
     assert emission_rule(find_field("turn_detection.type", "beta")) == (
         'always sent inside turn_detection; "server_vad" when not set'
     )
-    assert emission_rule(find_field("modalities", "beta")) == 'always sent; ["audio", "text"] when not set'
+    assert (
+        emission_rule(find_field("modalities", "beta"))
+        == 'always sent; ["audio", "text"] when not set'
+    )
     assert emission_rule(find_field("output_audio_format", "beta")) == (
         'omitted when absent or equal to the default "pcm16"'
     )
@@ -133,7 +136,10 @@ def test_explain_emission_rules_in_plain_words() -> None:
     assert emission_rule(find_field("tools.parameters", "beta")) == (
         "sent when set, omitted when absent; copied exactly as written, key order kept"
     )
-    assert emission_rule(find_field("client_secret", "beta")) == "sent only when a key inside it is set"
+    assert (
+        emission_rule(find_field("client_secret", "beta"))
+        == "sent only when a key inside it is set"
+    )
     assert emission_rule(find_field("preset.extends", "beta")) == (
         "never sent: a setting of the preset itself, not of the session"
     )
@@ -170,7 +176,11 @@ def test_unknown_field_is_exit_1_with_a_suggestion() -> None:
         "realtime-config: error: unknown field `threshold`; "
         "did you mean `turn_detection.threshold`?\n",
     )
-    assert run("explain", "--dialect", "beta", "zzzz") == (1, "", "realtime-config: error: unknown field `zzzz`\n")
+    assert run("explain", "--dialect", "beta", "zzzz") == (
+        1,
+        "",
+        "realtime-config: error: unknown field `zzzz`\n",
+    )
 
 
 def test_unknown_field_error_carries_the_suggestion() -> None:
@@ -226,8 +236,12 @@ def test_table_and_explanations_fit_the_terminal(columns: int) -> None:
 
 def test_the_table_is_as_wide_as_the_terminal_allows() -> None:
     assert field_table(width=100, dialect="beta") != field_table(width=60, dialect="beta")
-    assert run("explain", "--dialect", "beta", columns=300)[1] == field_table(width=100, dialect="beta")
-    assert run("explain", "--dialect", "beta", columns=20)[1] == field_table(width=60, dialect="beta")
+    assert run("explain", "--dialect", "beta", columns=300)[1] == field_table(
+        width=100, dialect="beta"
+    )
+    assert run("explain", "--dialect", "beta", columns=20)[1] == field_table(
+        width=60, dialect="beta"
+    )
 
 
 def test_every_explanation_reflects_its_schema_node() -> None:

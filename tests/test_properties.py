@@ -18,7 +18,12 @@ from realtime_config._schema import load_schema
 from tests.conftest import PRESETS, shipped_presets
 
 SHIPPED_TEXTS = {p.relative_to(PRESETS).as_posix(): p.read_text("utf-8") for p in shipped_presets()}
-FIELDS = [*load_schema()["$defs"]["beta"]["properties"], "turn_detection.threshold", "tools", "unknown"]
+FIELDS = [
+    *load_schema()["$defs"]["beta"]["properties"],
+    "turn_detection.threshold",
+    "tools",
+    "unknown",
+]
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -89,7 +89,11 @@ def test_ranges_from_the_reference(path: tuple[str, ...], low: float, high: floa
 )
 def test_exactly_four_fields_accept_false(key: str) -> None:
     assert validator().is_valid({key: False})
-    nullable = [k for k, v in load_schema()["$defs"]["beta"]["properties"].items() if v.get("x-null-when-false")]
+    nullable = [
+        k
+        for k, v in load_schema()["$defs"]["beta"]["properties"].items()
+        if v.get("x-null-when-false")
+    ]
     assert nullable == [
         "input_audio_transcription",
         "input_audio_noise_reduction",

@@ -18,14 +18,19 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, assume, given, settings
 from jsonschema import Draft202012Validator
 
-from realtime_config import PresetError, compile_preset, dumps_payload, load_preset
+from realtime_config import (
+    PresetError,
+    compile_preset,
+    compile_preset_with_warnings,
+    dumps_payload,
+    load_preset,
+)
 from realtime_config._checks import cross_field_diagnostics
-from realtime_config import compile_preset_with_warnings
 from realtime_config._diagnostics import Diagnostic
-from realtime_config._targets import TARGETS
-from realtime_config._targets import target_diagnostics as targets_diagnostics
 from realtime_config._loader import Preset
 from realtime_config._schema import branch_of_type, load_schema, resolve, validator
+from realtime_config._targets import TARGETS
+from realtime_config._targets import target_diagnostics as targets_diagnostics
 from realtime_config.cli import main
 from tests.conftest import (
     GOLDEN,
@@ -46,6 +51,7 @@ def compile_client_secrets(preset: Preset, **options: Any) -> dict[str, Any]:
 
 def target_diagnostics(preset: Preset) -> list[Diagnostic]:
     return targets_diagnostics(preset, TARGETS["client_secrets"])
+
 
 OFFICIAL_SCHEMA = PROJECT / "schema" / "official-ga-request.json"
 COMPOSITIONS = ("allOf", "anyOf", "oneOf")
@@ -320,9 +326,7 @@ def all_presets() -> list[Path]:
 
 def test_every_golden_belongs_to_a_preset() -> None:
     names = sorted(preset_name(p) for p in all_presets())
-    assert sorted(path.name for path in GOLDEN.iterdir() if path.name in TARGETS) == sorted(
-        TARGETS
-    )
+    assert sorted(path.name for path in GOLDEN.iterdir() if path.name in TARGETS) == sorted(TARGETS)
     for target in TARGETS:
         goldens = sorted((GOLDEN / target).rglob("*.json"))
         refused = sorted((GOLDEN / target).rglob("*.err"))
@@ -347,9 +351,7 @@ def test_target_golden(preset: Path, target: str, at_project: None) -> None:
     except PresetError as error:
         check_golden(refused, diagnostics_text(error))
         try:
-            dropped, warnings = compile_preset_with_warnings(
-                loaded, target, drop_unsupported=True
-            )
+            dropped, warnings = compile_preset_with_warnings(loaded, target, drop_unsupported=True)
         except PresetError as whole:
             assert whole.diagnostics == error.diagnostics  # refused as a whole
             assert [d.rule for d in whole.diagnostics] == ["target-unsupported"]
@@ -619,7 +621,9 @@ def test_every_valid_session_compiles_into_an_official_ga_body(table: dict[str, 
 
 
 def test_cli_compile_client_secrets(at_project: None) -> None:
-    code, out, err = run("compile", "--target", "client_secrets", "tests/cases/beta/voice-low-latency.toml")
+    code, out, err = run(
+        "compile", "--target", "client_secrets", "tests/cases/beta/voice-low-latency.toml"
+    )
     assert (code, err) == (0, "")
     assert out == (GOLDEN / "client_secrets" / "voice-low-latency.json").read_text(encoding="utf-8")
 
@@ -627,7 +631,9 @@ def test_cli_compile_client_secrets(at_project: None) -> None:
 def test_cli_compile_session_update(at_project: None) -> None:
     code, out, err = run("compile", "-t", "beta.session.update", "presets/phone-support.toml")
     assert (code, err) == (0, "")
-    assert out == (GOLDEN / "beta.session.update" / "phone-support.json").read_text(encoding="utf-8")
+    assert out == (GOLDEN / "beta.session.update" / "phone-support.json").read_text(
+        encoding="utf-8"
+    )
 
 
 def test_cli_compile_refuses_temperature_for_client_secrets(at_project: None) -> None:
@@ -705,4 +711,7 @@ def test_cli_preset_target_chooses_the_default(project: Path) -> None:
 def test_cli_unknown_target_is_a_usage_error(at_project: None) -> None:
     code, _, err = run("compile", "-t", "realtime", "presets/phone-support.toml")
     assert code == 2
-    assert "'realtime' is not one of 'client_secrets', 'session.update', 'calls.accept', 'sessions', 'beta.session.update'" in err
+    assert (
+        "'realtime' is not one of 'client_secrets', 'session.update', 'calls.accept', 'sessions', 'beta.session.update'"
+        in err
+    )
