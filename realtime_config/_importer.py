@@ -1,4 +1,13 @@
-"""Importing: a JSON request body, session object or session event back into a TOML preset.
+"""Importing: a JSON request body, response or session event back into a TOML preset.
+
+Each shape imports into a preset of its own dialect: a GA ``client_secrets`` body or
+response, a GA session object (``calls.accept``) or a GA ``session.*`` event (its session
+has a ``type``) gives a GA preset; a beta sessions body, session object or event a beta
+one. The keys a server sets (``x-read-only`` on the dialect's root and its tables,
+``x-read-only-outside-session`` beside the session) are dropped and named. In a GA shape a
+null where the preset can say ``false`` (``_schema.switchable_paths``) becomes ``false``,
+and any other null a server fills in on a known field is read as "not set"; a beta shape
+may be null only on its switchable fields, as before.
 
 The preset is checked like any other (schema, then cross-field checks) before its text is
 returned, with problems located in the JSON file. The TOML is laid out for people: session
@@ -16,7 +25,7 @@ import json
 import os
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
@@ -24,6 +33,7 @@ import tomli_w
 
 from realtime_config._diagnostics import Diagnostic
 from realtime_config._errors import PresetError
+from realtime_config._keys import copy_json
 from realtime_config._loader import (
     MAX_DEPTH,
     MAX_FILE_BYTES,
@@ -39,16 +49,14 @@ from realtime_config._schema import (
     Schema,
     branch_of_type,
     child,
+    dialect_of,
     dialect_schema,
     load_schema,
+    object_branch,
+    resolve,
+    switchable_paths,
 )
 from realtime_config._source import Position
-
-READ_ONLY_KEYS: Final = ("id", "object", "expires_at")
-"""Top-level keys of a session object that the server sets and a request cannot send."""
-
-CLIENT_SECRET_READ_ONLY: Final = ("value", "expires_at")
-"""Keys of a response's ``client_secret``: the ephemeral key itself and its expiry time."""
 
 SESSION_EVENTS: Final = ("session.created", "session.updated", "session.update")
 """Events whose ``session`` is imported: the two server events and the client event."""
@@ -64,44 +72,61 @@ MULTILINE_AFTER: Final = 80
 class ImportedPreset:
     """The result of an import: the preset's TOML text and what was left out on the way.
 
-    ``session`` is the session table the text holds; ``dropped`` names the read-only keys
-    of a session object that were left out; ``warnings`` are the checks' warnings.
+    ``session`` is the table the text holds (the session fields, and ``expires_after`` of a
+    ``client_secrets`` body); ``dialect`` is its dialect; ``dropped`` names the read-only
+    keys that were left out, as paths in the JSON; ``warnings`` are the checks' warnings
+    and, with ``drop_unknown``, one for each unknown key left out.
     """
 
     text: str
     session: Mapping[str, Any]
     dropped: tuple[str, ...] = ()
     warnings: tuple[Diagnostic, ...] = ()
+    dialect: str = "beta"
 
 
 def import_file(
-    path: str | os.PathLike[str], *, destination: str | os.PathLike[str] | None = None
+    path: str | os.PathLike[str],
+    *,
+    destination: str | os.PathLike[str] | None = None,
+    drop_unknown: bool = False,
 ) -> ImportedPreset:
     """Import the JSON file at ``path``; ``destination`` is where the preset will be written.
 
-    The destination decides the ``#:schema`` header (see schema_reference). Raises
-    PresetError, located in the JSON file, when the file cannot be read or imported.
+    The destination decides the ``#:schema`` header (see schema_reference). A key the
+    schema does not know (a field newer than it) is an error, or with ``drop_unknown`` is
+    left out with a warning. Raises PresetError, located in the JSON file, when the file
+    cannot be read or imported.
     """
     source = Path(path)
     display = display_path(source)
     text = _read_json_text(source, display)
-    return import_json(text, display=display, destination=destination)
+    return import_json(text, display=display, destination=destination, drop_unknown=drop_unknown)
 
 
 def import_json(
-    text: str, *, display: str = "<payload>", destination: str | os.PathLike[str] | None = None
+    text: str,
+    *,
+    display: str = "<payload>",
+    destination: str | os.PathLike[str] | None = None,
+    drop_unknown: bool = False,
 ) -> ImportedPreset:
     """Import JSON text (see import_file); ``display`` names it in diagnostics."""
     locator = JSONLocator(text)
     data = _parse_json(text, display, locator)
-    return _import(data, display, text, locator, destination)
+    return _import(data, display, text, locator, destination, drop_unknown=drop_unknown)
 
 
 def import_payload(
-    payload: Mapping[str, Any], *, destination: str | os.PathLike[str] | None = None
+    payload: Mapping[str, Any],
+    *,
+    destination: str | os.PathLike[str] | None = None,
+    drop_unknown: bool = False,
 ) -> ImportedPreset:
     """Import an already parsed payload (see import_file); diagnostics name ``<payload>``."""
-    return _import(payload, "<payload>", "", JSONLocator(""), destination)
+    return _import(
+        payload, "<payload>", "", JSONLocator(""), destination, drop_unknown=drop_unknown
+    )
 
 
 def schema_reference(destination: str | os.PathLike[str] | None) -> str:
@@ -209,28 +234,69 @@ def _parse_json(text: str, display: str, locator: JSONLocator) -> Any:
 # --- From JSON data to a checked session table ---------------------------------------------
 
 
+@dataclass
+class _Shape:
+    """What a JSON document holds: the session, where it is, and what lies beside it."""
+
+    session: Mapping[str, Any]
+    dialect: str
+    prefix: KeyPath = ()
+    beside: dict[str, Any] = field(default_factory=dict)
+    """Tables of the preset written beside the session (``expires_after``)."""
+    dropped_before: list[str] = field(default_factory=list)
+    dropped_after: list[str] = field(default_factory=list)
+    """Read-only keys beside the session, written before and after it."""
+    unknown: list[str] = field(default_factory=list)
+    """Keys beside the session that no shape has."""
+    kind: str = ""
+    """How the wrapper is named in messages: an event's type, or a client_secrets body."""
+
+
 def _import(
     data: Any,
     display: str,
     text: str,
     locator: JSONLocator,
     destination: str | os.PathLike[str] | None,
+    *,
+    drop_unknown: bool = False,
 ) -> ImportedPreset:
     if not isinstance(data, Mapping):
         raise _fail(
             display,
             locator.value_position(()),
             "type",
-            f"expected a JSON object (a session request body, session object or session "
-            f"event), found {_json_kind(data)}",
+            f"expected a JSON object (a session request body, session object, response or "
+            f"session event), found {_json_kind(data)}",
         )
-    prefix: KeyPath = ()
-    if "session" in data and "type" in data:
-        session, prefix = _unwrap_event(data, display, locator), ("session",)
-    else:
-        session = data
-    document = Document(Path(display), display, text, {}, _locator=_Prefixed(locator, prefix))
-    deep = _too_deep(session)
+    shape = _shape(data, display, locator)
+    warnings: list[Diagnostic] = []
+    beside: list[Diagnostic] = []
+    for key in shape.unknown:
+        where = locator.key_position((key,))
+        if drop_unknown:
+            message = (
+                f"{format_path((key,))}: unknown key dropped; the {shape.kind} has no such key "
+                "in this version's schema"
+            )
+        else:
+            message = f"unknown key `{format_path((key,))}` in the {shape.kind}"
+        (warnings if drop_unknown else beside).append(
+            Diagnostic(
+                display,
+                where.line,
+                where.column,
+                "warning" if drop_unknown else "error",
+                "unknown-key",
+                message,
+                format_path((key,)),
+            )
+        )
+    dialect = shape.dialect
+    root = dialect_schema(dialect)
+    located = _Prefixed(locator, shape.prefix, frozenset(shape.beside))
+    document = Document(Path(display), display, text, {}, dialect, _locator=located)
+    deep = _too_deep(shape.session)
     if deep is not None:
         raise PresetError(
             [
@@ -239,54 +305,67 @@ def _import(
                 )
             ]
         )
-    table, dropped = _drop_read_only(session)
+    table, dropped = _drop_read_only(root, shape.session, shape.prefix)
+    dropped = [*shape.dropped_before, *dropped, *shape.dropped_after]
+    if dialect == "beta":
+        bad = list(_bad_nulls(root, table, ()))
+        table = _nulls_to_false(root, table)
+    else:
+        table, bad = _read_ga_nulls(dialect, table)
     problems = [
         document.diagnostic(
             path,
             "null",
-            f"{format_path(path)}: null has no TOML form; only {_nullable_fields()} "
+            f"{format_path(path)}: null has no TOML form; only {_nullable_fields(dialect)} "
             "may be null (written as false)",
         )
-        for path in _bad_nulls(dialect_schema("beta"), table, ())
+        for path in bad
     ]
-    table = _nulls_to_false(dialect_schema("beta"), table)
+    outside = _not_session_fields(document, root, table)
+    table.update(copy_json(shape.beside))
     document.table = table
+    if drop_unknown:
+        warnings.extend(_drop_unknown(document, root, table, ()))
     problems.extend(_surrogate_diagnostics(document))
     if not problems:
         problems = json_form_diagnostics(document)
     if not problems:
-        problems = _schema_problems(document)
-    _raise_errors(problems)
-    warnings = _cross_field(document)
+        problems = _schema_problems(document, outside)
+    _raise_errors(sorted([*beside, *problems], key=lambda d: (d.line, d.column)))
+    warnings.extend(_cross_field(document))
     return ImportedPreset(
-        text=render_preset(table, header=schema_header(destination)),
+        text=render_preset(table, header=schema_header(destination), dialect=dialect),
         session=table,
         dropped=tuple(dropped),
-        warnings=tuple(warnings),
+        warnings=tuple(sorted(warnings, key=lambda d: (d.line, d.column))),
+        dialect=dialect,
     )
 
 
-def _unwrap_event(data: Mapping[str, Any], display: str, locator: JSONLocator) -> Mapping[str, Any]:
-    kind = data["type"]
-    if kind not in SESSION_EVENTS:
-        raise _fail(
-            display,
-            locator.value_position(("type",)),
-            "event",
-            f"type: {json.dumps(kind, ensure_ascii=False)} is not a session event; expected "
-            + ", ".join(SESSION_EVENTS[:-1])
-            + f" or {SESSION_EVENTS[-1]}",
-            "type",
-        )
-    extra = [key for key in data if key not in ("type", "event_id", "session")]
-    if extra:
-        raise _fail(
-            display,
-            locator.key_position((extra[0],)),
-            "unknown-key",
-            f"unknown key `{format_path((extra[0],))}` in the {kind} event",
-            format_path((extra[0],)),
-        )
+def _shape(data: Mapping[str, Any], display: str, locator: JSONLocator) -> _Shape:
+    """Tell the shapes apart: an event, a client_secrets body or response, a session object.
+
+    An event has a ``type`` and a ``session``; a ``client_secrets`` body or response has a
+    ``session`` and no ``type``; anything else is a session object (or beta sessions body).
+    The dialect is the session's: GA when it has a ``type``.
+    """
+    if "session" not in data:
+        return _Shape(data, dialect_of(data))
+    if "type" in data:
+        kind = data["type"]
+        if kind not in SESSION_EVENTS:
+            raise _fail(
+                display,
+                locator.value_position(("type",)),
+                "event",
+                f"type: {json.dumps(kind, ensure_ascii=False)} is not a session event; expected "
+                + ", ".join(SESSION_EVENTS[:-1])
+                + f" or {SESSION_EVENTS[-1]}",
+                "type",
+            )
+        name = f"{kind} event"
+    else:
+        name = "client_secrets body"
     session = data["session"]
     if not isinstance(session, Mapping):
         raise _fail(
@@ -296,37 +375,72 @@ def _unwrap_event(data: Mapping[str, Any], display: str, locator: JSONLocator) -
             f"session: expected a JSON object, found {_json_kind(session)}",
             "session",
         )
-    return session
+    dialect = dialect_of(session)
+    if "type" not in data and dialect == "beta":
+        raise _fail(
+            display,
+            locator.key_position(("session",)),
+            "type",
+            'session: a client_secrets session needs its type ("realtime" or "transcription")',
+            "session",
+        )
+    root = dialect_schema(dialect)
+    read_only = root.get("x-read-only-outside-session", ())
+    beside_tables = () if "type" in data else root.get("x-outside-session", ())
+    shape = _Shape(session, dialect, ("session",), kind=name)
+    seen_session = False
+    for key, value in data.items():
+        if key == "session":
+            seen_session = True
+        elif key == "type" and name.endswith(" event"):
+            continue
+        elif key in beside_tables:
+            shape.beside[key] = value
+        elif key in read_only:
+            (shape.dropped_after if seen_session else shape.dropped_before).append(
+                format_path((key,))
+            )
+        else:
+            shape.unknown.append(key)
+    return shape
 
 
-def _drop_read_only(session: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """The session without the server-set keys, and the names of those dropped, in order."""
+def _drop_read_only(
+    root: Schema, session: Mapping[str, Any], prefix: KeyPath
+) -> tuple[dict[str, Any], list[str]]:
+    """The session without the keys a server sets (``x-read-only``), and the names of those
+    dropped, in order, as paths in the JSON.
+
+    A table whose field lists read-only keys of its own (a beta response's
+    ``client_secret``) loses those keys, and goes whole when nothing else is left, or null.
+    """
     table: dict[str, Any] = {}
     dropped: list[str] = []
     for key, value in session.items():
-        if key in READ_ONLY_KEYS or (key == "client_secret" and value is None):
-            dropped.append(key)
-        elif key == "client_secret" and isinstance(value, Mapping):
+        if key in root.get("x-read-only", ()):
+            dropped.append(format_path((*prefix, key)))
+            continue
+        field = child(root, key)
+        inner = field.get("x-read-only") if field is not None else None
+        if inner and value is None:
+            dropped.append(format_path((*prefix, key)))
+        elif inner and isinstance(value, Mapping):
             kept = {
-                k: v
-                for k, v in value.items()
-                if not (k in CLIENT_SECRET_READ_ONLY and not isinstance(v, Mapping))
+                k: v for k, v in value.items() if not (k in inner and not isinstance(v, Mapping))
             }
             gone = [k for k in value if k not in kept]
             if gone and not kept:
-                dropped.append(key)
+                dropped.append(format_path((*prefix, key)))
                 continue
-            dropped.extend(format_path((key, k)) for k in gone)
+            dropped.extend(format_path((*prefix, key, k)) for k in gone)
             table[key] = kept
         else:
             table[key] = value
     return table, dropped
 
 
-def _nullable_fields() -> str:
-    names = [
-        key for key, field in dialect_schema("beta")["properties"].items() if field.get("x-null-when-false")
-    ]
+def _nullable_fields(dialect: str) -> str:
+    names = [format_path(path) for path in switchable_paths(dialect)]
     return ", ".join(names[:-1]) + f" and {names[-1]}"
 
 
@@ -368,6 +482,83 @@ def _nulls_to_false(node: Schema | None, value: Any) -> Any:
     if isinstance(value, list):
         return [_nulls_to_false(_field(node, i), item) for i, item in enumerate(value)]
     return value
+
+
+def _read_ga_nulls(
+    dialect: str, session: Mapping[str, Any]
+) -> tuple[dict[str, Any], list[KeyPath]]:
+    """A GA session's nulls read as a preset says them, and the paths of those it cannot.
+
+    On a switchable path (``switchable_paths``) null is ``false``; on any other field the
+    schema knows it is "not set" and the key is left out. A null inside a verbatim value
+    (``parameters``) or as an array item has no TOML form; one under an unknown key stays
+    for the unknown-key error.
+    """
+    switchable = frozenset(switchable_paths(dialect))
+    bad: list[KeyPath] = []
+
+    def read(node: Schema | None, value: Any, path: KeyPath, verbatim: bool) -> Any:
+        if isinstance(value, Mapping):
+            result: dict[str, Any] = {}
+            for key, item in value.items():
+                where = (*path, key)
+                field = None if verbatim else _field(node, key)
+                inside = verbatim or (field is not None and bool(field.get("x-verbatim")))
+                if item is not None:
+                    result[key] = read(field, item, where, inside)
+                elif verbatim:
+                    bad.append(where)
+                elif where in switchable:
+                    result[key] = False
+                elif field is None:
+                    result[key] = None
+            return result
+        if isinstance(value, list):
+            items: list[Any] = []
+            for index, item in enumerate(value):
+                if item is None:
+                    bad.append((*path, index))
+                items.append(
+                    read(None if verbatim else _field(node, index), item, (*path, index), verbatim)
+                )
+            return items
+        return value
+
+    table: dict[str, Any] = read(dialect_schema(dialect), session, (), False)
+    return table, bad
+
+
+def _drop_unknown(
+    document: Document, node: Schema, table: dict[str, Any], path: KeyPath
+) -> Iterator[Diagnostic]:
+    """Leave out, in place, every key the schema does not know; a warning for each."""
+    branch = object_branch(node, table)
+    if branch is None or branch.get("x-verbatim") or node.get("x-verbatim"):
+        return
+    properties = branch.get("properties", {})
+    for key in list(table):
+        where = (*path, key)
+        if key not in properties:
+            yield document.diagnostic(
+                where,
+                "unknown-key",
+                f"{format_path(where)}: unknown key dropped; this version's schema has no "
+                "such field",
+                severity="warning",
+                anchor="key",
+            )
+            del table[key]
+            continue
+        field = resolve(properties[key])
+        value = table[key]
+        if isinstance(value, dict):
+            yield from _drop_unknown(document, field, value, where)
+        elif isinstance(value, list):
+            array = branch_of_type(field, "array")
+            items = resolve(array["items"]) if array and "items" in array else None
+            for index, item in enumerate(value):
+                if items is not None and isinstance(item, dict):
+                    yield from _drop_unknown(document, items, item, (*where, index))
 
 
 def _too_deep(value: Any) -> KeyPath | None:
@@ -415,23 +606,30 @@ def _surrogate_diagnostics(document: Document) -> list[Diagnostic]:
     return sorted(found, key=lambda d: (d.line, d.column))
 
 
-def _schema_problems(document: Document) -> list[Diagnostic]:
-    from realtime_config._validate import schema_diagnostics
+def _not_session_fields(
+    document: Document, root: Schema, session: Mapping[str, Any]
+) -> list[Diagnostic]:
+    """Keys of the preset that a session object cannot hold (``preset``, ``expires_after``)."""
     from realtime_config._wording import suggest
 
-    session_fields = dialect_schema("beta")["x-order"]
-    problems = [
+    session_fields = root["x-order"]
+    return [
         document.diagnostic(
             (key,),
-            "unknown-key",
+            "session-field",
             f"unknown key `{format_path((key,))}`; not a session field"
             f"{suggest(key, session_fields)}",
             anchor="key",
         )
-        for key in document.table
-        if key not in session_fields and key in dialect_schema("beta")["properties"]
+        for key in session
+        if key not in session_fields and key in root["properties"]
     ]
-    problems.extend(schema_diagnostics(document))
+
+
+def _schema_problems(document: Document, found: list[Diagnostic]) -> list[Diagnostic]:
+    from realtime_config._validate import schema_diagnostics
+
+    problems = [*found, *schema_diagnostics(document)]
     return sorted(problems, key=lambda d: (d.line, d.column))
 
 
@@ -470,9 +668,15 @@ def _json_kind(value: Any) -> str:
 # --- Writing TOML --------------------------------------------------------------------------
 
 
-def render_preset(session: Mapping[str, Any], *, header: str) -> str:
-    """A valid session table as preset text: ``header``, then the fields in schema order."""
-    blocks = _table_blocks(dialect_schema("beta"), session, ())
+def render_preset(session: Mapping[str, Any], *, header: str, dialect: str = "beta") -> str:
+    """A valid table of ``dialect`` as preset text: ``header``, then the fields in schema
+    order.
+
+    In a GA preset a small flat table two levels down (``audio.input.format``,
+    ``noise_reduction``) or in an array item is written inline, as DESIGN's GA example is;
+    a beta preset keeps a table per table.
+    """
+    blocks = _table_blocks(dialect_schema(dialect), session, (), inline=dialect != "beta")
     body = "\n\n".join("\n".join(block) for block in blocks)
     return f"{header}\n{body}\n" if body else f"{header}\n"
 
@@ -483,10 +687,15 @@ def _ordered(node: Schema | None, table: Mapping[str, Any]) -> list[str]:
 
 
 def _table_blocks(
-    node: Schema | None, table: Mapping[str, Any], path: tuple[str, ...], *, item: bool = False
+    node: Schema | None,
+    table: Mapping[str, Any],
+    path: tuple[str, ...],
+    *,
+    item: bool = False,
+    inline: bool = False,
 ) -> list[list[str]]:
     """The lines of a table as blocks: its header and scalars, then each sub-table."""
-    schema = branch_of_type(node, "object") if node is not None else None
+    schema = object_branch(node, table) if node is not None else None
     own: list[str] = []
     nested: list[list[str]] = []
     for key in _ordered(schema, table):
@@ -495,7 +704,16 @@ def _table_blocks(
         name = toml_key(key)
         if isinstance(value, Mapping):
             if field is not None and not field.get("x-verbatim"):
-                nested.extend(_table_blocks(field, value, (*path, key)))
+                line = f"{name} = {toml_inline(value)}"
+                if (
+                    inline
+                    and (len(path) >= 2 or item)
+                    and _is_flat(value)
+                    and len(line) <= LINE_WIDTH
+                ):
+                    own.append(line)
+                else:
+                    nested.extend(_table_blocks(field, value, (*path, key), inline=inline))
                 continue
             line = f"{name} = {toml_inline(value)}"
             if _fits_inline(line, value):
@@ -505,7 +723,7 @@ def _table_blocks(
         elif _is_table_array(field, value):
             items = _field(field, 0)
             for entry in value:
-                nested.extend(_table_blocks(items, entry, (*path, key), item=True))
+                nested.extend(_table_blocks(items, entry, (*path, key), item=True, inline=inline))
         elif not path and isinstance(value, str) and _wants_multiline(value):
             own.append(f"{name} = {toml_multiline(value)}")
         else:
@@ -518,6 +736,15 @@ def _table_blocks(
     elif own:
         head = [own]
     return head + nested
+
+
+def _is_flat(table: Mapping[str, Any]) -> bool:
+    """Whether a table holds no table (an array of them included)."""
+    return not any(
+        isinstance(value, Mapping)
+        or (isinstance(value, list) and any(isinstance(v, Mapping) for v in value))
+        for value in table.values()
+    )
 
 
 def _is_table_array(field: Schema | None, value: Any) -> bool:
@@ -736,14 +963,23 @@ class JSONLocator:
 
 
 class _Prefixed:
-    """A locator for the ``session`` inside an event: paths are looked up under a prefix."""
+    """A locator for the ``session`` inside a wrapper: paths are looked up under a prefix,
+    except those of the tables written beside the session (``expires_after``)."""
 
-    def __init__(self, locator: JSONLocator, prefix: KeyPath) -> None:
+    def __init__(
+        self, locator: JSONLocator, prefix: KeyPath, beside: frozenset[str] = frozenset()
+    ) -> None:
         self._locator = locator
         self._prefix = prefix
+        self._beside = beside
+
+    def _full(self, path: KeyPath) -> KeyPath:
+        if path and path[0] in self._beside:
+            return path
+        return (*self._prefix, *path)
 
     def key_position(self, path: KeyPath) -> Position:
-        return self._locator.key_position((*self._prefix, *path))
+        return self._locator.key_position(self._full(path))
 
     def value_position(self, path: KeyPath) -> Position:
-        return self._locator.value_position((*self._prefix, *path))
+        return self._locator.value_position(self._full(path))

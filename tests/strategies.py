@@ -146,3 +146,96 @@ def session_tables(draw: st.DrawFn) -> dict[str, Any]:
             if vad["properties"][key].get("x-applies-to", chosen) == chosen
         }
     return table
+
+
+# --- GA presets ------------------------------------------------------------------------------
+
+WHISPER = "gpt-realtime-whisper"
+"""The transcription model that takes ``delay`` and needs turn detection off."""
+
+
+def _is_valid_preset(table: dict[str, Any]) -> bool:
+    """Whether the project's own checks accept the table (warnings allowed)."""
+    from realtime_config._errors import PresetError
+    from realtime_config._targets import _preset_from_mapping
+
+    try:
+        _preset_from_mapping(table)
+    except PresetError:
+        return False
+    return True
+
+
+def _fix_tools(draw: st.DrawFn, table: dict[str, Any]) -> None:
+    """Unique tool names and server labels, one MCP server each, a tool_choice that names
+    a tool of the table."""
+    tools: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    for tool in table.get("tools", []):
+        kind = tool.get("type", "function")
+        name = tool.get("server_label" if kind == "mcp" else "name", "")
+        if kind == "function" and "name" not in tool:
+            # GA does not require a name, the beta translation (sessions) does: a nameless
+            # function tool compiles to a beta body the beta schema refuses.
+            tool["name"] = f"tool_{len(tools)}"
+            name = tool["name"]
+        if (kind, name) in seen:
+            continue
+        seen.add((kind, name))
+        if kind == "mcp":
+            servers = [key for key in ("server_url", "connector_id", "tunnel_id") if key in tool]
+            if not servers:
+                tool["server_url"] = "https://mcp.example/sse"
+                servers = ["server_url"]
+            keep = draw(st.sampled_from(servers))
+            for key in servers:
+                if key != keep:
+                    del tool[key]
+        tools.append(tool)
+    if "tools" in table:
+        table["tools"] = tools
+    choice = table.get("tool_choice")
+    if isinstance(choice, dict):
+        kind = choice.get("type")
+        if kind == "mcp":
+            labels = [t["server_label"] for t in tools if t.get("type") == "mcp"]
+            if labels:
+                choice["server_label"] = draw(st.sampled_from(labels))
+            else:
+                del table["tool_choice"]
+        else:
+            names = [
+                t["name"] for t in tools if t.get("type", "function") == "function" and "name" in t
+            ]
+            if names:
+                table["tool_choice"] = {"type": "function", "name": draw(st.sampled_from(names))}
+            else:
+                del table["tool_choice"]
+
+
+@st.composite
+def ga_session_tables(draw: st.DrawFn, kind: str | None = None) -> dict[str, Any]:
+    """A GA preset's table (``type = "realtime"`` or ``"transcription"``), drawn from the
+    schema's GA branch, valid by the schema and the project's cross-field checks."""
+    dialect = kind or draw(st.sampled_from(["realtime", "transcription"]))
+    schema = load_schema()["$defs"][dialect]
+    table: dict[str, Any] = draw(from_schema(schema, top=True))
+    table["type"] = dialect
+    table = {"type": dialect, **{k: v for k, v in table.items() if k != "type"}}
+    if "output_modalities" in table:
+        table["output_modalities"] = table["output_modalities"][:1]
+    _fix_tools(draw, table)
+    audio_input = table.get("audio", {}).get("input", {})
+    transcription = audio_input.get("transcription")
+    if isinstance(transcription, dict):
+        if transcription.get("model") == WHISPER:
+            audio_input["turn_detection"] = False
+        else:
+            transcription.pop("delay", None)
+    table = {key: value for key, value in table.items() if value != {} or key == "type"}
+    assume_valid = _is_valid_preset(table)
+    if not assume_valid:
+        from hypothesis import assume
+
+        assume(False)
+    return table

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,10 +24,18 @@ from realtime_config._importer import (
     toml_multiline,
 )
 from realtime_config._loader import load_preset
-from realtime_config._schema import load_schema
+from realtime_config._schema import load_schema, switchable_paths
+from realtime_config._targets import TARGETS
 from realtime_config.cli import main
-from tests.conftest import PROJECT, preset_name, shipped_presets, write
-from tests.strategies import session_tables
+from tests.conftest import (
+    PROJECT,
+    beta_presets,
+    ga_presets,
+    preset_name,
+    shipped_presets,
+    write,
+)
+from tests.strategies import ga_session_tables, session_tables
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -43,20 +52,53 @@ def run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def recompile(text: str, folder: Path) -> str:
-    """Load preset text through the real loader and compile it for the sessions target."""
+def recompile(text: str, folder: Path, target: str = "sessions") -> str:
+    """Load preset text through the real loader and compile it for ``target``."""
     path = write(folder / "imported.toml", text)
-    return dumps_payload(compile_preset(load_preset(path, root=folder), "sessions"))
+    return dumps_payload(compile_preset(load_preset(path, root=folder), target))
 
 
-# --- The round-trip law: compile(import(p)) == p ---------------------------------------------
+def bodies(preset: Any) -> list[tuple[str, dict[str, Any]]]:
+    """Every target's body for a preset (or table): all five, but those that refuse a
+    transcription session as a whole; fields a target lacks are left out."""
+    found = []
+    for name in TARGETS:
+        try:
+            found.append((name, compile_preset(preset, name, drop_unsupported=True)))
+        except PresetError as error:
+            assert [d.rule for d in error.diagnostics] == ["target-unsupported"]
+            assert error.diagnostics[0].key == "type"
+    return found
 
 
-@pytest.mark.parametrize("path", shipped_presets(), ids=preset_name)
-def test_law_holds_for_every_shipped_preset(path: Path, tmp_path: Path) -> None:
-    payload = compile_preset(load_preset(path, root=PROJECT), "sessions")
-    imported = import_payload(payload)
-    assert recompile(imported.text, tmp_path) == dumps_payload(payload)
+def assert_law(preset: Any, folder: Path) -> None:
+    """compile(import(compile(p, t)), t) == compile(p, t), byte for byte, for every t."""
+    found = bodies(preset)
+    assert len(found) >= 2
+    for name, body in found:
+        imported = import_payload(body)
+        assert imported.dropped == ()
+        speaks = "beta" if TARGETS[name].speaks == "beta" else "ga"
+        assert (imported.dialect == "beta") == (speaks == "beta")
+        assert recompile(imported.text, folder, name) == dumps_payload(body), name
+
+
+# --- The round-trip law: compile(import(compile(p, t)), t) == compile(p, t) ------------------
+
+EVERY_PRESET = sorted(set(shipped_presets()) | set(beta_presets()))
+
+
+@pytest.mark.parametrize("path", EVERY_PRESET, ids=preset_name)
+def test_law_holds_for_every_preset_and_target(path: Path, tmp_path: Path) -> None:
+    assert_law(load_preset(path, root=PROJECT), tmp_path)
+
+
+@LAW
+@given(table=session_tables() | ga_session_tables())
+def test_law_holds_for_generated_presets_of_both_dialects(
+    table: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    assert_law(table, tmp_path_factory.mktemp("law"))
 
 
 @LAW
@@ -68,6 +110,89 @@ def test_law_holds_for_payloads_compiled_from_generated_presets(
     imported = import_payload(payload)
     assert imported.dropped == ()
     assert recompile(imported.text, tmp_path_factory.mktemp("law")) == dumps_payload(payload)
+
+
+# --- The echo law: a response or event imports to the session the server echoed -------------
+
+READ_ONLY = {"object": "realtime.session", "id": "sess_C9CiUVUzUzYIssh3ELY1d", "expires_at": 0}
+SECRET = {"value": "ek_68af296e8e408191a1120ab6383263c2", "expires_at": 1756310470}
+
+
+def server_echo(session: dict[str, Any]) -> dict[str, Any]:
+    """``session`` as a server echoes it: read-only keys, and null on every optional field
+    a server fills in (switchable ones, and ``include``, ``tool_choice.name``, MCP keys)."""
+    echo = copy.deepcopy(session)
+    kind = echo["type"]
+    object_name = "realtime.session" if kind == "realtime" else "realtime.transcription_session"
+    echo = {"type": kind, **READ_ONLY, "object": object_name, **echo}
+    echo.setdefault("include", None)
+    audio_input = echo.setdefault("audio", {}).setdefault("input", {})
+    for key in ("transcription", "noise_reduction"):
+        audio_input.setdefault(key, None)
+    detection = audio_input.get("turn_detection")
+    if isinstance(detection, dict) and detection.get("type") == "server_vad":
+        detection.setdefault("idle_timeout_ms", None)
+    if kind == "realtime":
+        echo.setdefault("tracing", None)
+        echo.setdefault("prompt", None)
+        if isinstance(echo.get("prompt"), dict):
+            echo["prompt"].setdefault("version", None)
+        choice = echo.get("tool_choice")
+        if isinstance(choice, dict) and choice.get("type") == "mcp":
+            choice.setdefault("name", None)
+        for tool in echo.get("tools", []):
+            if tool.get("type") == "mcp":
+                for key in ("headers", "allowed_tools", "require_approval"):
+                    tool.setdefault(key, None)
+    return echo
+
+
+SWITCHABLE = set(switchable_paths("realtime")) | set(switchable_paths("transcription"))
+
+
+def without_unset(value: Any, path: tuple[str, ...] = ()) -> Any:
+    """What import keeps of an echo: no read-only keys, and no null but the switchable ones
+    (which import reads as false, and session.update sends as null again)."""
+    if isinstance(value, dict):
+        return {
+            k: without_unset(v, (*path, k))
+            for k, v in value.items()
+            if not (not path and k in READ_ONLY) and (v is not None or (*path, k) in SWITCHABLE)
+        }
+    if isinstance(value, list):
+        return [without_unset(v, path) for v in value]
+    return value
+
+
+def assert_echo_law(session: dict[str, Any], folder: Path) -> None:
+    echo = server_echo(session)
+    wrappers = [
+        ({**SECRET, "session": echo}, ("value", "expires_at")),
+        ({"type": "session.created", "event_id": "event_C9G5", "session": echo}, ("event_id",)),
+        ({"type": "session.updated", "event_id": "event_C9G6", "session": echo}, ("event_id",)),
+    ]
+    for payload, outside in wrappers:
+        imported = import_payload(payload)
+        assert imported.dropped == (*outside, "session.object", "session.id", "session.expires_at")
+        assert "ek_" not in imported.text
+        path = write(folder / "echo.toml", imported.text)
+        compiled = compile_preset(load_preset(path, root=folder), "session.update")
+        assert compiled["session"] == without_unset(echo)
+
+
+@LAW
+@given(table=ga_session_tables())
+def test_a_response_or_event_imports_to_the_session_the_server_echoed(
+    table: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    session = compile_preset(table, "session.update")["session"]
+    assert_echo_law(session, tmp_path_factory.mktemp("echo"))
+
+
+@pytest.mark.parametrize("path", ga_presets(), ids=preset_name)
+def test_the_echo_law_holds_for_every_shipped_ga_preset(path: Path, tmp_path: Path) -> None:
+    session = compile_preset(load_preset(path, root=PROJECT), "session.update")["session"]
+    assert_echo_law(session, tmp_path)
 
 
 @settings(max_examples=100, deadline=None)
@@ -86,13 +211,15 @@ def test_any_valid_session_table_imports_to_the_same_table(table: dict[str, Any]
 def test_a_session_event_imports_like_its_session(table: dict[str, Any], secret: bool) -> None:
     payload = compile_preset(table, "sessions")
     session: dict[str, Any] = {"id": "sess_001", "object": "realtime.session", **payload}
-    dropped: tuple[str, ...] = ("id", "object")
+    dropped: tuple[str, ...] = ("event_id", "session.id", "session.object")
     if secret:
         requested = payload.get("client_secret", {})
         secret_keys = {"value": "ek_abc", "expires_at": 1_700_000_000}
         session["client_secret"] = {**secret_keys, **requested}
         dropped += (
-            ("client_secret.value", "client_secret.expires_at") if requested else ("client_secret",)
+            ("session.client_secret.value", "session.client_secret.expires_at")
+            if requested
+            else ("session.client_secret",)
         )
     event = {"type": "session.created", "event_id": "event_1", "session": session}
     imported = import_payload(event)
@@ -337,7 +464,11 @@ def test_cli_names_the_dropped_keys_of_a_session_created_event(project: Path) ->
     event = {"type": "session.created", "event_id": "event_1", "session": session}
     write(project / "event.json", json.dumps(event, indent=2))
     code, out, err = run("import", "event.json")
-    assert (code, err) == (0, "dropped read-only keys: id, object, expires_at, client_secret\n")
+    assert (code, err) == (
+        0,
+        "dropped read-only keys: event_id, session.id, session.object, session.expires_at, "
+        "session.client_secret\n",
+    )
     assert out == import_payload(SPEC_RESPONSE).text
 
 
@@ -448,14 +579,14 @@ ERRORS = [
     ),
     pytest.param(
         "[1, 2]",
-        "p.json:1:1: error: expected a JSON object (a session request body, session object or "
-        "session event), found an array",
+        "p.json:1:1: error: expected a JSON object (a session request body, session object, "
+        "response or session event), found an array",
         id="array",
     ),
     pytest.param(
         '\n  "text"',
-        "p.json:2:3: error: expected a JSON object (a session request body, session object or "
-        "session event), found a string",
+        "p.json:2:3: error: expected a JSON object (a session request body, session object, "
+        "response or session event), found a string",
         id="string",
     ),
     pytest.param(
@@ -472,7 +603,9 @@ ERRORS = [
     pytest.param(
         '{"voise": "ash", "turn_detection": {"idle_timeout_ms": null}}',
         "p.json:1:2: error: unknown key `voise`; did you mean `voice`?\n"
-        "p.json:1:37: error: unknown key `idle_timeout_ms` in table `turn_detection`",
+        "p.json:1:37: error: unknown key `idle_timeout_ms` in table `turn_detection`\n"
+        "realtime-config: hint: for fields newer than this version's schema, pass --drop-unknown "
+        "to leave them out",
         id="unknown-keys",
     ),
     pytest.param(
@@ -483,7 +616,9 @@ ERRORS = [
     pytest.param(
         '{"client_secret": {"expires_at": {"seconds": 60}}}',
         "p.json:1:20: error: unknown key `expires_at` in table `client_secret`; "
-        "did you mean `expires_after`?",
+        "did you mean `expires_after`?\n"
+        "realtime-config: hint: for fields newer than this version's schema, pass --drop-unknown "
+        "to leave them out",
         id="old-client-secret",
     ),
     pytest.param(
@@ -537,7 +672,9 @@ ERRORS = [
     ),
     pytest.param(
         '{"type": "session.created", "session": {}, "extra": 1}',
-        "p.json:1:44: error: unknown key `extra` in the session.created event",
+        "p.json:1:44: error: unknown key `extra` in the session.created event\n"
+        "realtime-config: hint: for fields newer than this version's schema, pass --drop-unknown "
+        "to leave them out",
         id="event-extra-key",
     ),
     pytest.param(
@@ -619,4 +756,306 @@ def test_a_refused_write_reports_only_the_refusal(project: Path) -> None:
         0,
         "",
         "dropped read-only keys: id, object\n",
+    )
+
+
+# --- GA shapes: the official examples, as the live API returns them --------------------------
+
+FIXTURES = PROJECT / "tests" / "fixtures"
+"""JSON as the GA API returns it: the official examples of RealtimeCreateClientSecretResponse
+and session.created (whose trailing comma, invalid JSON, is removed), and a transcription
+client_secrets response with every null a server fills in."""
+
+GA_RESPONSE_PRESET = f"""\
+#:schema {SCHEMA_ID}
+type = "realtime"
+output_modalities = ["audio"]
+model = "gpt-realtime-2025-08-25"
+instructions = "You are a friendly assistant."
+tracing = false
+tools = []
+tool_choice = "auto"
+max_output_tokens = "inf"
+truncation = "auto"
+prompt = false
+
+[audio.input]
+format = {{ type = "audio/pcm", rate = 24000 }}
+transcription = false
+noise_reduction = false
+
+[audio.input.turn_detection]
+type = "server_vad"
+threshold = 0.5
+prefix_padding_ms = 300
+silence_duration_ms = 200
+create_response = true
+interrupt_response = true
+idle_timeout_ms = false
+
+[audio.output]
+format = {{ type = "audio/pcm", rate = 24000 }}
+voice = "alloy"
+speed = 1.0
+"""
+
+
+def fixture(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    return loaded
+
+
+def test_cli_imports_the_official_client_secrets_response(project: Path) -> None:
+    shutil.copy(FIXTURES / "ga-client-secret-response.json", project / "response.json")
+    code, out, err = run("import", "response.json")
+    assert (code, out) == (0, GA_RESPONSE_PRESET)
+    assert err == (
+        "dropped read-only keys: value, expires_at, session.object, session.id, "
+        "session.expires_at\n"
+        "response.json:8:14: warning: model `gpt-realtime-2025-08-25` is not a known model id; "
+        "did you mean `gpt-realtime-2025-08-28`?\n"
+    )
+    assert "ek_" not in out + err
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "ga-client-secret-response.json",
+        "ga-session-created.json",
+        "ga-transcription-client-secret-response.json",
+    ],
+)
+def test_an_official_response_or_event_compiles_to_the_session_it_echoed(
+    name: str, tmp_path: Path
+) -> None:
+    payload = fixture(name)
+    imported = import_payload(payload)
+    assert imported.dialect == payload["session"]["type"]
+    path = write(tmp_path / "echo.toml", imported.text)
+    session = compile_preset(load_preset(path, root=tmp_path), "session.update")["session"]
+    assert session == without_unset(payload["session"])
+    # Every null the server filled in was read: as false where a preset can say it, else
+    # as not set.
+    assert "language" not in (session["audio"]["input"]["transcription"] or {})
+    assert "include" not in session
+
+
+def test_the_transcription_response_gives_a_transcription_preset() -> None:
+    imported = import_payload(fixture("ga-transcription-client-secret-response.json"))
+    assert imported.text == (
+        f"#:schema {SCHEMA_ID}\n"
+        'type = "transcription"\n'
+        "\n"
+        "[audio.input]\n"
+        'format = { type = "audio/pcmu" }\n'
+        'noise_reduction = { type = "far_field" }\n'
+        "\n"
+        "[audio.input.transcription]\n"
+        'model = "gpt-4o-transcribe"\n'
+        'prompt = "Acme Rail, booking references are six letters"\n'
+        "\n"
+        "[audio.input.turn_detection]\n"
+        'type = "server_vad"\n'
+        "threshold = 0.5\n"
+        "prefix_padding_ms = 300\n"
+        "silence_duration_ms = 500\n"
+        "create_response = true\n"
+        "interrupt_response = true\n"
+        "idle_timeout_ms = false\n"
+    )
+
+
+def test_the_session_created_event_keeps_its_long_instructions() -> None:
+    payload = fixture("ga-session-created.json")
+    imported = import_payload(payload)
+    assert imported.dropped == ("event_id", "session.object", "session.id", "session.expires_at")
+    assert tomllib.loads(imported.text)["instructions"] == payload["session"]["instructions"]
+    assert '\ninstructions = """\n' in imported.text
+
+
+def test_our_own_client_secrets_output_imports(project: Path) -> None:
+    # The issue: `compile -t client_secrets` output gave "unknown key 'expires_after'".
+    preset = write(
+        project / "p.toml",
+        'type = "realtime"\nmodel = "gpt-realtime"\n\n[expires_after]\nseconds = 900\n',
+    )
+    body = dumps_payload(compile_preset(load_preset(preset), "client_secrets"))
+    write(project / "body.json", body)
+    code, out, err = run("import", "body.json")
+    assert (code, err) == (0, "")
+    assert out == (
+        f"#:schema {SCHEMA_ID}\n"
+        'type = "realtime"\n'
+        'model = "gpt-realtime"\n'
+        "\n"
+        "[expires_after]\n"
+        'anchor = "created_at"\n'
+        "seconds = 900\n"
+    )
+    assert recompile(out, project, "client_secrets") == body
+
+
+def test_a_calls_accept_body_and_a_ga_session_update_event_give_ga_presets() -> None:
+    session = {"type": "realtime", "audio": {"output": {"voice": "marin"}}}
+    accept = import_payload(session)
+    update = import_payload({"type": "session.update", "session": session})
+    assert (
+        accept.text
+        == update.text
+        == (f'#:schema {SCHEMA_ID}\ntype = "realtime"\n\n[audio.output]\nvoice = "marin"\n')
+    )
+    assert (accept.dropped, update.dropped) == ((), ())
+
+
+def test_a_beta_session_update_event_still_gives_a_beta_preset() -> None:
+    imported = import_payload({"type": "session.update", "session": {"voice": "ash"}})
+    assert (imported.dialect, imported.session) == ("beta", {"voice": "ash"})
+
+
+def test_server_nulls_on_fields_that_cannot_say_false_are_not_set() -> None:
+    payload = {
+        "type": "realtime",
+        "include": None,
+        "tool_choice": {"type": "mcp", "server_label": "bookings", "name": None},
+        "tools": [
+            {
+                "type": "mcp",
+                "server_label": "bookings",
+                "server_url": "https://mcp.example/sse",
+                "headers": None,
+                "allowed_tools": None,
+                "require_approval": None,
+            }
+        ],
+        "prompt": {"id": "pmpt_1", "version": None},
+        "audio": {"input": {"turn_detection": {"type": "server_vad", "idle_timeout_ms": None}}},
+    }
+    imported = import_payload(payload)
+    assert imported.session == {
+        "type": "realtime",
+        "tool_choice": {"type": "mcp", "server_label": "bookings"},
+        "tools": [
+            {"type": "mcp", "server_label": "bookings", "server_url": "https://mcp.example/sse"}
+        ],
+        "prompt": {"id": "pmpt_1"},
+        "audio": {"input": {"turn_detection": {"type": "server_vad", "idle_timeout_ms": False}}},
+    }
+
+
+GA_ERRORS = [
+    pytest.param(
+        '{"type": "realtime",\n "tools": [{"type": "function", "name": "f",'
+        ' "parameters": {"default": null}}]}',
+        "p.json:2:72: error: tools[0].parameters.default: null has no TOML form; only "
+        "audio.input.transcription, audio.input.noise_reduction, audio.input.turn_detection, "
+        "audio.input.turn_detection.idle_timeout_ms, tracing and prompt may be null "
+        "(written as false)",
+        id="null-in-verbatim",
+    ),
+    pytest.param(
+        '{"type": "realtime", "include": [null]}',
+        "p.json:1:34: error: include[0]: null has no TOML form; only audio.input.transcription, "
+        "audio.input.noise_reduction, audio.input.turn_detection, "
+        "audio.input.turn_detection.idle_timeout_ms, tracing and prompt may be null "
+        "(written as false)",
+        id="null-item",
+    ),
+    pytest.param(
+        '{"value": "ek_1", "session": {"model": "gpt-realtime"}}',
+        'p.json:1:19: error: session: a client_secrets session needs its type ("realtime" or '
+        '"transcription")',
+        id="session-without-type",
+    ),
+    pytest.param(
+        '{"session": {"type": "realtime"}, "client_secret": {}}',
+        "p.json:1:35: error: unknown key `client_secret` in the client_secrets body\n"
+        "realtime-config: hint: for fields newer than this version's schema, pass --drop-unknown "
+        "to leave them out",
+        id="unknown-beside-session",
+    ),
+    pytest.param(
+        '{"type": "realtime", "expires_after": {"seconds": 60}}',
+        "p.json:1:22: error: unknown key `expires_after`; not a session field",
+        id="expires-after-inside-the-session",
+    ),
+    pytest.param(
+        '{"type": "transcription", "audio": {"input": {"format": "pcm16"}}}',
+        "p.json:1:57: error: audio.input.format: expected a table, found a string",
+        id="early-ga-string-format",
+    ),
+    pytest.param(
+        '{"session": {"type": "realtime", "instructions": 1}, "expires_after": {"seconds": 5}}',
+        "p.json:1:50: error: instructions: expected a string, found an integer\n"
+        "p.json:1:83: error: expires_after.seconds: 5 is less than the minimum of 10 "
+        "(allowed: 10 to 7200)",
+        id="located-inside-and-beside-the-session",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), GA_ERRORS)
+def test_bad_ga_payloads_give_located_errors(project: Path, text: str, expected: str) -> None:
+    write(project / "p.json", text)
+    assert run("import", "p.json", "-o", "out.toml") == (1, "", expected + "\n")
+    assert not (project / "out.toml").exists()
+
+
+NEWER = {
+    "type": "session.created",
+    "event_id": "event_1",
+    "session": {
+        "type": "realtime",
+        "object": "realtime.session",
+        "id": "sess_1",
+        "model": "gpt-realtime",
+        "voice_activity": {"mode": "fast"},
+        "audio": {"output": {"voice": "marin", "pitch": 1.1}},
+    },
+    "rate_limits": [],
+}
+
+
+def test_fields_newer_than_the_schema_are_errors_naming_each(project: Path) -> None:
+    write(project / "event.json", json.dumps(NEWER, indent=2))
+    code, out, err = run("import", "event.json")
+    assert (code, out) == (1, "")
+    assert err == (
+        "event.json:9:5: error: unknown key `voice_activity`\n"
+        "event.json:15:9: error: unknown key `pitch` in table `audio.output`\n"
+        "event.json:19:3: error: unknown key `rate_limits` in the session.created event\n"
+        "realtime-config: hint: for fields newer than this version's schema, pass --drop-unknown "
+        "to leave them out\n"
+    )
+
+
+def test_unknown_session_fields_are_errors_naming_each(project: Path) -> None:
+    event = {k: v for k, v in NEWER.items() if k != "rate_limits"}
+    write(project / "event.json", json.dumps(event, indent=2))
+    code, out, err = run("import", "event.json")
+    assert (code, out) == (1, "")
+    assert err == (
+        "event.json:9:5: error: unknown key `voice_activity`\n"
+        "event.json:15:9: error: unknown key `pitch` in table `audio.output`\n"
+        "realtime-config: hint: for fields newer than this version's schema, pass --drop-unknown "
+        "to leave them out\n"
+    )
+
+
+def test_drop_unknown_leaves_them_out_with_a_warning_each(project: Path) -> None:
+    write(project / "event.json", json.dumps(NEWER, indent=2))
+    code, out, err = run("import", "event.json", "--drop-unknown")
+    assert code == 0
+    assert out == (
+        f'#:schema {SCHEMA_ID}\ntype = "realtime"\nmodel = "gpt-realtime"\n\n'
+        '[audio.output]\nvoice = "marin"\n'
+    )
+    assert err == (
+        "dropped read-only keys: event_id, session.object, session.id\n"
+        "event.json:9:5: warning: voice_activity: unknown key dropped; this version's schema "
+        "has no such field\n"
+        "event.json:15:9: warning: audio.output.pitch: unknown key dropped; this version's "
+        "schema has no such field\n"
+        "event.json:19:3: warning: rate_limits: unknown key dropped; the session.created event "
+        "has no such key in this version's schema\n"
     )
