@@ -550,17 +550,34 @@ def diff_command(
     help="Write the preset to this file (atomically) instead of stdout.",
 )
 @click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
+@click.option(
+    "--drop-unknown",
+    is_flag=True,
+    help="Leave out keys this version's schema does not know (a warning for each).",
+)
 @report_errors
-def import_command(payload: Path, output: Path | None, force: bool) -> None:
-    """Turn PAYLOAD.json into a TOML preset.
+def import_command(payload: Path, output: Path | None, force: bool, drop_unknown: bool) -> None:
+    """Turn PAYLOAD.json into a TOML preset of its own dialect.
 
-    PAYLOAD is a sessions request body, a session object as the API returns it, or a
-    session.created event; read-only keys such as id and client_secret.value are dropped.
+    PAYLOAD is a request body (client_secrets, calls.accept, or the beta sessions body), a
+    client_secrets response, a session object as the API returns it, or a session.created,
+    session.updated or session.update event. A GA shape gives a GA preset, a beta one a beta
+    preset; read-only keys such as id, value and event_id are dropped and named.
     """
     from realtime_config._files import write_atomic
     from realtime_config._importer import import_file
 
-    imported = import_file(payload, destination=output)
+    try:
+        imported = import_file(payload, destination=output, drop_unknown=drop_unknown)
+    except PresetError as error:
+        print_warnings(error.diagnostics)
+        if any(d.rule == "unknown-key" and d.is_error for d in error.diagnostics):
+            click.echo(
+                "realtime-config: hint: for fields newer than this version's schema, pass "
+                "--drop-unknown to leave them out",
+                err=True,
+            )
+        sys.exit(1)
     if output is None:
         click.echo(imported.text, nl=False)
     else:
@@ -650,17 +667,33 @@ def migrate_command(
     help="A preset for the new one to extend (preset.extends).",
 )
 @click.option("--force", is_flag=True, help="Overwrite presets/NAME.toml if it exists.")
+@click.option(
+    "--transcription",
+    "dialect",
+    flag_value="transcription",
+    help='A GA transcription session (type = "transcription").',
+)
+@click.option(
+    "--beta",
+    "dialect",
+    flag_value="beta",
+    help="A beta preset (the fields of POST /v1/realtime/sessions).",
+)
 @report_errors
-def new_command(name: str, base: Path | None, force: bool) -> None:
+def new_command(name: str, base: Path | None, force: bool, dialect: str | None) -> None:
     """Write a starter preset at presets/NAME.toml of the project.
 
-    It lists every session field with its server default, commented out.
+    A GA realtime preset (type = "realtime") unless --transcription or --beta says
+    otherwise; it lists every session field with its server default, commented out. With
+    --from, the starter extends that preset and lists the fields of its dialect.
     """
     from realtime_config._loader import display_path
-    from realtime_config._starter import PresetNameError, new_preset
+    from realtime_config._starter import DEFAULT_DIALECT, PresetNameError, new_preset
 
+    if base is not None and dialect is not None:
+        raise click.UsageError(f"--{dialect} and --from: the base preset sets the dialect")
     try:
-        path = new_preset(name, base=base, overwrite=force)
+        path = new_preset(name, base=base, overwrite=force, dialect=dialect or DEFAULT_DIALECT)
     except PresetNameError as error:
         raise click.BadParameter(str(error), param_hint="'NAME'") from None
     click.echo(f"created {display_path(path)}")
