@@ -6,7 +6,8 @@ whose type the value has (or as "expected X or Y"), never as a cascade of its br
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from realtime_config._diagnostics import Diagnostic
@@ -35,7 +36,7 @@ from realtime_config._wording import (
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
 
-    from realtime_config._loader import Document, ResolvedTable
+    from realtime_config._loader import Anchor, Document, ResolvedTable
 
 
 def schema_diagnostics(document: Document | ResolvedTable) -> list[Diagnostic]:
@@ -104,157 +105,184 @@ def _prefix(path: KeyPath) -> str:
     return f"{format_path(path)}: " if path else ""
 
 
+@dataclass(frozen=True)
+class _Failure:
+    """One jsonschema error, seen from the document: where, which rule, what was found."""
+
+    document: Document | ResolvedTable
+    error: ValidationError
+    path: KeyPath
+    schema: Schema
+    value: Any
+
+    def say(
+        self, rule: str, message: str, *, at: KeyPath | None = None, anchor: Anchor = "value"
+    ) -> list[Diagnostic]:
+        """One diagnostic: the message after the failing key's dotted path."""
+        where = self.path if at is None else at
+        return [
+            self.document.diagnostic(where, rule, f"{_prefix(self.path)}{message}", anchor=anchor)
+        ]
+
+
 def _translate(document: Document | ResolvedTable, error: ValidationError) -> list[Diagnostic]:
-    path: KeyPath = tuple(error.absolute_path)
-    schema: Schema = error.schema if isinstance(error.schema, Mapping) else {}
-    keyword = error.validator
-    value: Any = error.instance
+    """The diagnostics of one jsonschema error, by the keyword that failed."""
+    failure = _Failure(
+        document,
+        error,
+        tuple(error.absolute_path),
+        error.schema if isinstance(error.schema, Mapping) else {},
+        error.instance,
+    )
+    words = _BY_KEYWORD.get(str(error.validator), _as_jsonschema_says)
+    return words(failure) or _as_jsonschema_says(failure)
 
-    if keyword == "anyOf":
-        alternatives = list(schema.get("anyOf", ()))
-        plain = [
-            i
-            for i, branch in enumerate(alternatives)
-            if _matches_type(resolve(branch).get("type"), value)
-        ]
-        if isinstance(value, dict) and len(plain) > 1:
-            unknown_kind = _unknown_discriminant(document, path, schema, value)
-            if unknown_kind is not None:
-                return [unknown_kind]
-            chosen = object_branch(schema, value)
-            plain.sort(key=lambda i: resolve(alternatives[i]) != chosen)
-        expected = join_alternatives(_describe_alternatives(alternatives))
-        for index in plain:
-            if "const" in resolve(alternatives[index]):
-                return [
-                    document.diagnostic(
-                        path,
-                        "enum",
-                        f"{_prefix(path)}{describe_value(value)} is not a valid value; "
-                        f"expected {expected}",
-                    )
-                ]
-            inner = [e for e in error.context or () if e.relative_schema_path[0] == index]
-            if inner:
-                found: list[Diagnostic] = []
-                for sub in inner:
-                    found.extend(_translate(document, sub))
-                return found[:1] if _all_same_place(found) else found
-        return [
-            document.diagnostic(
-                path,
-                "type",
-                f"{_prefix(path)}expected {expected}, found {kind_of(value)}{_false_hint(value, document.dialect)}",
+
+def _any_of(failure: _Failure) -> list[Diagnostic]:
+    """Through the alternative the value's type (and a table's ``type``) selects."""
+    value, schema = failure.value, failure.schema
+    alternatives = list(schema.get("anyOf", ()))
+    plain = [
+        i
+        for i, branch in enumerate(alternatives)
+        if _matches_type(resolve(branch).get("type"), value)
+    ]
+    if isinstance(value, dict) and len(plain) > 1:
+        unknown_kind = _unknown_discriminant(failure.document, failure.path, schema, value)
+        if unknown_kind is not None:
+            return [unknown_kind]
+        chosen = object_branch(schema, value)
+        plain.sort(key=lambda i: resolve(alternatives[i]) != chosen)
+    expected = join_alternatives(_describe_alternatives(alternatives))
+    for index in plain:
+        if "const" in resolve(alternatives[index]):
+            return failure.say(
+                "enum", f"{describe_value(value)} is not a valid value; expected {expected}"
             )
-        ]
+        inner = [e for e in failure.error.context or () if e.relative_schema_path[0] == index]
+        if inner:
+            found = [d for sub in inner for d in _translate(failure.document, sub)]
+            return found[:1] if _all_same_place(found) else found
+    hint = _false_hint(value, failure.document.dialect)
+    return failure.say("type", f"expected {expected}, found {kind_of(value)}{hint}")
 
-    if keyword == "additionalProperties":
-        allowed = list(schema.get("properties", {}))
-        extras = [k for k in value if k not in allowed] if isinstance(value, dict) else []
-        return [_unknown_key(document, path, key, allowed, value) for key in extras]
 
-    if keyword == "type":
-        expected = type_words(schema.get("type"))
-        message = f"{_prefix(path)}expected {expected}, found {kind_of(value)}{_false_hint(value, document.dialect)}"
-        return [document.diagnostic(path, "type", message)]
+def _additional_properties(failure: _Failure) -> list[Diagnostic]:
+    allowed = list(failure.schema.get("properties", {}))
+    value = failure.value
+    extras = [k for k in value if k not in allowed] if isinstance(value, dict) else []
+    return [_unknown_key(failure.document, failure.path, key, allowed, value) for key in extras]
 
-    if keyword == "enum":
-        allowed = schema.get("enum", [])
-        choices = join_alternatives([describe_value(v) for v in allowed])
-        hint = (
-            suggest(value, [v for v in allowed if isinstance(v, str)])
-            if isinstance(value, str)
-            else ""
+
+def _type(failure: _Failure) -> list[Diagnostic]:
+    expected = type_words(failure.schema.get("type"))
+    hint = _false_hint(failure.value, failure.document.dialect)
+    return failure.say("type", f"expected {expected}, found {kind_of(failure.value)}{hint}")
+
+
+def _enum(failure: _Failure) -> list[Diagnostic]:
+    allowed = failure.schema.get("enum", [])
+    choices = join_alternatives([describe_value(v) for v in allowed])
+    value = failure.value
+    hint = (
+        suggest(value, [v for v in allowed if isinstance(v, str)]) if isinstance(value, str) else ""
+    )
+    return failure.say(
+        "enum", f"{describe_value(value)} is not a valid value; expected {choices}{hint}"
+    )
+
+
+def _const(failure: _Failure) -> list[Diagnostic]:
+    expected = describe_value(failure.schema.get("const"))
+    return failure.say(
+        "enum", f"{describe_value(failure.value)} is not a valid value; expected {expected}"
+    )
+
+
+_RELATIONS = {
+    "minimum": "less than the minimum of",
+    "maximum": "greater than the maximum of",
+    "exclusiveMinimum": "not greater than",
+    "exclusiveMaximum": "not less than",
+}
+
+
+def _bound(failure: _Failure) -> list[Diagnostic]:
+    keyword = str(failure.error.validator)
+    schema = failure.schema
+    low, high = schema.get("minimum"), schema.get("maximum")
+    allowed = f" (allowed: {low!r} to {high!r})" if low is not None and high is not None else ""
+    relation = f"{_RELATIONS[keyword]} {schema.get(keyword)!r}"
+    return failure.say("range", f"{describe_value(failure.value)} is {relation}{allowed}")
+
+
+def _required(failure: _Failure) -> list[Diagnostic]:
+    missing = [k for k in failure.schema.get("required", []) if k not in failure.value]
+    where = _prefix(failure.path) or "the preset: "
+    return [
+        failure.document.diagnostic(
+            failure.path,
+            "required",
+            f"{where}missing required key `{format_key(key)}`",
+            anchor="key",
         )
-        return [
-            document.diagnostic(
-                path,
-                "enum",
-                f"{_prefix(path)}{describe_value(value)} is not a valid value; "
-                f"expected {choices}{hint}",
+        for key in missing
+    ]
+
+
+def _pattern(failure: _Failure) -> list[Diagnostic]:
+    form = failure.schema.get("pattern")
+    return failure.say(
+        "pattern", f"{describe_value(failure.value)} does not have the required form {form}"
+    )
+
+
+def _min_length(failure: _Failure) -> list[Diagnostic]:
+    return failure.say("empty", "must not be empty")
+
+
+def _min_items(failure: _Failure) -> list[Diagnostic]:
+    count = failure.schema.get("minItems")
+    return failure.say("empty", f"must list at least {count} value" + ("s" if count != 1 else ""))
+
+
+def _unique_items(failure: _Failure) -> list[Diagnostic]:
+    if not isinstance(failure.value, list):
+        return []
+    seen: list[Any] = []
+    for index, item in enumerate(failure.value):
+        if item in seen:
+            return failure.say(
+                "duplicate",
+                f"{describe_value(item)} is listed more than once",
+                at=(*failure.path, index),
             )
-        ]
+        seen.append(item)
+    return []
 
-    if keyword == "const":
-        return [
-            document.diagnostic(
-                path,
-                "enum",
-                f"{_prefix(path)}{describe_value(value)} is not a valid value; "
-                f"expected {describe_value(schema.get('const'))}",
-            )
-        ]
 
-    if keyword in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        bound = schema.get(keyword)
-        relation = {
-            "minimum": "less than the minimum of",
-            "maximum": "greater than the maximum of",
-            "exclusiveMinimum": "not greater than",
-            "exclusiveMaximum": "not less than",
-        }[keyword]
-        low, high = schema.get("minimum"), schema.get("maximum")
-        allowed_range = (
-            f" (allowed: {low!r} to {high!r})" if low is not None and high is not None else ""
-        )
-        return [
-            document.diagnostic(
-                path,
-                "range",
-                f"{_prefix(path)}{describe_value(value)} is {relation} {bound!r}{allowed_range}",
-            )
-        ]
+def _as_jsonschema_says(failure: _Failure) -> list[Diagnostic]:
+    """A keyword with no wording of its own: jsonschema's message, located."""
+    return failure.say("schema", failure.error.message)
 
-    if keyword == "required":
-        missing = [k for k in schema.get("required", []) if k not in value]
-        return [
-            document.diagnostic(
-                path,
-                "required",
-                f"{_prefix(path) or 'the preset: '}missing required key `{format_key(key)}`",
-                anchor="key",
-            )
-            for key in missing
-        ]
 
-    if keyword == "pattern":
-        return [
-            document.diagnostic(
-                path,
-                "pattern",
-                f"{_prefix(path)}{describe_value(value)} does not have the required form "
-                f"{schema.get('pattern')}",
-            )
-        ]
-
-    if keyword == "minLength":
-        return [document.diagnostic(path, "empty", f"{_prefix(path)}must not be empty")]
-
-    if keyword == "minItems":
-        return [
-            document.diagnostic(
-                path,
-                "empty",
-                f"{_prefix(path)}must list at least {schema.get('minItems')} value"
-                + ("s" if schema.get("minItems") != 1 else ""),
-            )
-        ]
-
-    if keyword == "uniqueItems" and isinstance(value, list):
-        seen: list[Any] = []
-        for index, item in enumerate(value):
-            if item in seen:
-                item_path = (*path, index)
-                return [
-                    document.diagnostic(
-                        item_path,
-                        "duplicate",
-                        f"{_prefix(path)}{describe_value(item)} is listed more than once",
-                    )
-                ]
-            seen.append(item)
-
-    return [document.diagnostic(path, "schema", f"{_prefix(path)}{error.message}")]
+_BY_KEYWORD: dict[str, Callable[[_Failure], list[Diagnostic]]] = {
+    "anyOf": _any_of,
+    "additionalProperties": _additional_properties,
+    "type": _type,
+    "enum": _enum,
+    "const": _const,
+    "minimum": _bound,
+    "maximum": _bound,
+    "exclusiveMinimum": _bound,
+    "exclusiveMaximum": _bound,
+    "required": _required,
+    "pattern": _pattern,
+    "minLength": _min_length,
+    "minItems": _min_items,
+    "uniqueItems": _unique_items,
+}
+"""How each JSON Schema keyword's failure is put in TOML words."""
 
 
 def _unknown_discriminant(
