@@ -25,11 +25,30 @@ class Diagnostic:
     key: str = ""
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}: {self.severity}: {self.message}"
+        where = f"{printable_file(self.file)}:{self.line}:{self.column}"
+        return f"{where}: {self.severity}: {self.message}"
 
     @property
     def is_error(self) -> bool:
         return self.severity == "error"
+
+
+_LINE_BREAKING = {
+    **{code: f"\\x{code:02x}" for code in [*range(0x20), *range(0x7F, 0xA0)]},
+    ord("\t"): "\\t",
+    ord("\n"): "\\n",
+    ord("\r"): "\\r",
+    0x2028: "\\u2028",
+    0x2029: "\\u2029",
+}
+"""Control characters and Unicode line separators, as the escapes Python would write."""
+
+
+def printable_file(name: str) -> str:
+    """A file name fit for a one-line diagnostic: a newline or any other control character
+    in it is written as an escape (``\\n``, ``\\x1b``), so that it can neither break the line
+    nor drive the terminal."""
+    return name.translate(_LINE_BREAKING) if not name.isprintable() else name
 
 
 def format_text(diagnostic: Diagnostic, *, color: bool = False) -> str:
@@ -38,7 +57,7 @@ def format_text(diagnostic: Diagnostic, *, color: bool = False) -> str:
         return str(diagnostic)
     shade = "\x1b[1;31m" if diagnostic.is_error else "\x1b[1;33m"
     return (
-        f"\x1b[1m{diagnostic.file}:{diagnostic.line}:{diagnostic.column}:\x1b[0m "
+        f"\x1b[1m{printable_file(diagnostic.file)}:{diagnostic.line}:{diagnostic.column}:\x1b[0m "
         f"{shade}{diagnostic.severity}:\x1b[0m {diagnostic.message}"
     )
 
