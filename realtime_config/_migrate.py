@@ -11,8 +11,10 @@ rules first, then the schema's mapping annotations (``x-ga``, ``x-ga-map``, ``x-
 2. **Settle.** The resolved GA table of the migrated chain is compared with the GA body the
    beta preset compiles to today, and the file is edited until they agree: what the beta
    rules added is written out (``output_modalities``, ``turn_detection.type``, a tool's
-   ``type``), what they left out is removed (``pcm16`` formats). A ``false`` that the GA body
-   leaves out (``x-ga-omit-false``) stays ``false``: it means the same "off" in a GA preset.
+   ``type``), what they left out is removed (``pcm16`` formats). The GA table is read by the
+   GA branch's own rules before comparing: a ``false`` that a GA preset leaves out on creation
+   (``x-false-on-create``) stays ``false``, meaning the same "off", and what the GA compiler
+   sends when absent (``x-emit: always``: ``expires_after.anchor``) is not written out.
    Nothing here lists fields: every difference comes from comparing the two.
 3. **Write.** The file is laid out again from its own pieces, parsed by tomlkit: a comment
    above a key moves with that key into its new table, a trailing comment stays on its line,
@@ -55,7 +57,14 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-from realtime_config._schema import Schema, branch_of_type, branches, dialect_schema, resolve
+from realtime_config._schema import (
+    Schema,
+    branch_of_type,
+    branches,
+    dialect_schema,
+    object_branch,
+    resolve,
+)
 
 _SESSION: Final = "session."
 _LAST: Final = 1 << 30
@@ -111,6 +120,21 @@ def write_migrations(migrations: Sequence[Migration]) -> list[Migration]:
     for migration in written:
         write_atomic(migration.path, migration.text)
     return written
+
+
+def write_migration(
+    migration: Migration,
+    output: str | os.PathLike[str],
+    inputs: Iterable[str | os.PathLike[str]] = (),
+) -> None:
+    """Write one migration to ``output``, atomically; never over the preset itself or any
+    other preset being migrated (``inputs``)."""
+    from realtime_config._files import write_atomic
+
+    protected = [
+        (Path(p), "the preset itself") for p in dict.fromkeys([migration.path, *map(Path, inputs)])
+    ]
+    write_atomic(Path(output), migration.text, protected=protected)
 
 
 # --- The mapping, read from the schema ------------------------------------------------
@@ -591,13 +615,30 @@ class _FileMigration:
 
     # Step 2: settle the differences with the body the beta preset compiles to today.
     def own_table(self) -> dict[str, Any]:
+        """The file's GA table, keys in the order TOML reads them: a header opens its table
+        (even with nothing under it, ``[tracing]`` alone) where it is written."""
         table: dict[str, Any] = {}
-        for placed in self.placed:
+        by_unit = {id(p.unit): p for p in self.placed}
+        done: set[int] = set()
+
+        def put(placed: _Placed) -> None:
             if placed.path[0] == "preset":
-                continue
+                return
             pair = placed.unit.pair
             value = copy_json(pair.value) if pair.replaced else _plain(pair.item.unwrap())
             _set(table, placed.path, value)
+
+        for section, home in self.homes:
+            if section.header is not None and home and home[0] != "preset" and _absent(table, home):
+                _set(table, home, {})
+            for unit in section.units:
+                placed = by_unit.get(id(unit))
+                if placed is not None:
+                    put(placed)
+                    done.add(id(unit))
+        for placed in self.placed:
+            if id(placed.unit) not in done:
+                put(placed)
         return table
 
     def resolved(self) -> dict[str, Any]:
@@ -853,6 +894,18 @@ def _set(table: dict[str, Any], path: KeyPath, value: Any) -> None:
         node[last] = value
 
 
+def _absent(table: Mapping[str, Any], path: KeyPath) -> bool:
+    node: Any = table
+    for part in path:
+        if isinstance(part, int):
+            if not isinstance(node, list) or part >= len(node):
+                return True
+        elif not isinstance(node, Mapping) or part not in node:
+            return True
+        node = node[part]
+    return False
+
+
 def _leaves(value: Mapping[str, Any], path: KeyPath) -> Iterator[tuple[KeyPath, Any]]:
     """The keys of an inline spread table, down to the first field that has ``x-ga``."""
     for key, item in value.items():
@@ -864,20 +917,41 @@ def _leaves(value: Mapping[str, Any], path: KeyPath) -> Iterator[tuple[KeyPath, 
 
 
 def _normalized(resolved: Mapping[str, Any]) -> dict[str, Any]:
-    """The resolved GA table as its body would carry it: ``false`` where GA omits it gone."""
-    fields = _ga_fields()
+    """The resolved GA table as its ``client_secrets`` body would carry it, by the GA
+    branch's own rules: a ``false`` that creation leaves out (``x-false-on-create``) gone,
+    a key sent when absent (``x-emit: always``, ``expires_after.anchor``) filled in."""
     table: dict[str, Any] = copy_json(dict(resolved))
-    for ga_path, (_, schema) in fields.items():
-        node: Any = table
-        for part in ga_path[:-1]:
-            node = node.get(part) if isinstance(node, dict) else None
-        if (
-            isinstance(node, dict)
-            and node.get(ga_path[-1]) is False
-            and schema.get("x-ga-omit-false")
-        ):
-            del node[ga_path[-1]]
+    _as_created(dialect_schema("realtime"), table)
     return table
+
+
+def _as_created(schema: Schema, table: dict[str, Any]) -> None:
+    branch = object_branch(schema, table)
+    if branch is None or branch.get("x-verbatim"):
+        return
+    properties = branch.get("properties", {})
+    for key in list(table):
+        if key not in properties:
+            continue
+        field = resolve(properties[key])
+        value = table[key]
+        if value is False and field.get("x-false-on-create") == "omit":
+            del table[key]
+        elif isinstance(value, dict) and not field.get("x-verbatim"):
+            if not value and field.get("x-emit") == "non-empty":
+                del table[key]
+                continue
+            _as_created(field, value)
+        elif isinstance(value, list):
+            array = branch_of_type(field, "array")
+            items = resolve(array["items"]) if array and "items" in array else None
+            for item in value:
+                if items is not None and isinstance(item, dict):
+                    _as_created(items, item)
+    for key in branch.get("x-order", ()):
+        field = resolve(properties[key])
+        if key not in table and field.get("x-emit") == "always" and "x-when-absent" in field:
+            table[key] = copy_json(field["x-when-absent"])
 
 
 def _expected(body: Mapping[str, Any]) -> dict[str, Any]:
@@ -960,8 +1034,17 @@ def _translate(
     if problems:
         raise PresetError(problems)
     results: dict[Path, _Result] = {}
+    failed: set[Path] = set()
     for path in _bases_first(bases):
         document = loader.document(path)
+        if any(base in failed for base in bases[path]):
+            # Its base could not be migrated: only its own unsupported keys are reported,
+            # not the differences that would follow from the base's problems.
+            failed.add(path)
+            work = _FileMigration(document, presets[path], [], drop_unsupported)
+            work.move()
+            problems.extend(p for p in work.problems if p.rule == "migrate-unsupported")
+            continue
         if "type" in presets[path].session:  # already a GA preset: nothing to do
             migration = Migration(path, document.display, document.text, document.text)
             results[path] = _Result(migration, dict(presets[path].session), "")
@@ -972,9 +1055,12 @@ def _translate(
             document, presets[path], [results[b].resolved for b in bases[path]], drop_unsupported
         )
         text = work.run(expected)
-        problems.extend(work.problems)
-        if not work.problems:
-            problems.extend(_reparsed(document, text, work.own_table()))
+        found = list(work.problems)
+        if not found:
+            found = _reparsed(document, text, work.own_table())
+        if found:
+            failed.add(path)
+            problems.extend(found)
         migration = Migration(path, document.display, document.text, text, tuple(work.warnings))
         results[path] = _Result(migration, work.resolved(), dumps_payload(body))
     if problems:
@@ -991,7 +1077,9 @@ def _reparsed(document: Document, text: str, own: Mapping[str, Any]) -> list[Dia
         reason = str(exc)
     else:
         table.pop("preset", None)
-        if _same(table, dict(own)):
+        # A table header kept with nothing under it ([client_secret.expires_after] written
+        # empty) says nothing, in the beta file as in the GA one.
+        if _same(_without_empty_tables(table), _without_empty_tables(dict(own))):
             return []
         reason = "its keys came out differently"
     return [
@@ -1004,6 +1092,14 @@ def _reparsed(document: Document, text: str, own: Mapping[str, Any]) -> list[Dia
             f"the GA form of this file could not be written: {reason}",
         )
     ]
+
+
+def _without_empty_tables(value: Any) -> Any:
+    """``value`` without the tables that hold nothing (once their own empty tables go)."""
+    if not isinstance(value, dict):
+        return value
+    kept = {key: _without_empty_tables(item) for key, item in value.items()}
+    return {key: item for key, item in kept.items() if item != {} or not isinstance(item, dict)}
 
 
 def _bases(document: Document) -> list[Path]:

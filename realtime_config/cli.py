@@ -5,10 +5,11 @@ Exit status: 0 all good, 1 a preset or a request failed, 2 a usage error (click'
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -47,7 +48,7 @@ def report_errors(command: F) -> F:
             return command(*args, **kwargs)
         except PresetError as error:
             color = use_color(sys.stderr)
-            for diagnostic in error.diagnostics:
+            for diagnostic in remedied(error.diagnostics):
                 click.echo(format_text(diagnostic, color=color), err=True, color=color)
             sys.exit(1)
         except RealtimeConfigError as error:
@@ -58,6 +59,20 @@ def report_errors(command: F) -> F:
 
 OUTPUT_REMEDIES = {"exists": "use --force to overwrite it"}
 """What the command line adds to a library OutputFileError of each reason: its own flags."""
+
+DIAGNOSTIC_REMEDIES = {"target-unsupported": "remove it or use --drop-unsupported"}
+"""What the command line adds to an error diagnostic of each rule, where one of its flags helps."""
+
+
+def remedied(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """The diagnostics, each error followed by this command line's remedy, if it has one."""
+    found = []
+    for diagnostic in diagnostics:
+        remedy = DIAGNOSTIC_REMEDIES.get(diagnostic.rule) if diagnostic.is_error else None
+        if remedy:
+            diagnostic = dataclasses.replace(diagnostic, message=f"{diagnostic.message}; {remedy}")
+        found.append(diagnostic)
+    return found
 
 
 def with_remedy(error: RealtimeConfigError) -> str:
@@ -115,7 +130,7 @@ def _drop_stdout() -> None:
 
 def print_warnings(warnings: tuple[Diagnostic, ...] | list[Diagnostic]) -> None:
     color = use_color(sys.stderr)
-    for warning in warnings:
+    for warning in remedied(warnings):
         click.echo(format_text(warning, color=color), err=True, color=color)
 
 
@@ -263,7 +278,7 @@ def validate_command(
         if not paths:
             fail(f"no presets found: {folder} holds no .toml files")
     jobs = jobs or default_jobs(len(paths))
-    diagnostics = check_files(paths, root=root, target=target, jobs=jobs)
+    diagnostics = remedied(check_files(paths, root=root, target=target, jobs=jobs))
     failed = any(d.is_error or strict for d in diagnostics)
     if output_format == "json":
         click.echo(to_json(diagnostics))
@@ -619,8 +634,7 @@ def migrate_command(
     chain. One PRESET alone is printed to stdout unless -o or --in-place is given. Nothing
     is written when any preset fails.
     """
-    from realtime_config._files import write_atomic
-    from realtime_config._migrate import migrate_presets, write_migrations
+    from realtime_config._migrate import migrate_presets, write_migration, write_migrations
 
     if output is not None and (in_place or len(presets) != 1):
         raise click.UsageError("-o/--output takes one PRESET and no --in-place")
@@ -648,7 +662,7 @@ def migrate_command(
                 sys.exit(1)
             click.echo("every preset is already GA")
         elif output is not None:
-            write_atomic(output, migrations[0].text)
+            write_migration(migrations[0], output, presets)
         elif in_place:
             for migration in write_migrations(migrations):
                 click.echo(f"migrated {migration.display}")

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from realtime_config import PresetError, compile_preset, dumps_payload, load_preset
 from realtime_config._migrate import migrate_presets, translate_presets
 from realtime_config.cli import main
-from tests.conftest import GOLDEN, PRESETS, PROJECT, check_golden, write
+from tests.conftest import GOLDEN, PRESETS, PROJECT, beta_presets, check_golden, write
 from tests.strategies import session_tables
 
 BETA = GOLDEN / "migrate" / "beta"
@@ -308,18 +308,51 @@ def test_cli_in_place_then_check(project: Path) -> None:
             write(folder / path.name, path.read_text(encoding="utf-8"))
     names = sorted(p.name for p in folder.glob("*.toml"))
     args = [f"presets/{name}" for name in names]
-    code, out, _ = run("--check", *args)
+    # Without --drop-unsupported the check fails at each temperature, and only there.
+    code, out, err = run("--check", *args)
+    assert (code, out) == (1, "")
+    assert [line.split(": ", 2)[2] for line in err.splitlines()] == [
+        "temperature: the GA API has no temperature, so it cannot be migrated",
+        "temperature: the GA API has no temperature, so it cannot be migrated",
+        "temperature: the GA API has no temperature, so it cannot be migrated",
+        "remove those fields, or pass --drop-unsupported to leave them out",
+    ]
+    # A file that extends a GA root changes nothing of its own: it inherits the type.
+    changed = [n for n in names if (GA / n).read_bytes() != (folder / n).read_bytes()]
+    assert changed == [n for n in names if n != "phone-support-forced-lookup.toml"]
+    code, out, _ = run("--check", "--drop-unsupported", *args)
     assert code == 1
-    assert out == "".join(f"would migrate presets/{name}\n" for name in names)
+    assert out == "".join(f"would migrate presets/{name}\n" for name in changed)
     code, out, _ = run("--in-place", "--drop-unsupported", *args)
     assert code == 0
-    assert out == "".join(f"migrated presets/{name}\n" for name in names)
+    assert out == "".join(f"migrated presets/{name}\n" for name in changed)
     for name in names:
         assert (folder / name).read_text(encoding="utf-8") == (GA / name).read_text(
             encoding="utf-8"
         )
     code, out, _ = run("--check", *args)
     assert (code, out) == (0, "every preset is already GA\n")
+
+
+def test_cli_output_never_overwrites_a_preset_being_migrated(project: Path) -> None:
+    write(project / "presets" / "a.toml", 'model = "gpt-realtime"\n')
+    code, out, err = run("presets/a.toml", "-o", "presets/a.toml")
+    assert (code, out) == (1, "")
+    assert err == (
+        "realtime-config: error: presets/a.toml: is the preset itself; refusing to overwrite it\n"
+    )
+    assert (project / "presets" / "a.toml").read_text(encoding="utf-8") == (
+        'model = "gpt-realtime"\n'
+    )
+
+
+def test_golden_inputs_are_the_repository_beta_presets() -> None:
+    # The golden inputs are copies of tests/cases/beta and presets/phone-support.toml, in
+    # one folder (so an extends path is written relative to it).
+    for path in beta_presets():
+        golden = (BETA / path.name).read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
+        assert golden == text.replace("../../../presets/phone-support.toml", "phone-support.toml")
 
 
 def test_cli_output_file(project: Path) -> None:
