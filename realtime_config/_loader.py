@@ -8,9 +8,11 @@ presets arrive in pull requests and CI must not be talked into reading other fil
 from __future__ import annotations
 
 import datetime
+import errno
 import math
 import os
 import re
+import stat
 import sys
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -232,26 +234,41 @@ def project_presets(root: str | os.PathLike[str] | None = None) -> tuple[Path, l
 
 
 def read_text(path: Path, display: str) -> str:
-    """Read a UTF-8 text file of at most MAX_FILE_BYTES, or raise a located PresetError."""
+    """Read a UTF-8 text file of at most MAX_FILE_BYTES, or raise a located PresetError.
+
+    Only a regular file is read: the file is opened without blocking and checked with fstat
+    on the open descriptor, so a FIFO (which would wait forever for a writer), a device or a
+    socket is refused, even one swapped in after a check. A UTF-8 byte order mark is dropped.
+    """
 
     def fail(message: str, rule: str = "file", line: int = 1, column: int = 1) -> PresetError:
         return PresetError([Diagnostic(display, line, column, "error", rule, message)])
 
     try:
-        with path.open("rb") as stream:
-            # Read at most one byte past the limit, without a 1 MiB buffer for a small file.
-            size = os.fstat(stream.fileno()).st_size
-            data = stream.read(min(size, MAX_FILE_BYTES) + 1 if size else MAX_FILE_BYTES + 1)
+        descriptor = os.open(path, _READ_FLAGS)
+    except ValueError:  # a NUL character: no file can have that name
+        raise fail("the file name contains a NUL character") from None
     except FileNotFoundError:
         raise fail("no such file") from None
-    except (IsADirectoryError, PermissionError, OSError) as exc:
-        if path.is_dir():
-            raise fail("is a directory, not a preset file") from None
-        if isinstance(exc, PermissionError):
-            raise fail("permission denied: the file cannot be read") from None
-        raise fail(f"cannot be read: {exc.strerror or exc}") from None
+    except PermissionError:
+        raise fail("permission denied: the file cannot be read") from None
+    except OSError as exc:
+        raise fail(_os_reason(exc)) from None
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if stat.S_ISDIR(mode):
+            raise fail("is a directory, not a preset file")
+        if not stat.S_ISREG(mode):
+            raise fail(f"is {_file_kind(mode)}, not a preset file; only regular files are read")
+        data = _read_at_most(descriptor, MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise fail(_os_reason(exc)) from None
+    finally:
+        os.close(descriptor)
     if len(data) > MAX_FILE_BYTES:
         raise fail("file is larger than 1 MiB; a preset is a small text file")
+    if data.startswith(_BOM):  # editors on Windows write one; it is not part of the text
+        data = data[len(_BOM) :]
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -267,24 +284,62 @@ def read_text(path: Path, display: str) -> str:
         ) from None
 
 
+_READ_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_NOCTTY", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+_BOM = b"\xef\xbb\xbf"
+
+
+def _read_at_most(descriptor: int, limit: int) -> bytes:
+    """Up to ``limit`` bytes of a regular file, without a buffer of ``limit`` for a small one."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit:
+        chunk = os.read(descriptor, min(limit - size, 1 << 16))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def _os_reason(exc: OSError) -> str:
+    """Why a file cannot be read, in words: the OS's, lower-cased, a long name said so."""
+    if exc.errno == errno.ENAMETOOLONG:
+        return "the file name is too long"
+    if exc.errno == errno.ELOOP:
+        return "cannot be read: too many levels of symbolic links"
+    reason = exc.strerror or str(exc)
+    return f"cannot be read: {reason[:1].lower()}{reason[1:]}"
+
+
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$|\s*\(at end of document\)$")
 
 
 def parse_toml(text: str, display: str) -> dict[str, Any]:
-    """Parse TOML text, translating tomllib's errors into a located diagnostic."""
-    deep = _too_deep(text)
+    """Parse TOML text, translating tomllib's errors into a located diagnostic.
+
+    Nesting deeper than MAX_DEPTH is refused before parsing (tomllib recurses once per level
+    of arrays and inline tables, and takes quadratic time and memory for long dotted keys);
+    an integer too long to convert is refused where it is written.
+    """
+    deep = _nesting(text)
     if deep is not None:
-        raise PresetError(
-            [
-                Diagnostic(
-                    display,
-                    *deep,
-                    "error",
-                    "nesting",
-                    f"arrays and inline tables are nested deeper than {MAX_DEPTH} levels",
-                )
-            ]
-        )
+        raise PresetError([Diagnostic(display, deep[0], deep[1], "error", "nesting", deep[2])])
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -303,9 +358,72 @@ def parse_toml(text: str, display: str) -> dict[str, Any]:
         raise PresetError(
             [Diagnostic(display, line, column, "error", "toml-syntax", f"invalid TOML: {message}")]
         ) from None
+    except ValueError:  # int() refused a literal past the int/str conversion limit
+        raise PresetError([_long_integer(text, display)]) from None
+
+
+_LONG_INTEGER = re.compile(r"[+-]?[0-9][0-9_]{256,}(?![0-9_.eE])")
+
+
+def _long_integer(text: str, display: str) -> Diagnostic:
+    from realtime_config._source import KeyLocator
+
+    found = KeyLocator(text).first_value_matching(_LONG_INTEGER)
+    path: KeyPath = () if found is None else found[0]
+    line, column = (1, 1) if found is None else (found[1].line, found[1].column)
+    return Diagnostic(
+        display, line, column, "error", "range", _integer_range(path), format_path(path)
+    )
+
+
+INTEGER_RANGE = (-(2**63), 2**63 - 1)
+"""TOML integers are 64-bit: the spec lets a parser refuse any other, and JSON readers agree."""
+
+
+def _integer_range(path: KeyPath) -> str:
+    where = f"{format_path(path)}: " if path else ""
+    return (
+        f"{where}the integer is out of range; TOML integers are 64-bit, from "
+        f"{INTEGER_RANGE[0]} to {INTEGER_RANGE[1]}"
+    )
 
 
 def _too_deep(text: str) -> tuple[int, int] | None:
+    """Where nesting first exceeds MAX_DEPTH, if it does: parsing ``text`` must not be tried."""
+    deep = _nesting(text)
+    return None if deep is None else (deep[0], deep[1])
+
+
+def _nesting(text: str) -> tuple[int, int, str] | None:
+    """Where and how nesting first exceeds MAX_DEPTH, if it does.
+
+    Brackets are counted first (a quick, string-aware scan); then key paths, which dotted
+    keys and headers lengthen without brackets. Each level needs a ``.``, ``[`` or ``{``
+    somewhere in the text, so a text with fewer is not scanned again.
+    """
+    brackets = _brackets_too_deep(text)
+    if brackets is not None:
+        return (
+            *brackets,
+            f"arrays and inline tables are nested deeper than {MAX_DEPTH} levels",
+        )
+    if text.count(".") + text.count("[") + text.count("{") < MAX_DEPTH:
+        return None
+    from realtime_config._source import nesting_overflow
+
+    found = nesting_overflow(text, MAX_DEPTH)
+    if found is None:
+        return None
+    return found.line, found.column, _TOO_DEEP
+
+
+_TOO_DEEP = (
+    f"keys and values are nested deeper than {MAX_DEPTH} levels (dotted keys, [headers], "
+    "arrays and inline tables all count)"
+)
+
+
+def _brackets_too_deep(text: str) -> tuple[int, int] | None:
     """Where bracket nesting first exceeds MAX_DEPTH, if it does (a quick, string-aware scan).
 
     tomllib recurses once per level, so pathological nesting must be refused before parsing.
@@ -362,10 +480,21 @@ def _walk(table: Mapping[str, Any]) -> Iterator[tuple[KeyPath, Any]]:
 
 
 def json_form_diagnostics(document: Document) -> list[Diagnostic]:
-    """TOML values that have no JSON form: dates, times and non-finite floats."""
+    """Values with no JSON form that every reader accepts: dates, times, non-finite floats,
+    integers past 64 bits; and nesting past MAX_DEPTH, which any later walk would pay for.
+    """
     problems = []
-    for path, value in _walk(document.table):
-        if isinstance(value, (datetime.date, datetime.time)):
+    stack: list[tuple[KeyPath, Any]] = [((k,), v) for k, v in reversed(document.table.items())]
+    while stack:
+        path, value = stack.pop()
+        if len(path) > MAX_DEPTH:
+            problems.append(document.diagnostic(path, "nesting", _TOO_DEEP))
+            continue
+        if isinstance(value, dict):
+            stack.extend(((*path, k), v) for k, v in reversed(value.items()))
+        elif isinstance(value, list):
+            stack.extend(((*path, i), v) for i, v in reversed(list(enumerate(value))))
+        elif isinstance(value, (datetime.date, datetime.time)):
             kind = (
                 "a date-time"
                 if isinstance(value, datetime.datetime)
@@ -390,6 +519,12 @@ def json_form_diagnostics(document: Document) -> list[Diagnostic]:
                     "or NaN numbers",
                 )
             )
+        elif (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and not INTEGER_RANGE[0] <= value <= INTEGER_RANGE[1]
+        ):
+            problems.append(document.diagnostic(path, "range", _integer_range(path)))
     return problems
 
 
@@ -451,6 +586,9 @@ class Loader:
         self._documents: _Recent[Document | PresetError] = _Recent(keep)
         self._presets: _Recent[Preset | PresetError] = _Recent(keep)
         self._roots: dict[Path, Path] = {}
+        # The root as written, and whether each folder of a preset resolves inside the root.
+        self._lexical_root = _normalized(root) if root is not None else None
+        self._inside: dict[Path, bool] = {}
         if read is None:  # tomllib's answers, from a compiled parser when installed
             from realtime_config._fastparse import read_document
 
@@ -489,7 +627,11 @@ class Loader:
         Raises PresetError with every problem (warnings included) when any is an error;
         otherwise the preset carries its warnings.
         """
-        return with_cross_field_checks(self._resolve(_normalized(path), (), path))
+        if "\0" in str(path):  # no file has such a name, and the OS refuses to look
+            raise PresetError(
+                [Diagnostic(display_path(path), 1, 1, "error", "file", _NUL_NAME.capitalize())]
+            )
+        return with_cross_field_checks(self._resolve(_normalized(path), path))
 
     def _root_for(self, path: Path) -> Path:
         if self.root is not None:
@@ -500,24 +642,223 @@ class Loader:
             root = self._roots[path.parent] = find_root(path.parent)
         return root
 
-    def _resolve(self, path: Path, chain: tuple[Path, ...], given: Path | None = None) -> Preset:
-        cached = self._presets.get(path)
-        if isinstance(cached, Preset):
-            return cached
-        if cached is not None and not chain:
+    def _resolve(self, path: Path, given: Path | None = None) -> Preset:
+        """The resolved preset at ``path``: from the cache, failures included, or resolved."""
+        cached: Preset | PresetError | None = self._presets.get(path)
+        if cached is None:
+            cached = self._resolve_graph(path, self._root_for(path), given)
+        if isinstance(cached, PresetError):
             raise cached
-        try:
-            preset = self._resolve_uncached(path, chain, given)
-        except PresetError as error:
-            if not chain:
-                self._presets[path] = error
-            raise
-        self._presets[path] = preset
-        return preset
+        return cached
 
-    def _resolve_uncached(self, path: Path, chain: tuple[Path, ...], given: Path | None) -> Preset:
+    def _resolve_graph(self, top: Path, root: Path, given: Path | None) -> Preset | PresetError:
+        """Resolve ``top`` and every base it reaches, each file once, without recursion.
+
+        The ``extends`` graph is walked depth-first with an explicit stack, and its strongly
+        connected components (Tarjan's algorithm) are resolved bases first: a component of
+        more than one file, or a file that extends itself, is a cycle, reported by each of
+        its files at its own ``preset.extends`` entry. Every outcome is kept, failures too,
+        so a base shared by many files (a diamond) is read and resolved once.
+        """
+        refused = self._escapes_root(top, root, given)
+        if refused is not None:
+            self._presets[top] = refused
+            return refused
+        results: dict[Path, Preset | PresetError] = {}
+        bases: dict[Path, list[_Base]] = {}
+
+        def known(path: Path) -> Preset | PresetError | None:
+            found = results.get(path)
+            if found is None and self._root_for(path) == root:
+                found = self._presets.get(path)
+            return found
+
+        def successors(path: Path) -> Iterator[Path]:
+            found = bases[path] = self._bases(path, root, given if path == top else None)
+            for base in found:
+                if isinstance(base.target, Path):
+                    outcome = known(base.target)
+                    if outcome is None:
+                        yield base.target
+                    else:  # kept here: the cache may let it go before it is merged
+                        results[base.target] = outcome
+
+        index: dict[Path, int] = {}
+        low: dict[Path, int] = {}
+        stack: list[Path] = []
+        on_stack: set[Path] = set()
+        work: list[tuple[Path, Iterator[Path]]] = []
+
+        def visit(path: Path) -> None:
+            index[path] = low[path] = len(index)
+            stack.append(path)
+            on_stack.add(path)
+            work.append((path, successors(path)))
+
+        visit(top)
+        while work:
+            path, pending = work[-1]
+            for base_path in pending:
+                if base_path not in index:
+                    visit(base_path)
+                    break
+                if base_path in on_stack:
+                    low[path] = min(low[path], index[base_path])
+            else:
+                work.pop()
+                if work:
+                    parent = work[-1][0]
+                    low[parent] = min(low[parent], low[path])
+                if low[path] == index[path]:
+                    component = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.append(member)
+                        if member == path:
+                            break
+                    self._resolve_component(
+                        component,
+                        root,
+                        bases=bases,
+                        results=results,
+                        known=known,
+                        top=top,
+                        given=given,
+                    )
+        return results[top]
+
+    def _resolve_component(
+        self,
+        component: list[Path],
+        root: Path,
+        *,
+        bases: Mapping[Path, list[_Base]],
+        results: dict[Path, Preset | PresetError],
+        known: Callable[[Path], Preset | PresetError | None],
+        top: Path,
+        given: Path | None,
+    ) -> None:
+        cycle = {member: bases[member] for member in component}
+        if len(component) == 1 and not any(b.target == component[0] for b in bases[component[0]]):
+            cycle = {}
+        for path in component:
+            if cycle and path != top:
+                # Each file of a cycle names the whole chain, so n files would take n * n
+                # words: only the file asked for is reported; another is resolved on demand.
+                continue
+            outcome = self._resolve_one(
+                path,
+                root,
+                bases[path],
+                cycle=cycle,
+                known=known,
+                given=given if path == top else None,
+            )
+            results[path] = outcome
+            if self._root_for(path) == root:
+                self._presets[path] = outcome
+
+    def _bases(self, path: Path, root: Path, given: Path | None) -> list[_Base]:
+        """The entries of ``preset.extends`` in the file at ``path``: each base's confined
+        path, or why it cannot be read. A file that cannot be parsed has none (its own
+        error is its outcome); entries that are not strings are left to the schema check.
+        """
+        try:
+            document = self.document(given if given is not None else path)
+        except PresetError:
+            return []
+        settings = document.table.get("preset")
+        extends = settings.get("extends", []) if isinstance(settings, dict) else []
+        names = [extends] if isinstance(extends, str) else extends
+        found: list[_Base] = []
+        for position, name in enumerate(names if isinstance(names, list) else []):
+            if not isinstance(name, str):
+                continue
+            key_path: KeyPath = ("preset", "extends") + (
+                (position,) if not isinstance(extends, str) else ()
+            )
+            target: Path | PresetError
+            try:
+                target = self._confined(document, key_path, name, root)
+                reason = _not_a_preset_file(target)
+                if reason is not None:
+                    raise PresetError(
+                        [
+                            document.diagnostic(
+                                key_path, "extends", f"preset.extends: {_shown(name)} {reason}"
+                            )
+                        ]
+                    )
+            except PresetError as error:
+                target = error
+            found.append(_Base(key_path, target))
+        return found
+
+    def _escapes_root(self, path: Path, root: Path, given: Path | None) -> PresetError | None:
+        """A PresetError when the preset at ``path`` lies in the project but is a symlink
+        leading out of it: a listed or discovered file is confined like a base, so that a
+        committed symlink cannot bring another file's content into CI logs.
+        """
+        folder = path.parent
+        inside = self._inside.get(folder)
+        if inside is None:
+            try:
+                inside = self._inside[folder] = folder.resolve().is_relative_to(root)
+            except (OSError, RuntimeError, ValueError):
+                inside = True  # reading it will say what is wrong
+        if inside:
+            try:
+                escapes = path.is_symlink() and not path.resolve().is_relative_to(root)
+            except (OSError, RuntimeError, ValueError):
+                escapes = False
+        else:  # a folder outside the root: refused only when written as a folder inside it
+            escapes = self._lexical_root is not None and (
+                path.is_relative_to(self._lexical_root) or path.is_relative_to(root)
+            )
+        if not escapes:
+            return None
+        display = display_path(given if given is not None and not given.is_absolute() else path)
+        return PresetError(
+            [
+                Diagnostic(
+                    display,
+                    1,
+                    1,
+                    "error",
+                    "path",
+                    "leads outside the project root through a symlink; only files inside "
+                    "the root are read",
+                )
+            ]
+        )
+
+    def _resolve_one(
+        self,
+        path: Path,
+        root: Path,
+        bases: list[_Base],
+        *,
+        cycle: Mapping[Path, list[_Base]],
+        known: Callable[[Path], Preset | PresetError | None],
+        given: Path | None,
+    ) -> Preset | PresetError:
+        try:
+            return self._resolve_document(path, root, bases, cycle=cycle, known=known, given=given)
+        except PresetError as error:
+            return PresetError(dedupe(error.diagnostics))
+
+    def _resolve_document(
+        self,
+        path: Path,
+        root: Path,
+        bases: list[_Base],
+        *,
+        cycle: Mapping[Path, list[_Base]],
+        known: Callable[[Path], Preset | PresetError | None],
+        given: Path | None,
+    ) -> Preset:
         document = self.document(given if given is not None else path)
-        root = self._root_for(path if not chain else chain[0])
         raw_settings = document.table.get("preset", {})
         settings: dict[str, Any] = raw_settings if isinstance(raw_settings, dict) else {}
         own = {k: v for k, v in document.table.items() if k != "preset"}
@@ -526,62 +867,28 @@ class Loader:
         problems: list[Diagnostic] = []
 
         extends = settings.get("extends", [])
-        bases = [extends] if isinstance(extends, str) else extends
-        has_bases = isinstance(bases, list) and bool(bases)
+        has_bases = isinstance(extends, str) or (isinstance(extends, list) and bool(extends))
         if "type" in own or not has_bases:
             document.check(dialect_of(own), partial=has_bases)
         dialect = dialect_of(own) if "type" in own else None
-        for index, base in enumerate(bases):
-            key_path: KeyPath = ("preset", "extends") + (
-                (index,) if not isinstance(extends, str) else ()
-            )
-            try:
-                base_path = self._confined(document, key_path, base, root)
-                if base_path in chain or base_path == path:
-                    names = " -> ".join(display_path(p) for p in (*chain, path, base_path))
-                    raise PresetError(
-                        [
-                            document.diagnostic(
-                                key_path, "extends-cycle", f"preset.extends forms a cycle: {names}"
-                            )
-                        ]
-                    )
-                if not base_path.is_file():
-                    reason = "is a directory" if base_path.is_dir() else "does not exist"
-                    raise PresetError(
-                        [
-                            document.diagnostic(
-                                key_path, "extends", f"preset.extends: {base!r} {reason}"
-                            )
-                        ]
-                    )
-                base_preset = self._resolve(base_path, (*chain, path))
-                if dialect is None:
-                    dialect = base_preset.dialect
-                elif base_preset.dialect != dialect:
-                    raise PresetError(
-                        [
-                            document.diagnostic(
-                                key_path,
-                                "extends-dialect",
-                                f"preset.extends: {document.display} is a "
-                                f"{_DIALECT_WORDS[dialect]} preset, but its base "
-                                f"{display_path(base_path)} is a "
-                                f"{_DIALECT_WORDS[base_preset.dialect]} preset; a preset and "
-                                "its bases are written in one dialect",
-                            )
-                        ]
-                    )
-            except PresetError as error:
-                problems.extend(error.diagnostics)
-                continue
-            _merge(merged, base_preset.session, sources, base_preset._sources)
+        dialect = self._merge_bases(
+            document,
+            path,
+            bases,
+            root=root,
+            cycle=cycle,
+            known=known,
+            dialect=dialect,
+            into=merged,
+            sources=sources,
+            problems=problems,
+        )
         document.check(dialect or "beta", partial=has_bases)
 
         here = Source(document)
         own_sources = {p: here for p, _ in _walk(own)}
         instructions_file = settings.get("instructions_file")
-        if instructions_file is not None:
+        if isinstance(instructions_file, str):
             key_path = ("preset", "instructions_file")
             if "instructions" in own:
                 problems.append(
@@ -625,6 +932,78 @@ class Loader:
             _sources=sources,
         )
 
+    def _merge_bases(
+        self,
+        document: Document,
+        path: Path,
+        bases: list[_Base],
+        *,
+        root: Path,
+        cycle: Mapping[Path, list[_Base]],
+        known: Callable[[Path], Preset | PresetError | None],
+        dialect: str | None,
+        into: dict[str, Any],
+        sources: dict[KeyPath, Source],
+        problems: list[Diagnostic],
+    ) -> str | None:
+        """Merge the resolved bases into ``into``, in order; the dialect they are written in.
+
+        A base that failed, is outside the root, is in a cycle with ``path`` or is written in
+        another dialect adds its diagnostics to ``problems`` instead.
+        """
+        first_base: Path | None = None
+        for base in bases:
+            key_path = base.key
+            try:
+                if isinstance(base.target, PresetError):
+                    raise base.target
+                base_path = base.target
+                if base_path in cycle:
+                    names = " -> ".join(display_path(p) for p in _cycle(path, base_path, cycle))
+                    raise PresetError(
+                        [
+                            document.diagnostic(
+                                key_path, "extends-cycle", f"preset.extends forms a cycle: {names}"
+                            )
+                        ]
+                    )
+                outcome = known(base_path)
+                if outcome is None:  # a file of a cycle below this one, reported on demand
+                    outcome = self._resolve_graph(base_path, root, None)
+                if isinstance(outcome, PresetError):
+                    raise outcome
+                base_preset = outcome
+                if dialect is None:
+                    dialect, first_base = base_preset.dialect, base_path
+                elif base_preset.dialect != dialect:
+                    this = f"{_DIALECT_WORDS[base_preset.dialect]} preset"
+                    if first_base is None:
+                        clash = (
+                            f"{document.display} is a {_DIALECT_WORDS[dialect]} preset, but its "
+                            f"base {display_path(base_path)} is a {this}"
+                        )
+                    else:
+                        clash = (
+                            f"its base {display_path(first_base)} is a "
+                            f"{_DIALECT_WORDS[dialect]} preset, but {display_path(base_path)} is "
+                            f"a {this}"
+                        )
+                    raise PresetError(
+                        [
+                            document.diagnostic(
+                                key_path,
+                                "extends-dialect",
+                                f"preset.extends: {clash}; a preset and its bases are written "
+                                "in one dialect",
+                            )
+                        ]
+                    )
+            except PresetError as error:
+                problems.extend(error.diagnostics)
+                continue
+            _merge(into, base_preset.session, sources, base_preset._sources)
+        return dialect
+
     def _confined(self, document: Document, key: KeyPath, name: str, root: Path) -> Path:
         """``name`` (relative to ``document``) as a path inside ``root``, or a PresetError."""
         label = format_path(key[:2])
@@ -632,22 +1011,28 @@ class Loader:
         def fail(message: str) -> PresetError:
             return PresetError([document.diagnostic(key, "path", f"{label}: {message}")])
 
+        if "\0" in name:
+            raise fail(f"{_shown(name)}: {_NUL_NAME}")
         if (
             Path(name).is_absolute()
             or name.startswith(("/", "\\"))
             or re.match(r"^[A-Za-z]:", name)
         ):
-            raise fail(f"{name!r} is an absolute path; paths are relative to the preset")
+            raise fail(f"{_shown(name)} is an absolute path; paths are relative to the preset")
         target = document.path.parent / name
         try:
             resolved = target.resolve()
-        except (OSError, RuntimeError):
-            raise fail(f"{name!r} cannot be resolved (a symlink loop?)") from None
+        except OSError as exc:
+            if exc.errno == errno.ENAMETOOLONG:
+                raise fail(f"{_shown(name)}: the file name is too long") from None
+            raise fail(f"{_shown(name)} cannot be resolved (a symlink loop?)") from None
+        except (RuntimeError, ValueError):
+            raise fail(f"{_shown(name)} cannot be resolved (a symlink loop?)") from None
         if not resolved.is_relative_to(root):
             via = (
                 " through a symlink" if Path(os.path.normpath(target)).is_relative_to(root) else ""
             )
-            raise fail(f"{name!r} leads outside the project root{via}")
+            raise fail(f"{_shown(name)} leads outside the project root{via}")
         return Path(os.path.normpath(target))
 
     def _instructions(self, document: Document, key: KeyPath, path: Path) -> str:
@@ -667,6 +1052,59 @@ class Loader:
 
 
 _DIALECT_WORDS = {"beta": "beta", "realtime": "GA realtime", "transcription": "GA transcription"}
+
+_NUL_NAME = "the file name contains a NUL character"
+
+
+@dataclass(frozen=True)
+class _Base:
+    """One entry of ``preset.extends``: where it is written and the file it names, or why
+    that file cannot be a base (outside the root, missing, not a regular file...)."""
+
+    key: KeyPath
+    target: Path | PresetError
+
+
+def _shown(name: str) -> str:
+    """A file name as a diagnostic quotes it: repr(), cut short when it is very long."""
+    if len(name) <= 100:
+        return repr(name)
+    return f"{name[:60]!r}... ({len(name)} characters)"
+
+
+def _not_a_preset_file(path: Path) -> str | None:
+    """Why ``path`` cannot be read as a preset (stat never blocks, unlike open), or None."""
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return "does not exist"
+    except OSError as exc:
+        return _os_reason(exc)
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a directory"
+    return f"is {_file_kind(mode)}, not a preset file"
+
+
+def _cycle(path: Path, base: Path, cycle: Mapping[Path, list[_Base]]) -> list[Path]:
+    """The shortest chain ``path -> base -> ... -> path`` through the files of ``cycle``."""
+    came_from: dict[Path, Path | None] = {base: None}
+    queue = [base]
+    for current in queue:  # breadth-first: the queue grows while it is read
+        if current == path:
+            break
+        for entry in cycle.get(current, []):
+            target = entry.target
+            if isinstance(target, Path) and target in cycle and target not in came_from:
+                came_from[target] = current
+                queue.append(target)
+    chain: list[Path] = []
+    step: Path | None = path if path in came_from else None
+    while step is not None:
+        chain.append(step)
+        step = came_from[step]
+    return [path, *reversed(chain)] if chain else [path, base, path]
 
 
 def _normalized(path: Path) -> Path:

@@ -102,16 +102,21 @@ def _unescape(raw: str) -> str:
 class _Scanner:
     """One pass over TOML text that records the offsets of every key path into a tree."""
 
-    def __init__(self, text: str, root: _Node) -> None:
+    def __init__(self, text: str, root: _Node, limit: int = _MAX_DEPTH) -> None:
         self.text = text
         self.n = len(text)
         self.root = root
-        # Receives everything below _MAX_DEPTH or under a malformed header; never reachable.
-        self.sink = _Node(_MAX_DEPTH, 0, 0, True)
+        self.limit = limit
+        # The offset of the first key or value that would be nested deeper than ``limit``.
+        self.overflow: int | None = None
+        # Receives everything below ``limit`` or under a malformed header; never reachable.
+        self.sink = _Node(limit, 0, 0, True)
 
     def child(self, node: _Node, name: str | int, key: int, value: int, explicit: bool) -> _Node:
         """The child ``name`` of ``node``, created or upgraded to explicit at these offsets."""
-        if node.depth >= _MAX_DEPTH:
+        if node.depth >= self.limit:
+            if self.overflow is None and node is not self.sink:
+                self.overflow = key
             return self.sink
         children = node.children
         if children is None:
@@ -128,7 +133,7 @@ class _Scanner:
         text, n = self.text, self.n
         table = self.root
         pos = 0
-        while pos < n:
+        while pos < n and self.overflow is None:
             pos = self.blank(pos)
             if pos >= n:
                 break
@@ -320,6 +325,22 @@ class KeyLocator:
         with contextlib.suppress(Exception):
             _Scanner(text, self._root).run()
         self._newlines = [match.start() for match in re.finditer("\n", text)]
+        self._text = text
+
+    def first_value_matching(self, pattern: re.Pattern[str]) -> tuple[KeyPath, Position] | None:
+        """The first value (in the text) that ``pattern`` matches where it starts, if any."""
+        found: tuple[int, KeyPath] | None = None
+        stack: list[tuple[KeyPath, _Node]] = [((), self._root)]
+        while stack:
+            path, node = stack.pop()
+            # A header's node starts at its key: only values of ``key =`` and of arrays count.
+            is_value = bool(path) and (node.value != node.key or isinstance(path[-1], int))
+            earlier = found is None or node.value < found[0]
+            if is_value and earlier and pattern.match(self._text, node.value):
+                found = (node.value, path)
+            if node.children:
+                stack.extend(((*path, name), child) for name, child in node.children.items())
+        return None if found is None else (found[1], self._position(found[0]))
 
     def _position(self, offset: int) -> Position:
         line = bisect_left(self._newlines, offset)
@@ -357,3 +378,22 @@ class KeyLocator:
     def value_position(self, path: KeyPath) -> Position:
         """Where the value of ``path``, or of its longest prefix in the document, starts."""
         return self.locate(path)[1].value
+
+
+def nesting_overflow(text: str, limit: int) -> Position | None:
+    """Where a key or value of ``text`` is first nested deeper than ``limit`` levels, if one is.
+
+    A level is what adds a part to a key path of ``tomllib.loads(text)``: a part of a dotted
+    key or of a ``[header]``, an entry of an ``[[array]]``, an element of an inline array, a
+    key of an inline table. The scan is the locator's (one pass, no recursion), so it can run
+    before a parser that recurses, or slows down, on such nesting.
+    """
+    scanner = _Scanner(text, _Node(0, 0, 0, True), limit)
+    # The scanner is not meant to raise; what it found before an error still stands.
+    with contextlib.suppress(Exception):
+        scanner.run()
+    offset = scanner.overflow
+    if offset is None:
+        return None
+    start = text.rfind("\n", 0, offset) + 1
+    return Position(text.count("\n", 0, offset) + 1, offset - start + 1)

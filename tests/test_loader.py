@@ -70,8 +70,13 @@ def test_extends_cycle_names_the_chain(project: Path) -> None:
     write(project / "a.toml", 'preset.extends = "b.toml"\n')
     write(project / "b.toml", 'voice = "ash"\npreset.extends = "c.toml"\n')
     write(project / "c.toml", '[preset]\nextends = "a.toml"\n')
+    # Each file of the cycle reports it at its own preset.extends, naming the whole chain:
+    # a hook that shows only the changed file's lines still shows the cycle.
     assert error_lines(project / "a.toml") == [
-        "c.toml:2:11: error: preset.extends forms a cycle: a.toml -> b.toml -> c.toml -> a.toml"
+        "a.toml:1:18: error: preset.extends forms a cycle: a.toml -> b.toml -> c.toml -> a.toml"
+    ]
+    assert error_lines(project / "c.toml") == [
+        "c.toml:2:11: error: preset.extends forms a cycle: c.toml -> a.toml -> b.toml -> c.toml"
     ]
 
 
