@@ -47,6 +47,7 @@ from realtime_config._targets import (
 from realtime_config._version import __version__
 
 if TYPE_CHECKING:
+    from realtime_config._cache import PresetCache
     from realtime_config._client import (
         AcceptedCall,
         AsyncRealtimeClient,
@@ -68,6 +69,7 @@ _CLIENT_NAMES = frozenset(
     }
 )
 _SERVER_NAMES = frozenset({"create_app"})
+_CACHE_NAMES = frozenset({"PresetCache"})
 
 
 def __getattr__(name: str) -> Any:
@@ -80,11 +82,15 @@ def __getattr__(name: str) -> Any:
         from realtime_config import _server
 
         return getattr(_server, name)
+    if name in _CACHE_NAMES:  # a backend's cache: not paid for by the CLI
+        from realtime_config import _cache
+
+        return getattr(_cache, name)
     raise AttributeError(f"module 'realtime_config' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _CLIENT_NAMES | _SERVER_NAMES)
+    return sorted(set(globals()) | _CLIENT_NAMES | _SERVER_NAMES | _CACHE_NAMES)
 
 
 __all__ = [
@@ -108,6 +114,7 @@ __all__ = [
     "PermissionDeniedError",
     "PreparedRequest",
     "Preset",
+    "PresetCache",
     "PresetError",
     "RateLimitError",
     "RealtimeClient",
