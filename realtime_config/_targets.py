@@ -175,7 +175,7 @@ def target_diagnostics(
         return [
             preset.diagnostic(
                 ("type",),
-                "target-unsupported",
+                "target-refused",
                 f"target {target.name} cannot carry a transcription session "
                 f'(type = "transcription"); compile it for {carriers}',
                 anchor="value",
@@ -188,15 +188,11 @@ def target_diagnostics(
     else:
         _, lost = beta_session_from_ga(preset.session)
     severity: Severity = "warning" if drop_unsupported else "error"
-    remedy = (
-        "dropped from the payload" if drop_unsupported else "remove it or use --drop-unsupported"
-    )
-    return [_unsupported(preset, target, path, severity, remedy) for path in lost]
+    return [_unsupported(preset, target, path, severity) for path in lost]
 
 
-def _unsupported(
-    preset: Preset, target: Target, path: KeyPath, severity: Severity, remedy: str
-) -> Diagnostic:
+def _unsupported(preset: Preset, target: Target, path: KeyPath, severity: Severity) -> Diagnostic:
+    """A field the target cannot carry: an error, or (when dropped) a warning that says so."""
     name = format_path(path)
     api = _API_WORDS[target.speaks]
     if target.speaks == "beta" and has_beta_counterpart(path):
@@ -209,7 +205,8 @@ def _unsupported(
     return preset.diagnostic(
         path,
         "target-unsupported",
-        f"{name} is not supported by target {target.name} ({why}); {remedy}",
+        f"{name} is not supported by target {target.name} ({why})"
+        + ("; dropped from the payload" if severity == "warning" else ""),
         severity=severity,
     )
 

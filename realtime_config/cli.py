@@ -69,9 +69,8 @@ def remedied(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
     found = []
     for diagnostic in diagnostics:
         remedy = DIAGNOSTIC_REMEDIES.get(diagnostic.rule) if diagnostic.is_error else None
-        if remedy:
-            diagnostic = dataclasses.replace(diagnostic, message=f"{diagnostic.message}; {remedy}")
-        found.append(diagnostic)
+        message = f"{diagnostic.message}; {remedy}" if remedy else diagnostic.message
+        found.append(dataclasses.replace(diagnostic, message=message) if remedy else diagnostic)
     return found
 
 
@@ -207,9 +206,9 @@ def compile_command(
     With --out-dir, write (or --check) the compiled snapshot of every preset instead.
     """
     from realtime_config._compile import dumps_payload
-    from realtime_config._targets import compile_preset_with_warnings
     from realtime_config._files import write_atomic
     from realtime_config._loader import load_preset
+    from realtime_config._targets import compile_preset_with_warnings
 
     if out_dir is not None or check:
         compile_snapshots(presets, out_dir, check, target, output, compact, drop_unsupported, root)
@@ -525,9 +524,9 @@ def diff_command(
     by index. Exit status, as diff(1): 0 identical payloads (nothing printed), 1 they
     differ, 2 a preset cannot be compiled or a usage error.
     """
-    from realtime_config._targets import compile_preset_with_warnings
     from realtime_config._diff import changes_to_json, diff_payloads, format_changes
     from realtime_config._loader import Loader
+    from realtime_config._targets import compile_preset_with_warnings
 
     loader = Loader(root)
     payloads: list[dict[str, Any]] = []

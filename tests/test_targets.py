@@ -354,7 +354,7 @@ def test_target_golden(preset: Path, target: str, at_project: None) -> None:
             dropped, warnings = compile_preset_with_warnings(loaded, target, drop_unsupported=True)
         except PresetError as whole:
             assert whole.diagnostics == error.diagnostics  # refused as a whole
-            assert [d.rule for d in whole.diagnostics] == ["target-unsupported"]
+            assert [d.rule for d in whole.diagnostics] == ["target-refused"]
             if REGENERATE:
                 body_file.unlink(missing_ok=True)
             assert not body_file.exists(), f"{body_file} is stale: the target refuses it"
@@ -540,9 +540,10 @@ def test_compiling_leaves_the_preset_untouched(project: Path) -> None:
 # --- unsupported fields ----------------------------------------------------------------
 
 TEMPERATURE_ERROR = (
-    "temperature is not supported by target client_secrets (the GA endpoint has no "
-    "temperature); remove it or use --drop-unsupported"
+    "temperature is not supported by target client_secrets (the GA endpoint has no temperature)"
 )
+"""The library's fact; the command line adds its remedy (CLI_TEMPERATURE_ERROR)."""
+CLI_TEMPERATURE_ERROR = f"{TEMPERATURE_ERROR}; remove it or use --drop-unsupported"
 TEMPERATURE_WARNING = (
     "temperature is not supported by target client_secrets (the GA endpoint has no "
     "temperature); dropped from the payload"
@@ -640,7 +641,7 @@ def test_cli_compile_refuses_temperature_for_client_secrets(at_project: None) ->
     assert run("compile", "-t", "client_secrets", "presets/phone-support.toml") == (
         1,
         "",
-        f"presets/phone-support.toml:15:1: error: {TEMPERATURE_ERROR}\n",
+        f"presets/phone-support.toml:15:1: error: {CLI_TEMPERATURE_ERROR}\n",
     )
 
 
@@ -672,7 +673,7 @@ def test_cli_validate_client_secrets_reports_the_temperature_line(at_project: No
         "presets/phone-support.toml",
         "tests/cases/beta/voice-low-latency.toml",
     )
-    assert (code, out) == (1, f"presets/phone-support.toml:15:1: error: {TEMPERATURE_ERROR}\n")
+    assert (code, out) == (1, f"presets/phone-support.toml:15:1: error: {CLI_TEMPERATURE_ERROR}\n")
     assert err == "2 presets checked: 1 error(s), 0 warning(s)\n"
 
 
@@ -688,7 +689,7 @@ def test_cli_validate_other_targets_accept_temperature(target: str, at_project: 
 def test_cli_preset_target_chooses_the_default(project: Path) -> None:
     text = 'voice = "ash"\ntemperature = 0.8\n\n[preset]\ntarget = "client_secrets"\n'
     write(project / "p.toml", text)
-    error = f"p.toml:2:1: error: {TEMPERATURE_ERROR}\n"
+    error = f"p.toml:2:1: error: {CLI_TEMPERATURE_ERROR}\n"
     assert run("compile", "p.toml") == (1, "", error)
     assert run("validate", "p.toml")[:2] == (1, error)
     code, out, err = run("compile", "--drop-unsupported", "--compact", "p.toml")
