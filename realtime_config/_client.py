@@ -2,12 +2,15 @@
 
 httpx, the compiler and the loader are imported only when a client is built or a request
 is made, so that ``import realtime_config`` stays cheap for ``validate`` and ``compile``.
-The sync and async clients share everything but the sending and the sleeping: request
-preparation, the retry decision and the parsing of responses live in ``_ClientBase``.
+The sync and async clients share everything but the call on the wire and the sleeping:
+settings, request preparation, the retry decision, the parsing of responses and the errors
+live in ``_ClientBase``. Each failed attempt builds its error once, numbered, and that error
+is what is logged before a retry or raised when none is left.
 """
 
 from __future__ import annotations
 
+import abc
 import email.utils
 import functools
 import json
@@ -21,7 +24,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 from urllib.parse import quote, unquote
 
 from realtime_config._diagnostics import Diagnostic
@@ -29,6 +32,7 @@ from realtime_config._errors import (
     APIConnectionError,
     APIError,
     APIResponseError,
+    APIStatusError,
     APITimeoutError,
     ClientConfigError,
     MissingAPIKeyError,
@@ -212,12 +216,12 @@ class PreparedRequest:
 
 @dataclass(frozen=True)
 class _Failure:
-    """A failed attempt: how to build its error, and the wait before a retry (None: no retry).
+    """A failed attempt: its error, what caused it, and the wait before a retry (None: none).
 
-    The error is built late because its text counts the attempts made.
+    The error is built with the attempt's number, so its text already counts the attempts.
     """
 
-    error: Callable[[int], APIError]
+    error: APIError
     cause: BaseException | None = None
     delay: float | None = None
 
@@ -303,18 +307,30 @@ def _ssl_context(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-class _ClientBase:
-    """Settings, request preparation and response handling shared by both clients."""
+_Http = TypeVar("_Http", bound="httpx.Client | httpx.AsyncClient")
+_Transport = TypeVar("_Transport", bound="httpx.BaseTransport | httpx.AsyncBaseTransport")
+_Sleep = TypeVar("_Sleep", bound=Callable[[float], object])
+
+
+class _ClientBase(abc.ABC, Generic[_Http, _Transport, _Sleep]):
+    """Everything both clients share: settings, requests, the retry decision and the errors.
+
+    A subclass adds only what blocks or awaits: its httpx client (``_new_http``), the call
+    on the wire (``send``), its default sleep and its way of closing.
+    """
 
     def __init__(
         self,
         *,
-        api_key: str | None,
-        base_url: str | None,
-        organization: str | None,
-        project: str | None,
-        timeout: float | httpx.Timeout | None,
-        max_retries: int,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        organization: str | None = None,
+        project: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        http_client: _Http | None = None,
+        transport: _Transport | None = None,
+        sleep: _Sleep | None = None,
     ) -> None:
         key = api_key if api_key is not None else _env("OPENAI_API_KEY")
         self._api_key: str | None = key or None
@@ -334,6 +350,22 @@ class _ClientBase:
             raise ClientConfigError(f"max_retries must be a whole number >= 0, not {max_retries!r}")
         self.max_retries = max_retries
         self.timeout = self._check_timeout(timeout)
+        if http_client is not None and transport is not None:
+            raise ClientConfigError("pass http_client or transport, not both")
+        self._owns_http = http_client is None
+        if http_client is None:
+            http_client = self._new_http(transport, _verify() if transport is None else True)
+        self._http: _Http = http_client
+        self._sleep: _Sleep = sleep if sleep is not None else self._default_sleep()
+
+    @abc.abstractmethod
+    def _new_http(self, transport: _Transport | None, verify: ssl.SSLContext | bool) -> _Http:
+        """The httpx client made when none is passed in, closed with this client."""
+
+    @staticmethod
+    @abc.abstractmethod
+    def _default_sleep() -> _Sleep:
+        """How to wait between attempts when no ``sleep`` is passed in."""
 
     @staticmethod
     def _check_timeout(timeout: object) -> httpx.Timeout:
@@ -430,9 +462,8 @@ class _ClientBase:
         call that target ``calls.accept`` accepts.
         """
         from realtime_config._compile import dumps_payload
-        from realtime_config._targets import compile_preset_with_warnings
         from realtime_config._loader import Preset
-        from realtime_config._targets import chosen_target
+        from realtime_config._targets import chosen_target, compile_preset_with_warnings
 
         warnings: list[Diagnostic] = []
         if isinstance(source, Mapping):
@@ -459,7 +490,50 @@ class _ClientBase:
             )
         return self._headers(redact=False)
 
-    # --- outcomes: each attempt ends in a CreatedSession or a _Failure ---------------------
+    def _session_request(
+        self, source: Mapping[str, Any] | Preset, target: str | None, drop_unsupported: bool
+    ) -> PreparedRequest:
+        """The request of ``create_session``."""
+        self._send_headers()  # no key: fail before compiling anything
+        return self.prepare_request(source, target=target, drop_unsupported=drop_unsupported)
+
+    def _call_request(
+        self, source: Mapping[str, Any] | Preset, call_id: str, drop_unsupported: bool
+    ) -> PreparedRequest:
+        """The request of ``accept_call``."""
+        self._send_headers()
+        return self.prepare_request(
+            source, target="calls.accept", drop_unsupported=drop_unsupported, call_id=call_id
+        )
+
+    def _wire(self, request: PreparedRequest, headers: list[tuple[str, str]]) -> httpx.Request:
+        """One attempt's httpx request, built anew each time as ``httpx.Client.request`` does."""
+        return self._http.build_request(
+            request.method, request.url, content=request.body, headers=headers, timeout=self.timeout
+        )
+
+    # --- outcomes: each attempt ends in a result, a wait before the next, or its error -----
+
+    def _outcome(
+        self,
+        request: PreparedRequest,
+        answer: httpx.Response | httpx.HTTPError,
+        retries_taken: int,
+    ) -> CreatedSession | AcceptedCall | float:
+        """What one attempt came to: the result, or the seconds to wait before the next one.
+
+        Raises the attempt's error when it is not retried or the retries are spent.
+        """
+        import httpx
+
+        outcome: CreatedSession | AcceptedCall | _Failure
+        if isinstance(answer, httpx.HTTPError):
+            outcome = self._after_exception(request, answer, retries_taken)
+        else:
+            outcome = self._after_response(request, answer, retries_taken)
+        if not isinstance(outcome, _Failure):
+            return outcome
+        return self._retry_or_raise(outcome, retries_taken)
 
     def _redact(self, text: str) -> str:
         # A server may echo the key in an error message; so may a proxy's error page, or a
@@ -479,44 +553,35 @@ class _ClientBase:
         """Translate an httpx exception: the one place where they are caught."""
         import httpx
 
-        method, url = request.method, request.url
+        method, url, attempts = request.method, request.url, retries_taken + 1
         if isinstance(exc, httpx.TimeoutException):
             phase, what = _TIMEOUT_PHASES.get(type(exc).__name__, _TIMEOUT_PHASES["ReadTimeout"])
             limit = getattr(self.timeout, phase, None)
             within = f"within the {limit:g} s {phase} timeout" if limit is not None else ""
             text = self._redact(f"timeout from {method} {url}: {what} {within}".rstrip())
-
-            def timeout_error(attempts: int) -> APIError:
-                return APITimeoutError(
-                    text + _attempts(attempts), method=method, url=url, attempts=attempts
-                )
-
+            timeout_error = APITimeoutError(
+                text + _attempts(attempts), method=method, url=url, attempts=attempts
+            )
             return _Failure(timeout_error, exc, self._backoff(retries_taken))
 
         detail = self._redact(_one_line(str(exc))) or type(exc).__name__
         if isinstance(exc, httpx.DecodingError):
-            text = f"invalid response from {method} {url}: cannot decode the body: {detail}"
-
-            def decoding_error(attempts: int) -> APIError:
-                return APIResponseError(
-                    text,
-                    method=method,
-                    url=url,
-                    status_code=None,
-                    request_id=None,
-                    attempts=attempts,
-                )
-
-            return _Failure(decoding_error, exc)
-
-        def connection_error(attempts: int) -> APIError:
-            return APIConnectionError(
-                f"connection error from {method} {url}: {detail}" + _attempts(attempts),
+            decoding_error = APIResponseError(
+                f"invalid response from {method} {url}: cannot decode the body: {detail}",
                 method=method,
                 url=url,
+                status_code=None,
+                request_id=None,
                 attempts=attempts,
             )
+            return _Failure(decoding_error, exc)
 
+        connection_error = APIConnectionError(
+            f"connection error from {method} {url}: {detail}" + _attempts(attempts),
+            method=method,
+            url=url,
+            attempts=attempts,
+        )
         # Our own side's mistakes (a URL scheme, a malformed request) would fail again.
         retry = isinstance(exc, httpx.TransportError) and not isinstance(
             exc, (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
@@ -530,7 +595,7 @@ class _ClientBase:
         request_id = response.headers.get("x-request-id")
         request_id = self._redact(request_id) if request_id else None
         if 200 <= status < 300:
-            return self._parse_success(request, response, request_id)
+            return self._parse_success(request, response, request_id, retries_taken + 1)
         delay: float | None = None
         note = ""
         if status in _RETRY_STATUSES or status >= 500:
@@ -544,11 +609,17 @@ class _ClientBase:
                     f"; the server asks to retry after {asked:.0f} s, longer than the "
                     f"{MAX_RETRY_AFTER:.0f} s this client waits"
                 )
-        return _Failure(self._status_error(request, response, request_id, note), None, delay)
+        error = self._status_error(request, response, request_id, note, retries_taken + 1)
+        return _Failure(error, None, delay)
 
     def _status_error(
-        self, request: PreparedRequest, response: httpx.Response, request_id: str | None, note: str
-    ) -> Callable[[int], APIError]:
+        self,
+        request: PreparedRequest,
+        response: httpx.Response,
+        request_id: str | None,
+        note: str,
+        attempts: int,
+    ) -> APIStatusError:
         status = response.status_code
         error_type, code, param, message = self._error_fields(response)
         try:
@@ -569,25 +640,19 @@ class _ClientBase:
             text += f"; {_BETA_UNAVAILABLE_HINT}"
         text = self._redact(_one_line(text + note))
         request_id = self._redact(request_id) if request_id else None
-        retry_after = retry_after_seconds(response.headers, time.time())
-        cls = status_error_class(status)
-
-        def make(attempts: int) -> APIError:
-            return cls(
-                text + _attempts(attempts),
-                method=request.method,
-                url=request.url,
-                status_code=status,
-                type=error_type,
-                code=code,
-                param=param,
-                message=message,
-                request_id=request_id,
-                attempts=attempts,
-                retry_after=retry_after,
-            )
-
-        return make
+        return status_error_class(status)(
+            text + _attempts(attempts),
+            method=request.method,
+            url=request.url,
+            status_code=status,
+            type=error_type,
+            code=code,
+            param=param,
+            message=message,
+            request_id=request_id,
+            attempts=attempts,
+            retry_after=retry_after_seconds(response.headers, time.time()),
+        )
 
     def _error_fields(
         self, response: httpx.Response
@@ -615,7 +680,11 @@ class _ClientBase:
         return text("type"), text("code"), text("param"), message
 
     def _parse_success(
-        self, request: PreparedRequest, response: httpx.Response, request_id: str | None
+        self,
+        request: PreparedRequest,
+        response: httpx.Response,
+        request_id: str | None,
+        attempts: int,
     ) -> CreatedSession | AcceptedCall | _Failure:
         method, url, status = request.method, request.url, response.status_code
 
@@ -623,19 +692,16 @@ class _ClientBase:
             text = f"invalid response from {method} {url}: {status} {_phrase(status)} {problem}"
             if request_id:
                 text += f" (request id {request_id})"
-            text = self._redact(_one_line(text))
-
-            def make(attempts: int) -> APIError:
-                return APIResponseError(
-                    text,
+            return _Failure(
+                APIResponseError(
+                    self._redact(_one_line(text)),
                     method=method,
                     url=url,
                     status_code=status,
                     request_id=request_id,
                     attempts=attempts,
                 )
-
-            return _Failure(make)
+            )
 
         kind = _response_of(request)
         if kind == "empty":
@@ -679,13 +745,13 @@ class _ClientBase:
     def _retry_or_raise(self, failure: _Failure, retries_taken: int) -> float:
         """The wait before the next attempt; raise the error when there is none."""
         if failure.delay is None or retries_taken >= self.max_retries:
-            raise failure.error(retries_taken + 1) from failure.cause
+            raise failure.error from failure.cause
         logger.info(
             "retrying in %.2f s (retry %d of %d) after: %s",
             failure.delay,
             retries_taken + 1,
             self.max_retries,
-            failure.error(retries_taken + 1),
+            failure.error,
         )
         return failure.delay
 
@@ -771,48 +837,27 @@ def _preview(value: object) -> str:
     return _one_line(json.dumps(value, ensure_ascii=False), _PREVIEW_CHARS)
 
 
-class RealtimeClient(_ClientBase):
+class RealtimeClient(_ClientBase["httpx.Client", "httpx.BaseTransport", Callable[[float], object]]):
     """Mints ephemeral client secrets from compiled payloads or presets (blocking).
 
     Settings not given are read from ``OPENAI_API_KEY``, ``OPENAI_BASE_URL``,
     ``OPENAI_ORG_ID`` and ``OPENAI_PROJECT_ID``. ``timeout`` is seconds (every phase, the
     connect phase capped at 5 s) or an ``httpx.Timeout``; the default is 30 s with a 5 s
     connect. Pass ``http_client`` or ``transport`` for proxies or tests; a client passed in
-    is used as is (its timeout is overridden per request) and never closed here.
+    is used as is (its timeout is overridden per request) and never closed here. ``sleep``
+    waits between attempts (default ``time.sleep``).
     """
 
-    def __init__(
-        self,
-        *,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        organization: str | None = None,
-        project: str | None = None,
-        timeout: float | httpx.Timeout | None = None,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        http_client: httpx.Client | None = None,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], object] = time.sleep,
-    ) -> None:
+    def _new_http(
+        self, transport: httpx.BaseTransport | None, verify: ssl.SSLContext | bool
+    ) -> httpx.Client:
         import httpx
 
-        super().__init__(
-            api_key=api_key,
-            base_url=base_url,
-            organization=organization,
-            project=project,
-            timeout=timeout,
-            max_retries=max_retries,
-        )
-        if http_client is not None and transport is not None:
-            raise ClientConfigError("pass http_client or transport, not both")
-        self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(
-            transport=transport,
-            timeout=self.timeout,
-            verify=_verify() if transport is None else True,
-        )
-        self._sleep = sleep
+        return httpx.Client(transport=transport, timeout=self.timeout, verify=verify)
+
+    @staticmethod
+    def _default_sleep() -> Callable[[float], object]:
+        return time.sleep
 
     def __enter__(self) -> RealtimeClient:
         return self
@@ -838,83 +883,54 @@ class RealtimeClient(_ClientBase):
         ``target`` says otherwise) or a loaded preset (compiled as ``prepare_request``
         does). Raises an APIError subclass once the retries are spent.
         """
-        self._send_headers()  # no key: fail before compiling anything
-        request = self.prepare_request(source, target=target, drop_unsupported=drop_unsupported)
-        return _created(self.send(request))
+        return _created(self.send(self._session_request(source, target, drop_unsupported)))
 
     def accept_call(
         self, source: Mapping[str, Any] | Preset, *, call_id: str, drop_unsupported: bool = False
     ) -> AcceptedCall:
         """Accept the incoming SIP call ``call_id`` with ``source``'s session (``calls.accept``)."""
-        self._send_headers()
-        request = self.prepare_request(
-            source, target="calls.accept", drop_unsupported=drop_unsupported, call_id=call_id
-        )
-        return _accepted(self.send(request))
+        return _accepted(self.send(self._call_request(source, call_id, drop_unsupported)))
 
     def send(self, request: PreparedRequest) -> CreatedSession | AcceptedCall:
         """Send a prepared request, with retries, and parse its answer."""
         import httpx
 
-        headers = self._send_headers()
-        retries_taken = 0
+        headers, retries_taken = self._send_headers(), 0
         while True:
-            outcome: CreatedSession | AcceptedCall | _Failure
             try:
-                response = self._http.request(
-                    request.method,
-                    request.url,
-                    content=request.body,
-                    headers=headers,
-                    timeout=self.timeout,
+                answer: httpx.Response | httpx.HTTPError = self._http.send(
+                    self._wire(request, headers)
                 )
             except httpx.HTTPError as exc:
-                outcome = self._after_exception(request, exc, retries_taken)
-            else:
-                outcome = self._after_response(request, response, retries_taken)
-            if not isinstance(outcome, _Failure):
+                answer = exc
+            if not isinstance(outcome := self._outcome(request, answer, retries_taken), float):
                 return outcome
-            self._sleep(self._retry_or_raise(outcome, retries_taken))
+            self._sleep(outcome)
             retries_taken += 1
 
 
-class AsyncRealtimeClient(_ClientBase):
-    """The asyncio twin of RealtimeClient: same settings, same retries, same errors."""
+class AsyncRealtimeClient(
+    _ClientBase[
+        "httpx.AsyncClient", "httpx.AsyncBaseTransport", Callable[[float], Awaitable[object]]
+    ]
+):
+    """The asyncio twin of RealtimeClient: same settings, same retries, same errors.
 
-    def __init__(
-        self,
-        *,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        organization: str | None = None,
-        project: str | None = None,
-        timeout: float | httpx.Timeout | None = None,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        http_client: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        sleep: Callable[[float], Awaitable[object]] | None = None,
-    ) -> None:
-        import asyncio
+    ``sleep`` is awaited between attempts (default ``asyncio.sleep``).
+    """
 
+    def _new_http(
+        self, transport: httpx.AsyncBaseTransport | None, verify: ssl.SSLContext | bool
+    ) -> httpx.AsyncClient:
         import httpx
 
-        super().__init__(
-            api_key=api_key,
-            base_url=base_url,
-            organization=organization,
-            project=project,
-            timeout=timeout,
-            max_retries=max_retries,
-        )
-        if http_client is not None and transport is not None:
-            raise ClientConfigError("pass http_client or transport, not both")
-        self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(
-            transport=transport,
-            timeout=self.timeout,
-            verify=_verify() if transport is None else True,
-        )
-        self._sleep = sleep or asyncio.sleep
+        return httpx.AsyncClient(transport=transport, timeout=self.timeout, verify=verify)
+
+    @staticmethod
+    def _default_sleep() -> Callable[[float], Awaitable[object]]:
+        import asyncio
+
+        return asyncio.sleep
 
     async def __aenter__(self) -> AsyncRealtimeClient:
         return self
@@ -935,41 +951,27 @@ class AsyncRealtimeClient(_ClientBase):
         drop_unsupported: bool = False,
     ) -> CreatedSession:
         """Post ``source`` to the target's endpoint and return the created session."""
-        self._send_headers()  # no key: fail before compiling anything
-        request = self.prepare_request(source, target=target, drop_unsupported=drop_unsupported)
-        return _created(await self.send(request))
+        return _created(await self.send(self._session_request(source, target, drop_unsupported)))
 
     async def accept_call(
         self, source: Mapping[str, Any] | Preset, *, call_id: str, drop_unsupported: bool = False
     ) -> AcceptedCall:
         """Accept the incoming SIP call ``call_id`` with ``source``'s session (``calls.accept``)."""
-        self._send_headers()
-        request = self.prepare_request(
-            source, target="calls.accept", drop_unsupported=drop_unsupported, call_id=call_id
-        )
-        return _accepted(await self.send(request))
+        return _accepted(await self.send(self._call_request(source, call_id, drop_unsupported)))
 
     async def send(self, request: PreparedRequest) -> CreatedSession | AcceptedCall:
         """Send a prepared request, with retries, and parse its answer."""
         import httpx
 
-        headers = self._send_headers()
-        retries_taken = 0
+        headers, retries_taken = self._send_headers(), 0
         while True:
-            outcome: CreatedSession | AcceptedCall | _Failure
             try:
-                response = await self._http.request(
-                    request.method,
-                    request.url,
-                    content=request.body,
-                    headers=headers,
-                    timeout=self.timeout,
+                answer: httpx.Response | httpx.HTTPError = await self._http.send(
+                    self._wire(request, headers)
                 )
             except httpx.HTTPError as exc:
-                outcome = self._after_exception(request, exc, retries_taken)
-            else:
-                outcome = self._after_response(request, response, retries_taken)
-            if not isinstance(outcome, _Failure):
+                answer = exc
+            if not isinstance(outcome := self._outcome(request, answer, retries_taken), float):
                 return outcome
-            await self._sleep(self._retry_or_raise(outcome, retries_taken))
+            await self._sleep(outcome)
             retries_taken += 1
