@@ -120,3 +120,24 @@ def test_integers_must_be_integers() -> None:
     assert not validator().is_valid({"turn_detection": {"prefix_padding_ms": 300.0}})
     assert validator().is_valid({"turn_detection": {"prefix_padding_ms": 300}})
     assert validator().is_valid({"temperature": 1})
+
+
+def test_the_ga_branch_is_what_the_generator_builds_from_the_official_schema() -> None:
+    """schema/generate.py --check: nobody edited the generated GA branch by hand."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, str(PROJECT / "schema" / "generate.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+
+
+def test_preset_target_lists_exactly_the_registry() -> None:
+    from realtime_config import TARGETS
+
+    target = load_schema()["$defs"]["preset"]["properties"]["target"]
+    assert target["enum"] == list(TARGETS)
