@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from realtime_config import compile_preset, dumps_payload
@@ -35,7 +35,7 @@ from tests.conftest import (
     shipped_presets,
     write,
 )
-from tests.strategies import ga_session_tables, session_tables
+from tests.strategies import WHISPER, ga_session_tables, session_tables
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -66,7 +66,7 @@ def bodies(preset: Any) -> list[tuple[str, dict[str, Any]]]:
         try:
             found.append((name, compile_preset(preset, name, drop_unsupported=True)))
         except PresetError as error:
-            assert [d.rule for d in error.diagnostics] == ["target-unsupported"]
+            assert [d.rule for d in error.diagnostics] == ["target-refused"]
             assert error.diagnostics[0].key == "type"
     return found
 
@@ -98,6 +98,15 @@ def test_law_holds_for_every_preset_and_target(path: Path, tmp_path: Path) -> No
 def test_law_holds_for_generated_presets_of_both_dialects(
     table: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
+    # Known gap, outside import: a beta preset may pair the gpt-realtime-whisper
+    # transcription model with turn detection, which its GA body cannot (the GA checks
+    # refuse that body); such a preset has no GA body to import.
+    transcription = table.get("input_audio_transcription")
+    assume(
+        not isinstance(transcription, dict)
+        or transcription.get("model") != WHISPER
+        or table.get("turn_detection") is False
+    )
     assert_law(table, tmp_path_factory.mktemp("law"))
 
 
