@@ -1,11 +1,13 @@
 """The library path of a backend against the bare parse, for each preset in a folder.
 
-For every ``*.toml`` in the folder, in steady state (after a first call): ours is
+For every ``*.toml`` in the folder (subfolders too), in steady state (after a first call): ours is
 ``dumps_payload(compile_preset(load_preset(path)), compact=True)``, the bare parse is
 ``json.dumps(tomllib.loads(text), ensure_ascii=False, separators=(",", ":"))`` of the same
 file, read each time, as ours reads it; and the bare parse of every file the preset reads
-(its ``extends`` bases and instructions files too). Batches of each alternate, round by round; the
-result is the median time per call. A preset that fails to load is reported with its error,
+(its ``extends`` bases and instructions files too); and the cached path of a backend,
+``PresetCache.dumps`` and ``PresetCache.compile`` of the unchanged preset. Batches of each
+alternate, round by round; the result is the median time per call. A preset that fails to
+load is reported with its error,
 never skipped. Prints a JSON list; usage: ``python library_path.py [--rounds N] FOLDER``.
 """
 
@@ -25,7 +27,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10 only
     import tomli as tomllib
 
-from realtime_config import compile_preset, dumps_payload, load_preset
+from realtime_config import PresetCache, compile_preset, dumps_payload, load_preset
 
 BATCH_SECONDS = 0.01
 """How long one batch of calls lasts, about: long enough for the clock, short for the load."""
@@ -34,6 +36,20 @@ BATCH_SECONDS = 0.01
 def ours(path: Path) -> str:
     """What a backend does per request: load, resolve and check, compile, serialise."""
     return dumps_payload(compile_preset(load_preset(path)), compact=True)
+
+
+CACHE = PresetCache()
+
+
+def cached(path: Path) -> str:
+    """A backend with a cache: a repeat compile of an unchanged preset (one stat a file)."""
+    return CACHE.dumps(path)
+
+
+def cached_body(path: Path) -> str:
+    """The same, for the body as a dict (a fresh copy each call)."""
+    CACHE.compile(path)
+    return ""
 
 
 def bare(path: Path) -> str:
@@ -71,10 +87,10 @@ def batch(call: Callable[[Path], str], path: Path, count: int) -> float:
     return (time.perf_counter() - start) / count
 
 
-def measure(path: Path, rounds: int) -> dict[str, Any]:
+def measure(path: Path, folder: Path, rounds: int) -> dict[str, Any]:
     """One preset's entry: the median µs of each path and their ratio, or the error."""
-    entry: dict[str, Any] = {"preset": path.name}
-    calls = (ours, bare, bare_all)
+    entry: dict[str, Any] = {"preset": path.relative_to(folder).as_posix()}
+    calls = (ours, bare, bare_all, cached, cached_body)
     for call in calls:
         try:
             call(path)
@@ -100,10 +116,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("folder", type=Path)
     options = parser.parse_args(argv)
-    presets = sorted(options.folder.glob("*.toml"))
+    presets = sorted(options.folder.rglob("*.toml"))
     if not presets:
         parser.error(f"no presets in {options.folder}")
-    print(json.dumps([measure(path, options.rounds) for path in presets], indent=1))
+    entries = [measure(path, options.folder, options.rounds) for path in presets]
+    print(json.dumps(entries, indent=1))
     return 0
 
 
