@@ -15,14 +15,33 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from realtime_config._diagnostics import Diagnostic, format_github, format_text, to_json
+from realtime_config._diagnostics import Diagnostic, format_text
 from realtime_config._errors import PresetError, RealtimeConfigError
-from realtime_config._targets import TARGETS
+from realtime_config._report import REPORTERS, failed
 from realtime_config._version import __version__
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-TARGET_CHOICE = click.Choice(list(TARGETS))
+
+class _TargetChoice(click.Choice[str]):
+    """The target names, read from the registry when an option first needs them: building
+    the commands (``--version``, ``--help`` of another command) does not import it."""
+
+    def __init__(self) -> None:
+        super().__init__(())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        from realtime_config._targets import TARGETS
+
+        return tuple(TARGETS)
+
+    @choices.setter
+    def choices(self, _value: tuple[str, ...]) -> None:
+        """click.Choice sets its choices when built: these are the registry's."""
+
+
+TARGET_CHOICE = _TargetChoice()
 
 
 def use_color(stream: Any) -> bool:
@@ -76,7 +95,7 @@ def remedied(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
 
 def with_remedy(error: RealtimeConfigError) -> str:
     """The error's text, followed by what to do about it on this command line, if anything."""
-    from realtime_config._files import OutputFileError
+    from realtime_config._errors import OutputFileError
 
     remedy = OUTPUT_REMEDIES.get(error.reason) if isinstance(error, OutputFileError) else None
     return f"{error}; {remedy}" if remedy else str(error)
@@ -239,7 +258,7 @@ def compile_command(
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "json", "github"]),
+    type=click.Choice(list(REPORTERS)),
     default="text",
     show_default=True,
     help="text for people, json for tools, github for GitHub Actions annotations.",
@@ -278,26 +297,13 @@ def validate_command(
             fail(f"no presets found: {folder} holds no .toml files")
     jobs = jobs or default_jobs(len(paths))
     diagnostics = remedied(check_files(paths, root=root, target=target, jobs=jobs))
-    failed = any(d.is_error or strict for d in diagnostics)
-    if output_format == "json":
-        click.echo(to_json(diagnostics))
-    elif output_format == "github":
-        for diagnostic in diagnostics:
-            click.echo(format_github(diagnostic))
-    else:
-        color = use_color(sys.stdout)
-        for diagnostic in diagnostics:
-            click.echo(format_text(diagnostic, color=color), color=color)
-        if not quiet or diagnostics:
-            errors = sum(d.is_error for d in diagnostics)
-            warnings = len(diagnostics) - errors
-            count = f"{len(paths)} preset" + ("s" if len(paths) != 1 else "")
-            if diagnostics:
-                summary = f"{count} checked: {errors} error(s), {warnings} warning(s)"
-            else:
-                summary = f"{count} valid"
-            click.echo(summary, err=bool(diagnostics))
-    sys.exit(1 if failed else 0)
+    color = use_color(sys.stdout)
+    report = REPORTERS[output_format](diagnostics, len(paths), quiet=quiet, color=color)
+    for line in report.out:
+        click.echo(line, color=color)
+    for line in report.err:
+        click.echo(line, err=True)
+    sys.exit(1 if failed(diagnostics, strict=strict) else 0)
 
 
 @main.command("schema")
@@ -701,7 +707,8 @@ def new_command(name: str, base: Path | None, force: bool, dialect: str | None) 
     --from, the starter extends that preset and lists the fields of its dialect.
     """
     from realtime_config._loader import display_path
-    from realtime_config._starter import DEFAULT_DIALECT, PresetNameError, new_preset
+    from realtime_config._errors import PresetNameError
+    from realtime_config._starter import DEFAULT_DIALECT, new_preset
 
     if base is not None and dialect is not None:
         raise click.UsageError(f"--{dialect} and --from: the base preset sets the dialect")
