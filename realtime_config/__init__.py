@@ -5,49 +5,20 @@
     >>> body = realtime_config.compile_preset(preset)
     >>> realtime_config.dumps_payload(body, compact=True)
 
-The HTTP clients are imported on first use, so that validating presets (a pre-commit hook's
-job) never pays for the HTTP stack.
+Every name is imported on first use, so that validating presets (a pre-commit hook's job)
+never pays for the HTTP stack, and ``import realtime_config`` for nothing it does not use.
 """
 
 from __future__ import annotations
 
+from importlib import import_module as _import_module
 from typing import TYPE_CHECKING, Any
 
-from realtime_config._checks import check_files, check_preset
-from realtime_config._compile import dumps_payload
-from realtime_config._diagnostics import Diagnostic
-from realtime_config._errors import (
-    APIConnectionError,
-    APIError,
-    APIResponseError,
-    APIStatusError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    ClientConfigError,
-    ConflictError,
-    MissingAPIKeyError,
-    NotFoundError,
-    PermissionDeniedError,
-    PresetError,
-    RateLimitError,
-    RealtimeConfigError,
-    ServeConfigError,
-    ServerError,
-    UnknownTargetError,
-)
-from realtime_config._loader import Preset, load_preset
-from realtime_config._schema import load_schema, schema_path
-from realtime_config._targets import (
-    TARGETS,
-    Target,
-    compile_preset,
-    compile_preset_with_warnings,
-)
 from realtime_config._version import __version__
 
 if TYPE_CHECKING:
     from realtime_config._cache import PresetCache
+    from realtime_config._checks import check_files, check_preset
     from realtime_config._client import (
         AcceptedCall,
         AsyncRealtimeClient,
@@ -56,41 +27,86 @@ if TYPE_CHECKING:
         PreparedRequest,
         RealtimeClient,
     )
+    from realtime_config._compile import dumps_payload
+    from realtime_config._diagnostics import Diagnostic
+    from realtime_config._errors import (
+        APIConnectionError,
+        APIError,
+        APIResponseError,
+        APIStatusError,
+        APITimeoutError,
+        AuthenticationError,
+        BadRequestError,
+        ClientConfigError,
+        ConflictError,
+        MissingAPIKeyError,
+        NotFoundError,
+        PermissionDeniedError,
+        PresetError,
+        RateLimitError,
+        RealtimeConfigError,
+        ServeConfigError,
+        ServerError,
+        UnknownTargetError,
+    )
+    from realtime_config._loader import Preset, load_preset
+    from realtime_config._schema import load_schema, schema_path
     from realtime_config._server import create_app
+    from realtime_config._targets import (
+        TARGETS,
+        Target,
+        compile_preset,
+        compile_preset_with_warnings,
+    )
 
-_CLIENT_NAMES = frozenset(
-    {
-        "AcceptedCall",
-        "AsyncRealtimeClient",
-        "ClientSecret",
-        "CreatedSession",
-        "PreparedRequest",
-        "RealtimeClient",
-    }
-)
-_SERVER_NAMES = frozenset({"create_app"})
-_CACHE_NAMES = frozenset({"PresetCache"})
+_MODULE_OF: dict[str, str] = {
+    **dict.fromkeys(["check_files", "check_preset"], "_checks"),
+    **dict.fromkeys(["dumps_payload"], "_compile"),
+    **dict.fromkeys(["Diagnostic"], "_diagnostics"),
+    **dict.fromkeys(
+        [
+            *["APIConnectionError", "APIError", "APIResponseError", "APIStatusError"],
+            *["APITimeoutError", "AuthenticationError", "BadRequestError", "ClientConfigError"],
+            *["ConflictError", "MissingAPIKeyError", "NotFoundError", "PermissionDeniedError"],
+            *["PresetError", "RateLimitError", "RealtimeConfigError", "ServeConfigError"],
+            *["ServerError", "UnknownTargetError"],
+        ],
+        "_errors",
+    ),
+    **dict.fromkeys(["Preset", "load_preset"], "_loader"),
+    **dict.fromkeys(["load_schema", "schema_path"], "_schema"),
+    **dict.fromkeys(
+        ["TARGETS", "Target", "compile_preset", "compile_preset_with_warnings"], "_targets"
+    ),
+    # The HTTP clients, the serve app (Starlette, from the serve extra) and a backend's cache.
+    **dict.fromkeys(
+        [
+            *["AcceptedCall", "AsyncRealtimeClient", "ClientSecret", "CreatedSession"],
+            *["PreparedRequest", "RealtimeClient"],
+        ],
+        "_client",
+    ),
+    **dict.fromkeys(["create_app"], "_server"),
+    **dict.fromkeys(["PresetCache"], "_cache"),
+}
+"""Where each public name lives. Every one is imported on first use (PEP 562), so that
+``import realtime_config`` costs next to nothing, the command line imports only what its
+command needs, and validating presets (a pre-commit hook's job) never pays for the HTTP
+stack."""
 
 
 def __getattr__(name: str) -> Any:
-    """Import the client module when one of its names is first asked for."""
-    if name in _CLIENT_NAMES:
-        from realtime_config import _client
-
-        return getattr(_client, name)
-    if name in _SERVER_NAMES:  # Starlette, from the serve extra, only when asked for
-        from realtime_config import _server
-
-        return getattr(_server, name)
-    if name in _CACHE_NAMES:  # a backend's cache: not paid for by the CLI
-        from realtime_config import _cache
-
-        return getattr(_cache, name)
-    raise AttributeError(f"module 'realtime_config' has no attribute {name!r}")
+    """Import the module of a public name when the name is first asked for."""
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'realtime_config' has no attribute {name!r}")
+    value = getattr(_import_module(f"realtime_config.{module}"), name)
+    globals()[name] = value  # found directly from now on
+    return value
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _CLIENT_NAMES | _SERVER_NAMES | _CACHE_NAMES)
+    return sorted(set(globals()) | _MODULE_OF.keys())
 
 
 __all__ = [
