@@ -8,18 +8,17 @@ writes them (only the files whose bytes change) or checks them without writing a
 from __future__ import annotations
 
 import os
-import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from realtime_config._compile import dumps_payload
-from realtime_config._targets import compile_preset_with_warnings
 from realtime_config._diagnostics import Diagnostic
-from realtime_config._errors import PresetError, RealtimeConfigError
-from realtime_config._files import OutputFileError, write_atomic
+from realtime_config._errors import OutputFileError, PresetError, SnapshotError
+from realtime_config._files import write_atomic
 from realtime_config._loader import Loader, display_path, project_presets
+from realtime_config._targets import compile_preset_with_warnings
 
 SnapshotState = Literal["unchanged", "written", "missing", "stale", "orphaned", "failed"]
 
@@ -27,16 +26,13 @@ PROBLEM_STATES: tuple[SnapshotState, ...] = ("missing", "stale", "orphaned", "fa
 """States that fail ``--check``; in write mode only ``failed`` does (an orphan is a warning)."""
 
 
-class SnapshotError(RealtimeConfigError):
-    """Raised when the snapshots cannot be laid out: no presets, or two share a snapshot file."""
-
-
 @dataclass(frozen=True)
 class SnapshotResult:
     """What happened to one snapshot file (or, under ``check``, what is wrong with it).
 
     ``preset`` is None for an orphan; ``diagnostics`` holds a failed preset's errors, or a
-    compiled preset's warnings; ``reason`` says what is wrong and how to repair it.
+    compiled preset's warnings; ``reason`` says what is wrong (the command line adds how to
+    repair it, in its own options).
     """
 
     snapshot: Path
@@ -145,9 +141,6 @@ def sync_snapshots(
             results.append(failed)
             continue
         text = dumps_payload(payload)
-        fix = _fix_command(
-            plan.out_dir, target, root, drop_unsupported, None if plan.complete else preset_path
-        )
         current = _read_bytes(snapshot)
         reason = ""
         if current == text.encode("utf-8"):
@@ -158,9 +151,9 @@ def sync_snapshots(
             write_atomic(snapshot, text, protected=[(p, made_from) for p in preset.source_files])
             state = "written"
         elif current is None:
-            state, reason = "missing", f"{shown} has no snapshot; run {fix}"
+            state, reason = "missing", f"{shown} has no snapshot"
         else:
-            state, reason = "stale", f"differs from the compiled {shown}; run {fix}"
+            state, reason = "stale", f"differs from the compiled {shown}"
         warnings = tuple(w for w in (*preset.warnings, *dropped) if w not in reported)
         reported.update(warnings)
         results.append(SnapshotResult(snapshot, state, preset_path, warnings, reason))
@@ -197,23 +190,3 @@ def _orphans(plan: SnapshotPlan) -> list[SnapshotResult]:
         for path in sorted(plan.out_dir.rglob("*.json"))
         if path.is_file() and path not in expected
     ]
-
-
-def _fix_command(
-    out_dir: Path,
-    target: str | None,
-    root: str | os.PathLike[str] | None,
-    drop_unsupported: bool,
-    preset: Path | None,
-) -> str:
-    """The command that rewrites a snapshot, with the options this check was run with."""
-    words = ["realtime-config", "compile", "--out-dir", out_dir.as_posix()]
-    if target is not None:
-        words += ["--target", target]
-    if root is not None:
-        words += ["--root", Path(root).as_posix()]
-    if drop_unsupported:
-        words.append("--drop-unsupported")
-    if preset is not None:
-        words.append(preset.as_posix())
-    return shlex.join(words)

@@ -448,6 +448,28 @@ def explain_command(field: str | None, dialect: str | None) -> None:
     click.echo(text, nl=False)
 
 
+def snapshot_command(
+    out_dir: Path,
+    target: str | None,
+    root: Path | None,
+    drop_unsupported: bool,
+    preset: Path | None,
+) -> str:
+    """The command that rewrites a snapshot, with the options this check was run with."""
+    import shlex
+
+    words = ["realtime-config", "compile", "--out-dir", out_dir.as_posix()]
+    if target is not None:
+        words += ["--target", target]
+    if root is not None:
+        words += ["--root", Path(root).as_posix()]
+    if drop_unsupported:
+        words.append("--drop-unsupported")
+    if preset is not None:
+        words.append(preset.as_posix())
+    return shlex.join(words)
+
+
 def compile_snapshots(
     presets: tuple[Path, ...],
     out_dir: Path | None,
@@ -479,7 +501,11 @@ def compile_snapshots(
     for result in results:
         print_warnings(result.diagnostics)
         if result.is_problem:
-            click.echo(str(result), err=True)
+            repair = ""
+            if result.state in ("missing", "stale"):
+                only = result.preset if presets and result.preset is not None else None
+                repair = f"; run {snapshot_command(out_dir, target, root, drop_unsupported, only)}"
+            click.echo(f"{result}{repair}", err=True)
         elif result.state == "written":
             click.echo(f"wrote {display_path(result.snapshot)}")
     compiled = sum(r.state in ("written", "unchanged") for r in results)
@@ -706,8 +732,8 @@ def new_command(name: str, base: Path | None, force: bool, dialect: str | None) 
     otherwise; it lists every session field with its server default, commented out. With
     --from, the starter extends that preset and lists the fields of its dialect.
     """
-    from realtime_config._loader import display_path
     from realtime_config._errors import PresetNameError
+    from realtime_config._loader import display_path
     from realtime_config._starter import DEFAULT_DIALECT, new_preset
 
     if base is not None and dialect is not None:
