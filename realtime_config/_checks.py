@@ -145,6 +145,20 @@ def _parameters_check(
             f"{format_path(path)}: not a valid JSON Schema: {reason}",
             anchor="value",
         )
+        return
+    from realtime_config._refs import recursive_reference
+
+    recursive = recursive_reference(parameters)
+    if recursive is not None:
+        where: KeyPath = ("tools", index, "parameters", *recursive[0], "$ref")
+        yield preset.diagnostic(
+            where,
+            "recursive-ref",
+            f"{format_path(where)}: {json.dumps(recursive[1])} makes the parameters recursive: "
+            "it refers to a schema that contains it, so the arguments have no depth limit",
+            severity="warning",
+            anchor="value",
+        )
 
 
 @functools.lru_cache(maxsize=256)

@@ -204,7 +204,9 @@ def _parse_json(text: str, display: str, locator: JSONLocator) -> Any:
             display, Position(1, 1), "json-syntax", "the file is empty; expected a JSON object"
         )
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates)
+        from realtime_config._json_source import loads_json  # integers kept to 64 bits
+
+        return loads_json(text, object_pairs_hook=_no_duplicates)
     except json.JSONDecodeError as exc:
         message = exc.msg[:1].lower() + exc.msg[1:]
         raise _fail(

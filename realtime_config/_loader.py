@@ -585,6 +585,7 @@ class Loader:
         self.root = root.resolve() if root is not None else None
         self._documents: _Recent[Document | PresetError] = _Recent(keep)
         self._presets: _Recent[Preset | PresetError] = _Recent(keep)
+        self._cyclic: _Recent[Preset | PresetError] = _Recent(keep)
         self._roots: dict[Path, Path] = {}
         # The root as written, and whether each folder of a preset resolves inside the root.
         self._lexical_root = _normalized(root) if root is not None else None
@@ -628,9 +629,7 @@ class Loader:
         otherwise the preset carries its warnings.
         """
         if "\0" in str(path):  # no file has such a name, and the OS refuses to look
-            raise PresetError(
-                [Diagnostic(display_path(path), 1, 1, "error", "file", _NUL_NAME.capitalize())]
-            )
+            raise PresetError([Diagnostic(display_path(path), 1, 1, "error", "file", _NUL_NAME)])
         return with_cross_field_checks(self._resolve(_normalized(path), path))
 
     def _root_for(self, path: Path) -> Path:
@@ -644,7 +643,7 @@ class Loader:
 
     def _resolve(self, path: Path, given: Path | None = None) -> Preset:
         """The resolved preset at ``path``: from the cache, failures included, or resolved."""
-        cached: Preset | PresetError | None = self._presets.get(path)
+        cached: Preset | PresetError | None = self._presets.get(path) or self._cyclic.get(path)
         if cached is None:
             cached = self._resolve_graph(path, self._root_for(path), given)
         if isinstance(cached, PresetError):
@@ -757,7 +756,9 @@ class Loader:
             )
             results[path] = outcome
             if self._root_for(path) == root:
-                self._presets[path] = outcome
+                # A file of a cycle is kept apart: a file that extends it must still walk
+                # through it, to find that it is in the cycle too.
+                (self._cyclic if cycle else self._presets)[path] = outcome
 
     def _bases(self, path: Path, root: Path, given: Path | None) -> list[_Base]:
         """The entries of ``preset.extends`` in the file at ``path``: each base's confined
@@ -969,7 +970,9 @@ class Loader:
                     )
                 outcome = known(base_path)
                 if outcome is None:  # a file of a cycle below this one, reported on demand
-                    outcome = self._resolve_graph(base_path, root, None)
+                    outcome = self._cyclic.get(base_path) or self._resolve_graph(
+                        base_path, root, None
+                    )
                 if isinstance(outcome, PresetError):
                     raise outcome
                 base_preset = outcome
@@ -1045,7 +1048,7 @@ class Loader:
                     document.diagnostic(
                         key,
                         "instructions-file",
-                        f"preset.instructions_file: {display_path(path)}: {reason}",
+                        f"preset.instructions_file: {_cut(display_path(path))}: {reason}",
                     )
                 ]
             ) from None
@@ -1063,6 +1066,11 @@ class _Base:
 
     key: KeyPath
     target: Path | PresetError
+
+
+def _cut(text: str) -> str:
+    """A file name as a diagnostic prints it: cut short when it is very long."""
+    return text if len(text) <= 100 else f"{text[:60]}... ({len(text)} characters)"
 
 
 def _shown(name: str) -> str:

@@ -208,15 +208,15 @@ def new_preset(
     if base is not None:
         base_path = Path(base)
         made_from = f"a file that {display_path(base_path)} is made from"
-        loaded = load_preset(base_path, root=project)
-        dialect = loaded.dialect
-        protected = [(p, made_from) for p in loaded.source_files]
         base_shown = display_path(base_path)
-        if not base_path.resolve().is_relative_to(project.resolve()):
+        if not base_path.resolve().is_relative_to(project.resolve()):  # before it is read
             raise StarterError(
                 f"{base_shown}: is outside the project root {project}; "
                 "a preset can only extend presets inside it"
             )
+        loaded = load_preset(base_path, root=project)
+        dialect = loaded.dialect
+        protected = [(p, made_from) for p in loaded.source_files]
         if same_file(base_path, target):
             raise StarterError(
                 f"{base_shown}: is the preset being created; it cannot extend itself"
