@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from realtime_config import Diagnostic, _checks, check_files
 from realtime_config._checks import PARALLEL_MIN_FILES, default_jobs
 from tests.conftest import write
 
@@ -69,3 +72,73 @@ def test_jobs_must_not_be_negative(project: Path) -> None:
     done = validate(project, "--jobs", "-1", "x.toml")
     assert done.returncode == 2
     assert "-1 is not in the range x>=0" in done.stderr
+
+
+def in_process(project: Path) -> list[Path]:
+    return [project / name for name in make_presets(project)]
+
+
+def test_workers_in_process_give_the_serial_diagnostics(project: Path) -> None:
+    files = in_process(project)
+    serial = check_files(files, jobs=1)
+    assert len(serial) == 14
+    assert check_files(files, jobs=2) == serial
+    assert check_files(files, jobs=5) == serial
+
+
+def test_a_fork_that_fails_leaves_the_slice_to_the_parent(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = in_process(project)
+    serial = check_files(files, jobs=1)
+
+    def no_fork() -> int:
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    assert check_files(files, jobs=3) == serial
+
+
+def test_a_child_that_fails_has_its_slice_checked_by_the_parent(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = in_process(project)
+    serial = check_files(files, jobs=1)
+    parent = os.getpid()
+    check_slice = _checks._check_slice
+
+    def failing_in_children(*args: Any) -> list[Diagnostic]:
+        if os.getpid() != parent:
+            raise RuntimeError("a bug in a worker")
+        return check_slice(*args)
+
+    monkeypatch.setattr(_checks, "_check_slice", failing_in_children)
+    assert check_files(files, jobs=3) == serial
+
+
+def test_workers_are_forked_without_a_process_pool(project: Path) -> None:
+    files = make_presets(project)
+    probe = (
+        "import sys; from realtime_config import check_files\n"
+        f"found = check_files({files!r}, jobs=2)\n"
+        "print(len(found), 'multiprocessing' in sys.modules, 'concurrent.futures' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=project, capture_output=True, text=True, check=True
+    )
+    assert done.stdout == "14 False False\n"
+
+
+def test_fork_is_not_used_while_another_thread_runs(project: Path) -> None:
+    files = in_process(project)
+    serial = check_files(files, jobs=1)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert not _checks._can_fork()
+        assert check_files(files, jobs=2) == serial
+    finally:
+        stop.set()
+        other.join()
+    assert _checks._can_fork() == (sys.platform == "linux")

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from realtime_config import _schema, check_files
 from realtime_config._loader import parse_toml
-from tests.conftest import BETA_CASES, PRESETS, PROJECT, shipped_presets, write
+from tests.conftest import BETA_CASES, PROJECT, shipped_presets, write
 from tests.strategies import json_values, session_tables
 
 NETWORK_MODULES = frozenset(
@@ -76,11 +76,51 @@ def test_offline_commands_do_not_import_the_http_client(arguments: list[str]) ->
     assert modules & NETWORK_MODULES == set()
 
 
-def test_importing_the_package_imports_neither_jsonschema_nor_httpx() -> None:
+def test_importing_the_package_imports_nothing_but_its_version() -> None:
     result, modules = imported_modules("-c", "import realtime_config")
     assert result.returncode == 0, result.stderr
-    assert "realtime_config._checks" in modules
-    assert modules & {"jsonschema", "referencing", "click", *NETWORK_MODULES} == set()
+    assert {m for m in modules if m.startswith("realtime_config")} == {
+        "realtime_config",
+        "realtime_config._version",
+    }
+    assert modules & {"jsonschema", "referencing", "click", "tomllib", *NETWORK_MODULES} == set()
+
+
+def test_a_name_of_the_package_imports_its_module_on_first_use() -> None:
+    probe = (
+        "import sys, realtime_config\n"
+        "before = sorted(m for m in sys.modules if m.startswith('realtime_config.'))\n"
+        "realtime_config.load_preset\n"
+        "print(before, 'realtime_config._loader' in sys.modules, 'jsonschema' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout == "['realtime_config._version'] True False\n"
+
+
+@pytest.mark.parametrize("arguments", [["--version"], ["--help"]])
+def test_version_and_help_load_neither_the_loader_nor_the_schema(arguments: list[str]) -> None:
+    result, modules = imported_modules("-m", "realtime_config", *arguments)
+    assert result.returncode == 0, result.stderr
+    assert "click" in modules
+    heavy = {"_loader", "_schema", "_checks", "_targets", "_compile", "_validate"}
+    assert modules & {f"realtime_config.{name}" for name in heavy} == set()
+
+
+def test_validating_a_long_list_forks_without_a_process_pool(project: Path) -> None:
+    files = [
+        write(project / "presets" / f"p{n:03d}.toml", "temperature = 0.8\n") for n in range(250)
+    ]
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "realtime_config", "validate", "--jobs", "2"]
+        + [str(f.relative_to(project)) for f in files],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (result.returncode, result.stdout) == (0, "250 presets valid\n"), result.stderr
+    modules = {line.split("|")[2].strip() for line in result.stderr.splitlines() if "|" in line}
+    assert modules & {"multiprocessing", "concurrent.futures", "jsonschema"} == set()
 
 
 def test_valid_presets_without_tools_are_validated_without_importing_jsonschema() -> None:
