@@ -52,10 +52,21 @@ def use_color(stream: Any) -> bool:
     return bool(isatty and isatty())
 
 
+class CommandError(click.ClickException):
+    """A failed command: one line on stderr, ``realtime-config: error: ...``, exit status 1."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"realtime-config: error: {self.format_message()}", err=True)
+
+
 def fail(message: str) -> NoReturn:
-    """Print a one-line error to stderr and exit with status 1."""
-    click.echo(f"realtime-config: error: {message}", err=True)
-    sys.exit(1)
+    """Stop the command with a one-line error and exit status 1 (click prints it)."""
+    raise CommandError(message)
+
+
+def exit_status(code: int) -> NoReturn:
+    """End a command that printed its own report, with its exit status."""
+    raise click.exceptions.Exit(code)
 
 
 def report_errors(command: F) -> F:
@@ -69,7 +80,7 @@ def report_errors(command: F) -> F:
             color = use_color(sys.stderr)
             for diagnostic in remedied(error.diagnostics):
                 click.echo(format_text(diagnostic, color=color), err=True, color=color)
-            sys.exit(1)
+            exit_status(1)
         except RealtimeConfigError as error:
             fail(with_remedy(error))
 
@@ -111,8 +122,14 @@ def exit_2_on_failure(command: F) -> F:
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            result = command(*args, **kwargs)
+            code: int | None = None
+            try:
+                result = command(*args, **kwargs)
+            except click.exceptions.Exit as done:  # the command's own status: 0 or 1
+                code = done.exit_code
             sys.stdout.flush()  # a full disk or a closed pipe fails here, not at exit
+        except click.ClickException as error:
+            error.show()
         except PresetError as error:
             print_warnings(error.diagnostics)
         except RealtimeConfigError as error:
@@ -129,8 +146,10 @@ def exit_2_on_failure(command: F) -> F:
 
             traceback.print_exc()
         else:
+            if code is not None:
+                exit_status(code)
             return result
-        sys.exit(2)
+        exit_status(2)
 
     return wrapper  # type: ignore[return-value]
 
@@ -303,7 +322,7 @@ def validate_command(
         click.echo(line, color=color)
     for line in report.err:
         click.echo(line, err=True)
-    sys.exit(1 if failed(diagnostics, strict=strict) else 0)
+    exit_status(1 if failed(diagnostics, strict=strict) else 0)
 
 
 @main.command("schema")
@@ -513,12 +532,12 @@ def compile_snapshots(
     count = f"{compiled} snapshot" + ("s" if compiled != 1 else "")
     if check:
         if any(r.is_problem for r in results):
-            sys.exit(1)
+            exit_status(1)
         click.echo(f"{count} up to date")
         return
     click.echo(f"{count}: {written} written, {compiled - written} unchanged")
     if any(r.state == "failed" for r in results):
-        sys.exit(1)
+        exit_status(1)
 
 
 @main.command("diff")
@@ -578,13 +597,13 @@ def diff_command(
         print_warnings(dropped)
         payloads.append(payload)
     if len(payloads) != 2:
-        sys.exit(2)
+        exit_status(2)
     changes = diff_payloads(*payloads)
     if output_format == "json":
         click.echo(changes_to_json(changes), nl=False)
     else:
         click.echo(format_changes(changes), nl=False)
-    sys.exit(1 if changes else 0)
+    exit_status(1 if changes else 0)
 
 
 @main.command("import")
@@ -623,7 +642,7 @@ def import_command(payload: Path, output: Path | None, force: bool, drop_unknown
                 "--drop-unknown to leave them out",
                 err=True,
             )
-        sys.exit(1)
+        exit_status(1)
     if output is None:
         click.echo(imported.text, nl=False)
     else:
@@ -681,7 +700,7 @@ def migrate_command(
                 "to leave them out",
                 err=True,
             )
-        sys.exit(1)
+        exit_status(1)
     for migration in migrations:
         print_warnings(migration.warnings)
     try:
@@ -690,7 +709,7 @@ def migrate_command(
             for migration in stale:
                 click.echo(f"would migrate {migration.display}")
             if stale:
-                sys.exit(1)
+                exit_status(1)
             click.echo("every preset is already GA")
         elif output is not None:
             write_migration(migrations[0], output, presets)
