@@ -1,10 +1,44 @@
-"""The exception family: every error realtime-config raises derives from RealtimeConfigError."""
+"""The exception family: every error realtime-config raises derives from RealtimeConfigError.
+
+Every class lives in this module, and every one is exported by ``realtime_config``:
+
+* RealtimeConfigError ........ the base: catch it to catch every error of the library
+  * PresetError .............. a preset cannot be loaded, validated or compiled (diagnostics)
+  * UnknownTargetError ....... a target name the target registry does not have (a ValueError)
+  * UnknownFieldError ........ ``explain`` asked about a field the schema does not have
+  * PresetNameError .......... the name given to ``new`` is not a simple file name (a ValueError)
+  * StarterError ............. the base of ``new --from`` cannot be extended by the new preset
+  * OutputFileError .......... an output file cannot be written, or must not be overwritten
+  * SnapshotError ............ the snapshots cannot be laid out (no presets, or a shared file)
+  * ServeConfigError ......... ``create_app`` cannot start as configured (a ValueError)
+  * ClientConfigError ........ a client cannot be used as configured, before any request
+    * MissingAPIKeyError ..... no API key given and ``OPENAI_API_KEY`` unset
+  * APIError ................. a request to the API failed (one line, never the key)
+    * APIConnectionError ..... no HTTP response arrived: the connection failed or dropped
+      * APITimeoutError ...... connecting, sending or waiting took too long
+    * APIResponseError ....... a success whose body is not the documented JSON shape
+    * APIStatusError ......... an error status (4xx, 5xx or an unexpected 3xx)
+      * BadRequestError ...... 400 Bad Request or 422 Unprocessable Entity
+      * AuthenticationError .. 401 Unauthorized
+      * PermissionDeniedError  403 Forbidden
+      * NotFoundError ........ 404 Not Found
+      * ConflictError ........ 409 Conflict, once the retries are spent
+      * RateLimitError ....... 429 Too Many Requests, once the retries are spent
+      * ServerError .......... a 5xx status, once the retries are spent
+
+This module is a leaf: it imports only the diagnostics, so that catching an error never
+costs the import of the stage that raises it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal
 
 from realtime_config._diagnostics import Diagnostic
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 class RealtimeConfigError(Exception):
@@ -45,6 +79,62 @@ class UnknownTargetError(RealtimeConfigError, ValueError):
         self.target = target
         self.known = tuple(known)
         super().__init__(f"unknown target {target!r}; expected one of {', '.join(known)}")
+
+
+class UnknownFieldError(RealtimeConfigError):
+    """Raised when ``explain`` is asked about a field the schema does not have."""
+
+    def __init__(self, name: str, suggestion: str | None) -> None:
+        self.name = name
+        self.suggestion = suggestion
+        hint = f"; did you mean `{suggestion}`?" if suggestion else ""
+        super().__init__(f"unknown field `{name}`{hint}")
+
+
+class PresetNameError(RealtimeConfigError, ValueError):
+    """Raised when the name given to ``new`` is not a simple file name."""
+
+
+class StarterError(RealtimeConfigError):
+    """Raised when the base preset of ``new --from`` cannot be extended by the new preset."""
+
+
+# --- Errors of writing files (realtime_config._files, realtime_config._snapshots) ---------
+
+OutputProblem = Literal[
+    "exists", "input", "directory", "not-regular", "no-folder", "folder", "unwritable"
+]
+
+_OUTPUT_MESSAGES: dict[OutputProblem, str] = {
+    "exists": "already exists",
+    "input": "is {detail}; refusing to overwrite it",
+    "directory": "is a directory",
+    "not-regular": "is a {detail}, not a regular file; refusing to write to it",
+    "no-folder": "cannot write: folder {detail} does not exist",
+    "folder": "cannot create its folder: {detail}",
+    "unwritable": "cannot write: {detail}",
+}
+
+
+class OutputFileError(RealtimeConfigError):
+    """Raised when an output file cannot be written, or would overwrite a file it must not.
+
+    ``reason`` says which: ``exists`` (and overwriting was not allowed), ``input`` (a file
+    the output is made from), ``directory``, ``not-regular`` (a device, FIFO or socket),
+    ``no-folder``, ``folder`` (its folder cannot be made) or ``unwritable`` (the system
+    refused); ``detail`` holds the specifics. The message states facts only: a command line
+    adds its remedy (such as a ``--force`` flag).
+    """
+
+    def __init__(self, path: Path, reason: OutputProblem, detail: str = "") -> None:
+        self.path = path
+        self.reason: OutputProblem = reason
+        self.detail = detail
+        super().__init__(f"{path}: {_OUTPUT_MESSAGES[reason].format(detail=detail)}")
+
+
+class SnapshotError(RealtimeConfigError):
+    """Raised when the snapshots cannot be laid out: no presets, or two share a snapshot file."""
 
 
 # --- Errors of the HTTP client (realtime_config._client) ---------------------------------

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from realtime_config._errors import RealtimeConfigError
+from realtime_config._errors import UnknownFieldError
 from realtime_config._paths import format_key
 from realtime_config._schema import DIALECTS, Schema, dialect_schema, field_schema, resolve
 from realtime_config._wording import join_alternatives
@@ -35,16 +35,6 @@ _TYPE_WORDS = {
     "number": "number",
     "boolean": "boolean",
 }
-
-
-class UnknownFieldError(RealtimeConfigError):
-    """Raised when ``explain`` is asked about a field the schema does not have."""
-
-    def __init__(self, name: str, suggestion: str | None) -> None:
-        self.name = name
-        self.suggestion = suggestion
-        hint = f"; did you mean `{suggestion}`?" if suggestion else ""
-        super().__init__(f"unknown field `{name}`{hint}")
 
 
 @dataclass(frozen=True)

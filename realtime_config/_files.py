@@ -32,23 +32,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import FrameType
-from typing import Literal
 
-from realtime_config._errors import RealtimeConfigError
-
-OutputProblem = Literal[
-    "exists", "input", "directory", "not-regular", "no-folder", "folder", "unwritable"
-]
-
-_MESSAGES: dict[OutputProblem, str] = {
-    "exists": "already exists",
-    "input": "is {detail}; refusing to overwrite it",
-    "directory": "is a directory",
-    "not-regular": "is a {detail}, not a regular file; refusing to write to it",
-    "no-folder": "cannot write: folder {detail} does not exist",
-    "folder": "cannot create its folder: {detail}",
-    "unwritable": "cannot write: {detail}",
-}
+from realtime_config._errors import OutputFileError
 
 _DESCRIPTOR_NAMES = re.compile(
     r"/dev/(?:(?P<std>stdout|stderr)|fd/(?P<fd>\d+))|/proc/self/fd/(?P<proc>\d+)"
@@ -59,23 +44,6 @@ _CLEANUP_SIGNALS = tuple(
 )
 # Hard links are not supported on this file system: fall back to an exclusive create.
 _NO_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.ENOSYS, errno.EXDEV}
-
-
-class OutputFileError(RealtimeConfigError):
-    """Raised when an output file cannot be written, or would overwrite a file it must not.
-
-    ``reason`` says which: ``exists`` (and overwriting was not allowed), ``input`` (a file
-    the output is made from), ``directory``, ``not-regular`` (a device, FIFO or socket),
-    ``no-folder``, ``folder`` (its folder cannot be made) or ``unwritable`` (the system
-    refused); ``detail`` holds the specifics. The message states facts only: a command line
-    adds its remedy (such as a ``--force`` flag).
-    """
-
-    def __init__(self, path: Path, reason: OutputProblem, detail: str = "") -> None:
-        self.path = path
-        self.reason: OutputProblem = reason
-        self.detail = detail
-        super().__init__(f"{path}: {_MESSAGES[reason].format(detail=detail)}")
 
 
 def write_atomic(

@@ -18,8 +18,8 @@ import textwrap
 from pathlib import Path
 from typing import Any, Final
 
-from realtime_config._errors import RealtimeConfigError
-from realtime_config._files import OutputFileError, same_file, write_atomic
+from realtime_config._errors import OutputFileError, PresetNameError, StarterError
+from realtime_config._files import same_file, write_atomic
 from realtime_config._importer import schema_header, toml_inline, toml_key
 from realtime_config._loader import display_path, find_root, load_preset
 from realtime_config._schema import (
@@ -43,14 +43,6 @@ NO_DEFAULT: Final = "There is no server default; the value below is an example."
 
 _NAME = re.compile(r"\w[\w.-]*")
 _NO_VALUE: Final = object()
-
-
-class PresetNameError(RealtimeConfigError, ValueError):
-    """Raised when the name given to ``new`` is not a simple file name."""
-
-
-class StarterError(RealtimeConfigError):
-    """Raised when the base preset of ``new --from`` cannot be extended by the new preset."""
 
 
 def starter_path(name: str, *, root: str | os.PathLike[str] | None = None) -> Path:
