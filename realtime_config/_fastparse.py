@@ -11,7 +11,9 @@ edition, is not used at all.
 
 from __future__ import annotations
 
+import datetime
 import functools
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -62,7 +64,24 @@ def read_document(path: Path, display: str) -> Document:
     """``Loader._read_document`` with :func:`parse`: the same Document or PresetError."""
     text = read_text(path, display)
     document = Document(path, display, text, parse(text, display))
-    problems = json_form_diagnostics(document)
-    if problems:
-        raise PresetError(problems)
+    if _has_values_without_json_form(document.table):  # rare: then the located diagnostics
+        problems = json_form_diagnostics(document)
+        if problems:
+            raise PresetError(problems)
     return document
+
+
+def _has_values_without_json_form(table: dict[str, Any]) -> bool:
+    """Whether any value below ``table`` is a date, a time or a non-finite float: what
+    json_form_diagnostics looks for, without building a key path for every value."""
+    stack: list[Any] = [table]
+    while stack:
+        node = stack.pop()
+        for value in node.values() if isinstance(node, dict) else node:
+            if isinstance(value, (dict, list)):
+                stack.append(value)
+            elif isinstance(value, (datetime.date, datetime.time)) or (
+                isinstance(value, float) and not math.isfinite(value)
+            ):
+                return True
+    return False

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+import tomli_w
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from realtime_config import _fastparse
 from realtime_config._errors import PresetError
-from realtime_config._loader import parse_toml
+from realtime_config._loader import Document, json_form_diagnostics, parse_toml
 from tests.conftest import PROJECT
 
 if sys.version_info >= (3, 11):
@@ -118,3 +120,34 @@ def test_the_loader_parse_gives_parse_toml_answer(text: str) -> None:
     except PresetError as error:
         found = [str(d) for d in error.diagnostics]
     assert found == expected
+
+
+SCALARS = (
+    st.integers()
+    | st.floats()  # inf and nan included
+    | st.text(max_size=5)
+    | st.booleans()
+    | st.dates()
+    | st.times()
+    | st.datetimes()
+)
+TABLES = st.dictionaries(
+    st.text("abc", min_size=1, max_size=3),
+    st.recursive(
+        SCALARS,
+        lambda inner: (
+            st.lists(inner, max_size=3)
+            | st.dictionaries(st.text("xyz", min_size=1, max_size=3), inner, max_size=3)
+        ),
+        max_leaves=8,
+    ),
+    max_size=4,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(TABLES)
+def test_the_quick_scan_finds_what_json_form_diagnostics_reports(table: dict[str, Any]) -> None:
+    text = tomli_w.dumps(table)
+    document = Document(Path("p.toml"), "p.toml", text, table)
+    assert _fastparse._has_values_without_json_form(table) == bool(json_form_diagnostics(document))
