@@ -20,8 +20,9 @@ from typing import Any, Final
 
 from realtime_config._diagnostics import Diagnostic
 from realtime_config._errors import PresetError
-from realtime_config._loader import Loader, Preset, dedupe
-from realtime_config._paths import KeyPath, format_inline, format_path
+from realtime_config._loader import Loader, Preset
+from realtime_config._keys import dedupe
+from realtime_config._keys import KeyPath, format_inline, format_path
 from realtime_config._schema import (
     Schema,
     branch_of_type,
@@ -265,11 +266,16 @@ def _model_requirement_checks(preset: Preset, session: Any, fields: Fields) -> I
                 )
 
 
+@functools.cache
+def _non_reasoning_models(dialect: str) -> tuple[Any, ...]:
+    model_field = field_schema(("model",), dialect) or {}
+    return tuple(model_field.get("x-non-reasoning-models", ()))
+
+
 def _reasoning_checks(preset: Preset, session: Any, fields: Fields) -> Iterator[Diagnostic]:
     """Reasoning settings on a model the schema knows does not reason: a warning."""
     model = session.get("model")
-    model_field = field_schema(("model",), preset.dialect) or {}
-    if model not in model_field.get("x-non-reasoning-models", ()):
+    if model not in _non_reasoning_models(preset.dialect):
         return
     for path, field, _ in fields:
         if field.get("x-needs-reasoning"):
@@ -336,12 +342,18 @@ def _table_plan(schema: Schema) -> TablePlan:
     return plan
 
 
+@functools.cache
+def _vad_table() -> Schema | None:
+    """The beta ``turn_detection`` table's schema (None if the schema has no such field)."""
+    schema = field_schema(("turn_detection",))
+    return None if schema is None else branch_of_type(schema, "object") or {}
+
+
 def _vad_checks(preset: Preset, session: Any, fields: Fields) -> Iterator[Diagnostic]:
     detection = session.get("turn_detection")
-    schema = field_schema(("turn_detection",))
-    if not isinstance(detection, dict) or schema is None:
+    table = _vad_table()
+    if not isinstance(detection, dict) or table is None:
         return
-    table = branch_of_type(schema, "object") or {}
     chosen = detection.get("type", table["properties"]["type"].get("x-when-absent"))
     for key in detection:
         belongs_to = table["properties"].get(key, {}).get("x-applies-to")
@@ -354,13 +366,18 @@ def _vad_checks(preset: Preset, session: Any, fields: Fields) -> Iterator[Diagno
             )
 
 
-def _no_effect_checks(preset: Preset, session: Any, fields: Fields) -> Iterator[Diagnostic]:
-    properties = dialect_schema(preset.dialect)["properties"]
+@functools.cache
+def _modalities_field(dialect: str) -> tuple[str, Any]:
+    """The key of a dialect's output modalities, and what they are when it is absent."""
+    properties = dialect_schema(dialect)["properties"]
     modalities_key = next(k for k, v in properties.items() if resolve(v).get("x-modalities"))
     modalities_schema = resolve(properties[modalities_key])
-    modalities = session.get(
-        modalities_key, modalities_schema.get("x-when-absent", modalities_schema.get("default"))
-    )
+    return modalities_key, modalities_schema.get("x-when-absent", modalities_schema.get("default"))
+
+
+def _no_effect_checks(preset: Preset, session: Any, fields: Fields) -> Iterator[Diagnostic]:
+    modalities_key, absent = _modalities_field(preset.dialect)
+    modalities = session.get(modalities_key, absent)
     for path, field, _ in fields:
         needed = field.get("x-needs-modality")
         if needed is not None and needed not in modalities:
