@@ -20,9 +20,8 @@ from typing import Any, Final
 
 from realtime_config._diagnostics import Diagnostic
 from realtime_config._errors import PresetError
+from realtime_config._keys import KeyPath, dedupe, format_inline, format_path
 from realtime_config._loader import Loader, Preset
-from realtime_config._keys import dedupe
-from realtime_config._keys import KeyPath, format_inline, format_path
 from realtime_config._schema import (
     Schema,
     branch_of_type,

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from realtime_config._paths import KeyPath, format_path
+from realtime_config._keys import KeyPath, format_path
 
 ChangeKind = Literal["added", "removed", "changed", "reordered"]
 

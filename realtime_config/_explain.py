@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from realtime_config._errors import UnknownFieldError
-from realtime_config._paths import format_key
+from realtime_config._keys import format_key
 from realtime_config._schema import DIALECTS, Schema, dialect_schema, field_schema, resolve
 from realtime_config._wording import join_alternatives
 

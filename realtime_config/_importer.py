@@ -33,7 +33,7 @@ import tomli_w
 
 from realtime_config._diagnostics import Diagnostic
 from realtime_config._errors import PresetError
-from realtime_config._keys import copy_json
+from realtime_config._keys import KeyPath, copy_json, format_path
 from realtime_config._loader import (
     MAX_DEPTH,
     MAX_FILE_BYTES,
@@ -43,7 +43,6 @@ from realtime_config._loader import (
     find_root,
     json_form_diagnostics,
 )
-from realtime_config._paths import KeyPath, format_path
 from realtime_config._schema import (
     SCHEMA_FILENAME,
     Schema,

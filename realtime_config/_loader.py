@@ -15,15 +15,14 @@ import re
 import stat
 import sys
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from realtime_config._diagnostics import Diagnostic, Severity
 from realtime_config._errors import PresetError
-from realtime_config._keys import copy_json
-from realtime_config._paths import KeyPath, format_path
+from realtime_config._keys import KeyPath, copy_json, dedupe, format_path
 from realtime_config._schema import dialect_of
 
 if sys.version_info >= (3, 11):
@@ -1159,8 +1158,3 @@ def load_preset(
 ) -> Preset:
     """Load, resolve and check the preset at ``path``; raise PresetError on any problem."""
     return Loader(Path(root) if root is not None else None).load(Path(path))
-
-
-def dedupe(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
-    """The diagnostics in order, each once (a shared base reports its problems once)."""
-    return list(dict.fromkeys(diagnostics))

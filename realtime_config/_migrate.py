@@ -40,7 +40,7 @@ from tomlkit.items import AoT, Item, Key, Table, Whitespace
 
 from realtime_config._diagnostics import Diagnostic, Severity
 from realtime_config._errors import PresetError
-from realtime_config._keys import copy_json
+from realtime_config._keys import KeyPath, copy_json, format_key, format_path
 from realtime_config._loader import (
     Document,
     Loader,
@@ -50,7 +50,6 @@ from realtime_config._loader import (
     find_root,
     project_presets,
 )
-from realtime_config._paths import KeyPath, format_key, format_path
 
 if sys.version_info >= (3, 11):
     import tomllib

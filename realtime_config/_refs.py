@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from realtime_config._paths import KeyPath
+from realtime_config._keys import KeyPath
 
 MAX_TARGETS = 256
 """Distinct reference targets examined; a tool's parameters have a handful."""

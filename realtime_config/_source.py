@@ -6,10 +6,8 @@ import contextlib
 import re
 from bisect import bisect_left
 from dataclasses import dataclass
-from typing import TypeAlias
 
-KeyPath: TypeAlias = tuple[str | int, ...]
-"""A path into a parsed TOML document: table keys are strings, array indices are ints."""
+from realtime_config._keys import KeyPath
 
 # Paths deeper than this are scanned but not recorded, which bounds memory on pathological
 # input such as a million nested ``[``; ``locate`` then answers with the deepest recorded prefix.

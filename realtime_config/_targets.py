@@ -15,9 +15,8 @@ from typing import Any, Final, Literal
 from realtime_config._compile import compile_session, emit_field
 from realtime_config._diagnostics import Diagnostic, Severity
 from realtime_config._errors import PresetError, UnknownTargetError
-from realtime_config._keys import copy_json
+from realtime_config._keys import KeyPath, copy_json, format_path
 from realtime_config._loader import Preset
-from realtime_config._paths import KeyPath, format_path
 from realtime_config._schema import dialect_schema, resolve
 from realtime_config._translate import (
     beta_session_from_ga,

@@ -16,8 +16,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from realtime_config._compile import compile_session
-from realtime_config._keys import copy_json
-from realtime_config._paths import KeyPath
+from realtime_config._keys import KeyPath, copy_json
 from realtime_config._schema import (
     Schema,
     branch_of_type,

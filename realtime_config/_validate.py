@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from realtime_config._diagnostics import Diagnostic
-from realtime_config._paths import KeyPath, format_key, format_path
+from realtime_config._keys import KeyPath, format_key, format_path
 from realtime_config._schema import (
     Schema,
     branches,

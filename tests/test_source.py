@@ -13,7 +13,8 @@ import tomli_w
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from realtime_config._source import KeyLocator, KeyPath, Located, Position, _Node, _Scanner
+from realtime_config._keys import KeyPath
+from realtime_config._source import KeyLocator, Located, Position, _Node, _Scanner
 
 if sys.version_info >= (3, 11):
     import tomllib
