@@ -33,7 +33,7 @@ import tomli_w
 
 from realtime_config._diagnostics import Diagnostic
 from realtime_config._errors import PresetError
-from realtime_config._keys import KeyPath, copy_json, format_path
+from realtime_config._keys import BARE_KEY, KeyPath, copy_json, format_path
 from realtime_config._loader import (
     MAX_DEPTH,
     MAX_FILE_BYTES,
@@ -799,8 +799,8 @@ def _wants_multiline(text: str) -> bool:
 
 
 def toml_key(key: str) -> str:
-    """One key as TOML writes it (tomli-w's rules): bare when possible, else quoted."""
-    return tomli_w.dumps({key: 0}).removesuffix(" = 0\n")
+    """One key as TOML writes it: bare when it can be, else a basic string as tomli-w writes it."""
+    return key if BARE_KEY.fullmatch(key) else toml_inline(key)
 
 
 def toml_inline(value: Any) -> str:

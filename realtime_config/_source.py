@@ -7,7 +7,7 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass
 
-from realtime_config._keys import KeyPath
+from realtime_config._keys import BARE_KEY, KeyPath
 
 # Paths deeper than this are scanned but not recorded, which bounds memory on pathological
 # input such as a million nested ``[``; ``locate`` then answers with the deepest recorded prefix.
@@ -19,7 +19,6 @@ _WS = re.compile(r"[ \t]*")
 _BLANK = re.compile(r"(?:[ \t\r\n]+|#[^\n]*)*")
 # The same plus commas: what separates the items of an inline array or table.
 _SEPARATORS = re.compile(r"(?:[ \t\r\n,]+|#[^\n]*)*")
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 # A one-line basic string; group 1 is the raw content, group 2 the closing quote, if any.
 _BASIC = re.compile(r'"([^"\\\n]*(?:\\.[^"\\\n]*)*)(")?')
 _LITERAL = re.compile(r"'([^'\n]*)(')?")
@@ -167,7 +166,7 @@ class _Scanner:
                 raw = match.group(1)
                 name = _unescape(raw) if char == '"' else raw
             else:
-                match = _BARE_KEY.match(text, pos)
+                match = BARE_KEY.match(text, pos)
                 if match is None:
                     return None
                 name = match.group()
