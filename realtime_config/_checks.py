@@ -438,18 +438,27 @@ _CHECKS: Final = {
 
 PARALLEL_MIN_FILES: Final = 200
 """Below this many files, starting worker processes costs more than it saves (measured in
-benchmarks/: a forked worker costs about 2 ms, a file about 0.2 ms)."""
+benchmarks/: a forked worker costs about 5-7 ms, a file about 0.2-0.3 ms)."""
 
 
 def default_jobs(file_count: int) -> int:
-    """How many processes ``validate`` uses by default: one per CPU for a long list of files.
+    """How many processes ``validate`` uses by default: one per idle CPU for a long list.
 
-    Under pre-commit (which sets PRE_COMMIT=1) it stays at one: pre-commit already runs
-    parallel batches, one per CPU.
+    A worker only helps on a core that is free: on a saturated machine it competes with the
+    rest and its start-up is lost (measured: 8-29% slower at a load of 3.5 on 2 cores). So
+    the one-minute load average counts: one job per idle core, plus one, as the average
+    also holds the run that came just before this one (a script's or a hook's previous
+    command). Under pre-commit (which sets PRE_COMMIT=1) it stays at one: pre-commit
+    already runs parallel batches, one per CPU.
     """
     if file_count < PARALLEL_MIN_FILES or os.environ.get("PRE_COMMIT"):
         return 1
-    return os.cpu_count() or 1
+    cpus = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # no load average on this platform
+        load = 0.0
+    return max(1, min(cpus, round(cpus + 1 - load)))
 
 
 def check_files(

@@ -288,8 +288,8 @@ def compile_command(
     "-j",
     type=click.IntRange(min=0),
     default=0,
-    help="Check files in this many processes [default: one per CPU for 200 or more files, "
-    "except under pre-commit, which runs parallel batches itself].",
+    help="Check files in this many processes [default: one per idle CPU for 200 or more "
+    "files, except under pre-commit, which runs parallel batches itself].",
 )
 @root_option
 def validate_command(

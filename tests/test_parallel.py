@@ -60,12 +60,30 @@ def test_workers_give_exactly_the_serial_output(project: Path, jobs: str) -> Non
     )
 
 
-def test_default_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("cpus", "load", "jobs"),
+    [(2, 0.0, 2), (2, 1.2, 2), (2, 1.6, 1), (2, 3.5, 1), (8, 0.3, 8), (8, 4.2, 5), (1, 0.0, 1)],
+)
+def test_default_jobs_use_the_idle_cores(
+    monkeypatch: pytest.MonkeyPatch, cpus: int, load: float, jobs: int
+) -> None:
     monkeypatch.delenv("PRE_COMMIT", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: cpus)
+    monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
     assert default_jobs(PARALLEL_MIN_FILES - 1) == 1
-    assert default_jobs(PARALLEL_MIN_FILES) == (os.cpu_count() or 1)
+    assert default_jobs(PARALLEL_MIN_FILES) == jobs
     monkeypatch.setenv("PRE_COMMIT", "1")
     assert default_jobs(10 * PARALLEL_MIN_FILES) == 1
+
+
+def test_default_jobs_without_a_load_average(monkeypatch: pytest.MonkeyPatch) -> None:
+    def missing() -> tuple[float, float, float]:
+        raise OSError("no load average")
+
+    monkeypatch.delenv("PRE_COMMIT", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(os, "getloadavg", missing)
+    assert default_jobs(PARALLEL_MIN_FILES) == 4
 
 
 def test_jobs_must_not_be_negative(project: Path) -> None:
