@@ -19,6 +19,7 @@ from realtime_config._keys import KeyPath, copy_json, format_path
 from realtime_config._loader import Preset
 from realtime_config._schema import dialect_schema, resolve
 from realtime_config._translate import (
+    beta_required_missing,
     beta_session_from_ga,
     beta_unsupported,
     ga_body_from_beta,
@@ -194,8 +195,11 @@ def _unsupported(preset: Preset, target: Target, path: KeyPath, severity: Severi
     """A field the target cannot carry: an error, or (when dropped) a warning that says so."""
     name = format_path(path)
     api = _API_WORDS[target.speaks]
-    if target.speaks == "beta" and has_beta_counterpart(path):
-        value = _value_at(preset.session, path)
+    value = _value_at(preset.session, path)
+    missing = beta_required_missing(path, value) if target.speaks == "beta" else []
+    if missing:
+        why = f"{api} needs its {', '.join(format_path((key,)) for key in missing)}"
+    elif target.speaks == "beta" and has_beta_counterpart(path):
         kind = value.get("type") if isinstance(value, Mapping) else None
         shown = f"type = {describe_value(kind)}" if isinstance(kind, str) else describe_value(value)
         why = f"{api} has no such value: {shown}"

@@ -155,6 +155,22 @@ def beta_field_of(path: KeyPath) -> KeyPath | None:
     return None
 
 
+def beta_required_missing(path: KeyPath, value: Any) -> list[str]:
+    """The keys beta requires that a GA table at ``path`` lacks (a tool's ``name``)."""
+    found = _beta_fields_by_ga_path().get(path[:-1] if isinstance(path[-1], int) else path)
+    if found is None or not isinstance(value, Mapping):
+        return []
+    node = found[1]
+    if isinstance(path[-1], int):
+        array = branch_of_type(node, "array")
+        node = resolve(array.get("items", {})) if array else {}
+    table = object_branch(node, value) or {}
+    kinds = discriminant(table)
+    if "type" in value and kinds and value["type"] not in kinds:
+        return []  # not a missing key: a kind of value beta does not have
+    return [key for key in table.get("required", ()) if key not in value]
+
+
 def has_beta_counterpart(path: KeyPath) -> bool:
     """Whether a GA path names a value that beta has a place for, though not this value
     (a custom voice, an MCP tool), rather than a key that beta lacks."""
@@ -213,9 +229,9 @@ def _backward(field: Schema, value: Any, path: KeyPath) -> tuple[Any, list[KeyPa
     mapping = field.get("x-ga-map")
     if mapping is not None:
         for beta_value, ga_form in mapping.items():
-            if isinstance(value, Mapping) and set(value) <= set(ga_form):
-                if all(value[key] == ga_form[key] for key in value) and "type" in value:
-                    return beta_value, []
+            fits = isinstance(value, Mapping) and "type" in value and set(value) <= set(ga_form)
+            if fits and all(value[key] == ga_form[key] for key in value):
+                return beta_value, []
         return _ABSENT, [path]
     lost = _lost_parts(field, value, path)
     return _without(copy_json(value), [p[len(path) :] for p in lost]), lost
@@ -232,6 +248,8 @@ def _lost_parts(node: Schema, value: Any, path: KeyPath) -> list[KeyPath]:
         kinds = discriminant(table)
         if "type" in value and kinds and value["type"] not in kinds:
             return [path]
+        if any(key not in value for key in table.get("required", ())):
+            return [path]  # a GA function tool without a name: beta needs one
         if node.get("x-verbatim") or table.get("x-verbatim"):
             return []
         properties = table.get("properties", {})
