@@ -77,7 +77,7 @@ REDACTED: Final = "[redacted]"
 _RETRY_STATUSES: Final = frozenset({408, 409, 429})
 _BETA_UNAVAILABLE_HINT: Final = (
     "the beta endpoint /realtime/sessions is not available on this server; "
-    "use --target client_secrets"
+    "its GA successor is target client_secrets"
 )
 _PREVIEW_CHARS: Final = 200
 _YEAR_10000: Final = 253_402_300_800  # datetime cannot go further

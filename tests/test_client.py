@@ -386,7 +386,7 @@ def test_404_from_the_beta_endpoint_points_to_client_secrets(api: FakeAPI) -> No
     assert str(info.value) == (
         f"404 Not Found from POST {api.url('sessions')}: invalid_request_error: "
         "Invalid URL (POST /v1/realtime/sessions) (request id req_fake_123); the beta endpoint "
-        "/realtime/sessions is not available on this server; use --target client_secrets"
+        "/realtime/sessions is not available on this server; its GA successor is target client_secrets"
     )
     assert len(api.requests) == 1
 
@@ -401,7 +401,7 @@ def test_beta_api_shape_disabled_points_to_client_secrets(api: FakeAPI) -> None:
     assert str(info.value).endswith(
         "beta_api_shape_disabled: The beta API shape is disabled. (request id req_beta); "
         "the beta endpoint /realtime/sessions is not available on this server; "
-        "use --target client_secrets"
+        "its GA successor is target client_secrets"
     )
 
 

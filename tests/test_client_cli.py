@@ -282,7 +282,7 @@ def test_beta_endpoint_gone_suggests_client_secrets(api: FakeAPI, preset: Path) 
         result,
         f"404 Not Found from POST {api.url('sessions')}: invalid_request_error: Invalid URL "
         "(request id req_fake_123); the beta endpoint /realtime/sessions is not available on "
-        "this server; use --target client_secrets",
+        "this server; its GA successor is target client_secrets",
     )
 
 
