@@ -18,6 +18,7 @@ from typing import Any
 from realtime_config._errors import UnknownFieldError
 from realtime_config._keys import format_key
 from realtime_config._schema import DIALECTS, Schema, dialect_schema, field_schema, resolve
+from realtime_config._toml_write import toml_inline
 from realtime_config._wording import join_alternatives
 
 DEFAULT_WIDTH = 100
@@ -127,22 +128,6 @@ def find_field(name: str, dialect: str | None = None) -> Field:
     raise UnknownFieldError(name, known[close[0]].path if close else None)
 
 
-def toml_value(value: Any) -> str:
-    """A JSON value as a TOML inline value: ``"pcm16"``, ``["a", "b"]``, ``{ type = "x" }``."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, list):
-        return "[" + ", ".join(toml_value(item) for item in value) + "]"
-    if isinstance(value, dict):
-        if not value:
-            return "{}"
-        pairs = ", ".join(f"{format_key(k)} = {toml_value(v)}" for k, v in value.items())
-        return "{ " + pairs + " }"
-    return json.dumps(value)
-
-
 def type_words(node: Schema, *, short: bool = False) -> str:
     """The TOML kinds of value a field accepts: ``table, or false to switch off``.
 
@@ -153,7 +138,7 @@ def type_words(node: Schema, *, short: bool = False) -> str:
     words: list[str] = []
     for branch in shapes:
         if "const" in branch and len(shapes) > 1:
-            words.append(toml_value(branch["const"]))
+            words.append(toml_inline(branch["const"]))
         else:
             words.append(_kind(branch, short=short, bare_array=short and len(shapes) > 1))
     words = list(dict.fromkeys(words))
@@ -184,12 +169,12 @@ def _kind(branch: Schema, *, short: bool = False, bare_array: bool = False) -> s
 def allowed_values(node: Schema) -> str:
     """The values a field allows, in words: a range, a list of values, known values..."""
     if node.get("x-open-enum"):
-        known = [toml_value(v) for b in _alternatives(node) for v in b.get("enum", ())]
+        known = [toml_inline(v) for b in _alternatives(node) for v in b.get("enum", ())]
         noun = node.get("x-known-as", "value")
         return f"any string; known {noun}s: {', '.join(dict.fromkeys(known))}"
     shapes = [b for b in _alternatives(node) if b.get("const") is not False]
     if len(shapes) == 1 and "const" in shapes[0]:
-        return f"only {toml_value(shapes[0]['const'])}"
+        return f"only {toml_inline(shapes[0]['const'])}"
     shapes = [b for b in shapes if "const" not in b]
     described = [(b, _constraints(b)) for b in shapes]
     described = [(b, words) for b, words in described if words]
@@ -201,7 +186,7 @@ def allowed_values(node: Schema) -> str:
 def _constraints(branch: Schema) -> list[str]:
     words: list[str] = []
     if "enum" in branch:
-        values = [toml_value(v) for v in branch["enum"]]
+        values = [toml_inline(v) for v in branch["enum"]]
         words.append(f"only {values[0]}" if len(values) == 1 else join_alternatives(values))
     low, high = branch.get("minimum"), branch.get("maximum")
     if low is not None and high is not None:
@@ -235,9 +220,9 @@ def emission_rule(field: Field) -> str:
         return "never sent: a setting of the preset itself, not of the session"
     if rule == "always":
         where = f" inside {field.parent}" if field.parent else ""
-        text = f"always sent{where}; {toml_value(node.get('x-when-absent'))} when not set"
+        text = f"always sent{where}; {toml_inline(node.get('x-when-absent'))} when not set"
     elif rule == "non-default":
-        text = f"omitted when absent or equal to the default {toml_value(node.get('default'))}"
+        text = f"omitted when absent or equal to the default {toml_inline(node.get('default'))}"
     elif rule == "non-empty":
         text = "sent only when a key inside it is set"
     else:
@@ -266,11 +251,11 @@ def _ga_rule(node: Schema) -> str | None:
         )
     text = f"{place} (target client_secrets)"
     if "x-ga-pick" in node:
-        choices = ", ".join(toml_value(v) for v in node["x-ga-pick"])
+        choices = ", ".join(toml_inline(v) for v in node["x-ga-pick"])
         text += f", as a one-item array: the first of {choices} found in it"
     mapping = node.get("x-ga-map", {})
     if mapping:
-        pairs = (f"{toml_value(k)} as {_unbroken(toml_value(v))}" for k, v in mapping.items())
+        pairs = (f"{toml_inline(k)} as {_unbroken(toml_inline(v))}" for k, v in mapping.items())
         text += "; " + ", ".join(pairs)
     if node.get("x-ga-omit-false"):
         text += "; false is left out"
@@ -332,7 +317,7 @@ def explain_field(name: str, *, width: int = DEFAULT_WIDTH, dialect: str | None 
     if allowed:
         rows.append(("allowed", allowed))
     if "default" in node:
-        rows.append(("default", toml_value(node["default"])))
+        rows.append(("default", toml_inline(node["default"])))
     rows.append(("emission", emission_rule(field)))
     ga = _ga_rule(node)
     if ga is not None:
@@ -345,13 +330,13 @@ def explain_field(name: str, *, width: int = DEFAULT_WIDTH, dialect: str | None 
         rows.append(("keys", keys))
     if "x-applies-to" in node:
         selector = f"{field.parent}.type" if field.parent else "type"
-        rows.append(("applies to", f"{selector} = {toml_value(node['x-applies-to'])} only"))
+        rows.append(("applies to", f"{selector} = {toml_inline(node['x-applies-to'])} only"))
     if "x-needs-modality" in node:
-        modality = toml_value(node["x-needs-modality"])
+        modality = toml_inline(node["x-needs-modality"])
         modalities = "modalities" if field.dialect == "beta" else "output_modalities"
         rows.append(("needs", f"{modalities} to include {modality}; no effect otherwise"))
     if "x-needs-model" in node:
-        rows.append(("needs", f"model {toml_value(node['x-needs-model'])}"))
+        rows.append(("needs", f"model {toml_inline(node['x-needs-model'])}"))
     lines = [field.path]
     for label, text in rows:
         lines.append(
@@ -383,7 +368,7 @@ def field_table(*, width: int = DEFAULT_WIDTH, dialect: str = DEFAULT_DIALECT) -
         (
             field.path,
             type_words(field.schema, short=True),
-            toml_value(field.schema["default"]) if "default" in field.schema else "",
+            toml_inline(field.schema["default"]) if "default" in field.schema else "",
             summary(field.schema.get("description", "")),
         )
         for field in fields(dialect)

@@ -40,7 +40,7 @@ from tomlkit.items import AoT, Item, Key, Table, Whitespace
 
 from realtime_config._diagnostics import Diagnostic, Severity
 from realtime_config._errors import PresetError
-from realtime_config._keys import KeyPath, copy_json, format_key, format_path
+from realtime_config._keys import KeyPath, copy_json, format_path
 from realtime_config._loader import (
     Document,
     Loader,
@@ -64,6 +64,7 @@ from realtime_config._schema import (
     object_branch,
     resolve,
 )
+from realtime_config._toml_write import toml_inline, toml_key
 
 _SESSION: Final = "session."
 _LAST: Final = 1 << 30
@@ -283,7 +284,7 @@ class _Pair:
             key_text = self.key_text
         else:
             key_text = _dotted(key) + self.key_text[len(self.key_text.rstrip()) :]
-        value = _inline(self.value) if self.replaced else self.item.as_string()
+        value = toml_inline(self.value) if self.replaced else self.item.as_string()
         comment = f"{trivia.comment_ws}{trivia.comment}{trivia.trail}"
         return f"{trivia.indent}{key_text}{self.sep}{value}{comment}"
 
@@ -327,7 +328,7 @@ class _Section:
 
 
 def _dotted(key: Sequence[str]) -> str:
-    return ".".join(format_key(part) for part in key)
+    return ".".join(toml_key(part) for part in key)
 
 
 def _flatten(
@@ -359,7 +360,7 @@ def _flatten(
                 out.append("\n")
             _flatten(item.value.body, path, (), out)
         else:
-            key_text = ".".join([*(format_key(p) for p in prefix), key.as_string()])
+            key_text = ".".join([*(toml_key(p) for p in prefix), key.as_string()])
             out.append(_Pair(table, (*prefix, name), key_text, key.sep, item))
 
 
@@ -423,25 +424,10 @@ def _render(sections: Sequence[_Section]) -> str:
 # --- Values written anew --------------------------------------------------------------
 
 
-def _inline(value: Any) -> str:
-    """A value as one line of TOML: inline tables spaced as the DESIGN examples are."""
-    if value is False or value is True:
-        return "true" if value else "false"
-    if isinstance(value, Mapping):
-        if not value:
-            return "{}"
-        items = ", ".join(f"{format_key(k)} = {_inline(v)}" for k, v in value.items())
-        return "{ " + items + " }"
-    if isinstance(value, list):
-        return "[" + ", ".join(_inline(v) for v in value) + "]"
-    rendered: str = tomlkit.item(value).as_string()
-    return rendered
-
-
 def _new_pair(table: KeyPath, key: str, value: Any) -> _Pair:
     item = tomlkit.item(0)
     item.trivia.trail = "\n"
-    return _Pair(table, (key,), format_key(key), " = ", item, value, True)
+    return _Pair(table, (key,), toml_key(key), " = ", item, value, True)
 
 
 # --- One file -------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from typing import Any, Final
 
 from realtime_config._errors import OutputFileError, PresetNameError, StarterError
 from realtime_config._files import same_file, write_atomic
-from realtime_config._importer import schema_header, toml_inline, toml_key
+from realtime_config._importer import schema_header
 from realtime_config._loader import display_path, find_root, load_preset
 from realtime_config._schema import (
     Schema,
@@ -30,6 +30,7 @@ from realtime_config._schema import (
     known_values,
     resolve,
 )
+from realtime_config._toml_write import toml_inline, toml_key
 
 DEFAULT_DIALECT: Final = "realtime"
 """What ``new`` writes unless told otherwise: a GA realtime preset."""

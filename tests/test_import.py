@@ -16,16 +16,11 @@ from hypothesis import strategies as st
 
 from realtime_config import compile_preset, dumps_payload
 from realtime_config._errors import PresetError
-from realtime_config._importer import (
-    MULTILINE_AFTER,
-    import_json,
-    import_payload,
-    schema_reference,
-    toml_multiline,
-)
+from realtime_config._importer import import_json, import_payload, schema_reference
 from realtime_config._loader import load_preset
 from realtime_config._schema import load_schema, switchable_paths
 from realtime_config._targets import TARGETS
+from realtime_config._toml_write import MULTILINE_AFTER, toml_multiline
 from realtime_config.cli import main
 from tests.conftest import (
     PROJECT,
