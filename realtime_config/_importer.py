@@ -15,7 +15,6 @@ returned, with problems located in the JSON file, and written as TOML by ``_toml
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -26,15 +25,18 @@ from typing import Any, Final
 
 from realtime_config._diagnostics import Diagnostic
 from realtime_config._errors import PresetError
+from realtime_config._json_source import JSONLocator, loads_json
 from realtime_config._keys import KeyPath, copy_json, format_path
 from realtime_config._loader import (
     MAX_DEPTH,
-    MAX_FILE_BYTES,
     Document,
     Preset,
+    TextKind,
     display_path,
     find_root,
     json_form_diagnostics,
+    read_text,
+    with_cross_field_checks,
 )
 from realtime_config._schema import (
     SCHEMA_FILENAME,
@@ -53,6 +55,9 @@ from realtime_config._toml_write import field_of, render_preset
 
 SESSION_EVENTS: Final = ("session.created", "session.updated", "session.update")
 """Events whose ``session`` is imported: the two server events and the client event."""
+
+JSON_TEXT: Final = TextKind("JSON file", "a payload is small", "JSON must be UTF-8")
+"""How reading names a JSON file in its messages."""
 
 
 @dataclass(frozen=True)
@@ -87,7 +92,7 @@ def import_file(
     """
     source = Path(path)
     display = display_path(source)
-    text = _read_json_text(source, display)
+    text = read_text(source, display, JSON_TEXT)
     return import_json(text, display=display, destination=destination, drop_unknown=drop_unknown)
 
 
@@ -99,7 +104,7 @@ def import_json(
     drop_unknown: bool = False,
 ) -> ImportedPreset:
     """Import JSON text (see import_file); ``display`` names it in diagnostics."""
-    locator = JSONLocator(text)
+    locator = JSONLocator(text, max_depth=MAX_DEPTH)
     data = _parse_json(text, display, locator)
     return _import(data, display, text, locator, destination, drop_unknown=drop_unknown)
 
@@ -112,7 +117,12 @@ def import_payload(
 ) -> ImportedPreset:
     """Import an already parsed payload (see import_file); diagnostics name ``<payload>``."""
     return _import(
-        payload, "<payload>", "", JSONLocator(""), destination, drop_unknown=drop_unknown
+        payload,
+        "<payload>",
+        "",
+        JSONLocator("", max_depth=MAX_DEPTH),
+        destination,
+        drop_unknown=drop_unknown,
     )
 
 
@@ -145,35 +155,6 @@ def _fail(display: str, position: Position, rule: str, message: str, key: str = 
     )
 
 
-def _read_json_text(path: Path, display: str) -> str:
-    start = Position(1, 1)
-    try:
-        if path.is_dir():
-            raise _fail(display, start, "file", "is a directory, not a JSON file")
-        with path.open("rb") as stream:
-            data = stream.read(MAX_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise _fail(display, start, "file", "no such file") from None
-    except PermissionError:
-        raise _fail(display, start, "file", "permission denied: the file cannot be read") from None
-    except OSError as exc:
-        raise _fail(display, start, "file", f"cannot be read: {exc.strerror or exc}") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise _fail(display, start, "file", "file is larger than 1 MiB; a payload is small")
-    try:
-        return data.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError as exc:
-        good = data[: exc.start]
-        line = good.count(b"\n") + 1
-        column = len(good[good.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
-        raise _fail(
-            display,
-            Position(line, column),
-            "encoding",
-            f"invalid UTF-8: byte 0x{data[exc.start]:02x} cannot be decoded; JSON must be UTF-8",
-        ) from None
-
-
 class _DuplicateKeyError(Exception):
     """Raised while parsing when an object repeats a key."""
 
@@ -191,9 +172,7 @@ def _parse_json(text: str, display: str, locator: JSONLocator) -> Any:
             display, Position(1, 1), "json-syntax", "the file is empty; expected a JSON object"
         )
     try:
-        from realtime_config._json_source import loads_json  # integers kept to 64 bits
-
-        return loads_json(text, object_pairs_hook=_no_duplicates)
+        return loads_json(text, object_pairs_hook=_no_duplicates)  # integers kept to 64 bits
     except json.JSONDecodeError as exc:
         message = exc.msg[:1].lower() + exc.msg[1:]
         raise _fail(
@@ -618,17 +597,14 @@ def _schema_problems(document: Document, found: list[Diagnostic]) -> list[Diagno
     return sorted(problems, key=lambda d: (d.line, d.column))
 
 
-def _cross_field(document: Document) -> list[Diagnostic]:
-    """The cross-field checks' warnings; their errors are raised."""
-    from realtime_config._checks import cross_field_diagnostics
+def _cross_field(document: Document) -> tuple[Diagnostic, ...]:
+    """The cross-field checks' warnings, located in the JSON; their errors are raised."""
 
     def locate(path: KeyPath, anchor: Any) -> tuple[str, int, int]:
         return (document.display, *document.position(path, anchor))
 
     preset = Preset(path=document.path, session=document.table, _locate=locate)
-    found = sorted(cross_field_diagnostics(preset), key=lambda d: (d.line, d.column))
-    _raise_errors(found)
-    return found
+    return with_cross_field_checks(preset).warnings
 
 
 def _raise_errors(problems: list[Diagnostic]) -> None:
@@ -650,116 +626,7 @@ def _json_kind(value: Any) -> str:
     return "an object"
 
 
-# --- Source positions in JSON text ---------------------------------------------------------
-
-
-_STRINGS: Final = json.JSONDecoder()
-"""Reads one JSON string at a time while locating keys."""
-
-
-class JSONLocator:
-    """Where the keys and values of a JSON document are written (line, column).
-
-    Paths are those of ``json.loads(text)``. A key's position is its opening quote, a
-    value's its first character; array items have both at the item. One pass, no recursion,
-    never raises: malformed text gives what was recognised. Also records the first repeated
-    key (``duplicate``) and the first value nested deeper than MAX_DEPTH (``too_deep``).
-    """
-
-    _SPACE = re.compile(r"[ \t\r\n]*")
-    _SCALAR = re.compile(r"[^,\]\}\s]+")
-
-    def __init__(self, text: str) -> None:
-        self._text = text
-        self._keys: dict[KeyPath, int] = {}
-        self._values: dict[KeyPath, int] = {}
-        self.duplicate: KeyPath | None = None
-        self.too_deep: KeyPath | None = None
-        self._newlines = [m.start() for m in re.finditer("\n", text)]
-        with contextlib.suppress(IndexError, ValueError):
-            self._scan()
-
-    def _skip(self, pos: int) -> int:
-        found = self._SPACE.match(self._text, pos)
-        return found.end() if found else pos
-
-    def _key(self, pos: int, parent: KeyPath) -> tuple[KeyPath, int]:
-        """Read the key at ``pos`` (a string, then a colon); the path and where its value is."""
-        name, end = _STRINGS.raw_decode(self._text, pos)
-        path = (*parent, name)
-        if path in self._keys and self.duplicate is None:
-            self.duplicate = path
-        self._keys[path] = pos
-        return path, self._skip(self._skip(end) + 1)
-
-    def _scan(self) -> None:
-        text = self._text
-        stack: list[tuple[KeyPath, bool, int]] = []
-        path: KeyPath = ()
-        pos = self._skip(0)
-        while pos < len(text):
-            self._values[path] = pos
-            if len(path) > MAX_DEPTH:
-                self.too_deep = path
-                return
-            char = text[pos]
-            if char in "{[":
-                is_array = char == "["
-                pos = self._skip(pos + 1)
-                if text[pos] not in "]}":
-                    stack.append((path, is_array, 0))
-                    if is_array:
-                        path = (*path, 0)
-                        self._keys[path] = pos
-                    else:
-                        path, pos = self._key(pos, path)
-                    continue
-                pos += 1
-            elif char == '"':
-                pos = _STRINGS.raw_decode(text, pos)[1]
-            else:
-                found = self._SCALAR.match(text, pos)
-                pos = found.end() if found else pos + 1
-            # After a value: a comma starts the next item, a bracket closes the container.
-            while True:
-                pos = self._skip(pos)
-                if not stack or pos >= len(text):
-                    return
-                parent, is_array, index = stack[-1]
-                if text[pos] == ",":
-                    pos = self._skip(pos + 1)
-                    if is_array:
-                        stack[-1] = (parent, True, index + 1)
-                        path = (*parent, index + 1)
-                        self._keys[path] = pos
-                    else:
-                        path, pos = self._key(pos, parent)
-                    break
-                stack.pop()
-                pos += 1
-
-    def _position(self, offset: int) -> Position:
-        from bisect import bisect_left
-
-        line = bisect_left(self._newlines, offset)
-        start = self._newlines[line - 1] + 1 if line else 0
-        return Position(line + 1, offset - start + 1)
-
-    def _longest(self, path: KeyPath) -> KeyPath:
-        for length in range(len(path), 0, -1):
-            if path[:length] in self._values or path[:length] in self._keys:
-                return path[:length]
-        return ()
-
-    def key_position(self, path: KeyPath) -> Position:
-        """Where the key of ``path`` (or of its longest prefix in the text) is written."""
-        found = self._longest(path)
-        return self._position(self._keys.get(found, self._values.get(found, 0)))
-
-    def value_position(self, path: KeyPath) -> Position:
-        """Where the value of ``path`` (or of its longest prefix in the text) starts."""
-        found = self._longest(path)
-        return self._position(self._values.get(found, self._keys.get(found, 0)))
+# --- The session inside a wrapper ---------------------------------------------------------
 
 
 class _Prefixed:

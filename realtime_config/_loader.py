@@ -232,7 +232,21 @@ def project_presets(root: str | os.PathLike[str] | None = None) -> tuple[Path, l
     return folder, sorted(folder.rglob("*.toml")) if folder.is_dir() else []
 
 
-def read_text(path: Path, display: str) -> str:
+@dataclass(frozen=True)
+class TextKind:
+    """How ``read_text`` names what it reads: the file, and why it must be small and UTF-8."""
+
+    file: str
+    size: str
+    encoding: str
+
+
+PRESET_TEXT = TextKind(
+    "preset file", "a preset is a small text file", "a preset must be UTF-8 text"
+)
+
+
+def read_text(path: Path, display: str, kind: TextKind = PRESET_TEXT) -> str:
     """Read a UTF-8 text file of at most MAX_FILE_BYTES, or raise a located PresetError.
 
     Only a regular file is read: the file is opened without blocking and checked with fstat
@@ -256,16 +270,16 @@ def read_text(path: Path, display: str) -> str:
     try:
         mode = os.fstat(descriptor).st_mode
         if stat.S_ISDIR(mode):
-            raise fail("is a directory, not a preset file")
+            raise fail(f"is a directory, not a {kind.file}")
         if not stat.S_ISREG(mode):
-            raise fail(f"is {_file_kind(mode)}, not a preset file; only regular files are read")
+            raise fail(f"is {_file_kind(mode)}, not a {kind.file}; only regular files are read")
         data = _read_at_most(descriptor, MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise fail(_os_reason(exc)) from None
     finally:
         os.close(descriptor)
     if len(data) > MAX_FILE_BYTES:
-        raise fail("file is larger than 1 MiB; a preset is a small text file")
+        raise fail(f"file is larger than 1 MiB; {kind.size}")
     if data.startswith(_BOM):  # editors on Windows write one; it is not part of the text
         data = data[len(_BOM) :]
     try:
@@ -275,8 +289,7 @@ def read_text(path: Path, display: str) -> str:
         line = good.count(b"\n") + 1
         column = len(good[good.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
         raise fail(
-            f"invalid UTF-8: byte 0x{data[exc.start]:02x} cannot be decoded; "
-            "a preset must be UTF-8 text",
+            f"invalid UTF-8: byte 0x{data[exc.start]:02x} cannot be decoded; {kind.encoding}",
             "encoding",
             line,
             column,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import shutil
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -724,6 +726,24 @@ def test_a_missing_file_or_a_folder_is_an_error(project: Path) -> None:
         "",
         "folder:1:1: error: is a directory, not a JSON file\n",
     )
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are a POSIX feature")
+def test_a_fifo_is_refused_instead_of_blocking(project: Path) -> None:
+    fifo = project / "pipe.json"
+    os.mkfifo(fifo)
+    # Should the reader block, opening the FIFO for writing lets it go (and the test fail).
+    unblock = threading.Timer(10, lambda: os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)))
+    unblock.start()
+    try:
+        assert run("import", "pipe.json") == (
+            1,
+            "",
+            "pipe.json:1:1: error: is a FIFO (named pipe), not a JSON file; "
+            "only regular files are read\n",
+        )
+    finally:
+        unblock.cancel()
 
 
 def test_warnings_are_printed_and_the_preset_still_written(project: Path) -> None:
