@@ -121,6 +121,7 @@ def _parameters_check(
             ("tools", index, "parameters"),
             "tool-parameters",
             f"tools[{index}].parameters: not a valid JSON Schema: it nests too deeply",
+            anchor="key",
         )
     while error is not None and error.context:
         error = next((e for e in error.context if e.validator != "type"), error.context[0])
@@ -214,6 +215,7 @@ def _one_of_group_checks(preset: Preset, session: Any, fields: Fields) -> Iterat
                 where,
                 "one-of",
                 f"tools[{index}]: an {group} needs exactly one of {options}; {found}",
+                anchor="key",
             )
 
 
@@ -252,6 +254,7 @@ def _model_requirement_checks(preset: Preset, session: Any, fields: Fields) -> I
                 "needs-model",
                 f"{format_path(path)} is supported only with model {describe_value(needed)}, "
                 f"but {format_path(model_path)} {current}",
+                anchor="key",
             )
         for model, off_path in field.get("x-requires-off", {}).items():
             switch = tuple(off_path.split("."))
@@ -362,6 +365,7 @@ def _vad_checks(preset: Preset, session: Any, fields: Fields) -> Iterator[Diagno
                 "vad-field",
                 f"turn_detection.{key} applies only to {belongs_to}, but turn_detection.type "
                 f"is {chosen}",
+                anchor="key",
             )
 
 

@@ -211,6 +211,7 @@ def _unsupported(preset: Preset, target: Target, path: KeyPath, severity: Severi
         f"{name} is not supported by target {target.name} ({why})"
         + ("; dropped from the payload" if severity == "warning" else ""),
         severity=severity,
+        anchor="key",
     )
 
 
