@@ -117,10 +117,10 @@ class PresetCache:
         if entry is not None and entry.is_current():
             return entry
         given = Path(path)
-        read: list[Path] = []
         started = time.time_ns()
-        loader = Loader(self.root, read=_recording(read))
+        loader = _RecordingLoader(self.root)
         preset = loader.load(given)  # a PresetError is raised, never cached
+        read = loader.read
         names = dict.fromkeys([key, *map(str, read), *map(str, preset.source_files)])
         stamps = tuple((name, _stamp(name)) for name in names)
         entry = _Entry(preset, stamps)
@@ -134,17 +134,18 @@ class PresetCache:
         return entry
 
 
-def _recording(read: list[Path]) -> Any:
-    """The Loader's default reader, noting every file it reads and every file each names."""
-    from realtime_config._fastparse import read_document
+class _RecordingLoader(Loader):
+    """A Loader that notes every file it reads and every file each of them names."""
 
-    def record(path: Path, display: str) -> Document:
-        read.append(path)
-        document = read_document(path, display)
-        read.extend(_named(document))
+    def __init__(self, root: Path | None) -> None:
+        super().__init__(root)
+        self.read: list[Path] = []
+
+    def document(self, path: Path) -> Document:
+        self.read.append(Path(os.path.abspath(path)))  # noqa: PTH100 (symlinks kept)
+        document = super().document(path)
+        self.read.extend(_named(document))
         return document
-
-    return record
 
 
 def _named(document: Document) -> list[Path]:

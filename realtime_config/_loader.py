@@ -586,13 +586,11 @@ class Loader:
         self,
         root: Path | None = None,
         *,
-        read: Callable[[Path, str], Document] | None = None,
         keep: int = 512,
     ) -> None:
-        """``read`` parses a file into a Document (by default with tomllib's answers, from
-        the compiled tomli when it is installed); ``keep`` bounds how many files stay cached:
-        the least recently used go first (a base in use stays), so a batch of any length
-        holds a constant amount of memory, and an evicted file is read again if needed.
+        """``keep`` bounds how many files stay cached: the least recently used go first (a
+        base in use stays), so a batch of any length holds a constant amount of memory, and
+        an evicted file is read again if needed.
         """
         self.root = root.resolve() if root is not None else None
         self._documents: _Recent[Document | PresetError] = _Recent(keep)
@@ -602,11 +600,6 @@ class Loader:
         # The root as written, and whether each folder of a preset resolves inside the root.
         self._lexical_root = _normalized(root) if root is not None else None
         self._inside: dict[Path, bool] = {}
-        if read is None:  # tomllib's answers, from a compiled parser when installed
-            from realtime_config._fastparse import read_document
-
-            read = read_document
-        self._read: Callable[[Path, str], Document] = read
 
     def document(self, path: Path) -> Document:
         """The parsed document at ``path`` (cached), or a PresetError.
@@ -618,7 +611,9 @@ class Loader:
         cached: Document | PresetError | None = self._documents.get(key)
         if cached is None:
             try:
-                cached = self._read(key, display_path(path if not path.is_absolute() else key))
+                cached = self._read_document(
+                    key, display_path(path if not path.is_absolute() else key)
+                )
             except PresetError as error:
                 cached = error
             self._documents[key] = cached
