@@ -46,6 +46,28 @@ NULLABLE_FIELDS = (
 Anchor = Literal["key", "value"]
 
 
+class _Locating:
+    """What places a diagnostic about a key path where the key is written: a preset, a file
+    or a merged table, each with its own ``_where``."""
+
+    def _where(self, path: KeyPath, anchor: Anchor) -> tuple[str, int, int]:
+        raise NotImplementedError
+
+    def diagnostic(
+        self,
+        path: KeyPath,
+        rule: str,
+        message: str,
+        *,
+        severity: Severity = "error",
+        anchor: Anchor = "value",
+    ) -> Diagnostic:
+        """A diagnostic about ``path``, at its value (what is wrong) or with ``anchor="key"``
+        at its key, in the file that wrote it."""
+        file, line, column = self._where(path, anchor)
+        return Diagnostic(file, line, column, severity, rule, message, format_path(path))
+
+
 @dataclass(frozen=True)
 class Source:
     """Where a resolved key was written: a document, and the key to point at inside it."""
@@ -55,7 +77,7 @@ class Source:
 
 
 @dataclass(frozen=True)
-class Preset:
+class Preset(_Locating):
     """A loaded preset: its resolved session table and the preset's own settings.
 
     ``session`` holds the session fields after ``extends`` and ``instructions_file`` are
@@ -96,25 +118,12 @@ class Preset:
                     files[Path(os.path.normpath(document.path.parent / name))] = None
         return tuple(files)
 
-    def diagnostic(
-        self,
-        path: KeyPath,
-        rule: str,
-        message: str,
-        *,
-        severity: Severity = "error",
-        anchor: Anchor = "value",
-    ) -> Diagnostic:
-        """A diagnostic about ``path``, located in the file that wrote that key."""
-        if self._locate is None:
-            file, line, column = str(self.path), 0, 0
-        else:
-            file, line, column = self._locate(path, anchor)
-        return Diagnostic(file, line, column, severity, rule, message, format_path(path))
+    def _where(self, path: KeyPath, anchor: Anchor) -> tuple[str, int, int]:
+        return (str(self.path), 0, 0) if self._locate is None else self._locate(path, anchor)
 
 
 @dataclass
-class Document:
+class Document(_Locating):
     """One parsed preset file, with the means to locate its keys."""
 
     path: Path
@@ -153,43 +162,23 @@ class Document:
         )
         return position.line, position.column
 
-    def diagnostic(
-        self,
-        path: KeyPath,
-        rule: str,
-        message: str,
-        *,
-        severity: Severity = "error",
-        anchor: Anchor = "value",
-    ) -> Diagnostic:
-        """A diagnostic about ``path`` in this file."""
-        line, column = self.position(path, anchor)
-        return Diagnostic(self.display, line, column, severity, rule, message, format_path(path))
+    def _where(self, path: KeyPath, anchor: Anchor) -> tuple[str, int, int]:
+        return (self.display, *self.position(path, anchor))
 
 
 _COMPLETED_BY_BASES = frozenset({"required", "branch-field"})
 
 
 @dataclass
-class ResolvedTable:
+class ResolvedTable(_Locating):
     """A preset's merged table, checked as one document: each key located where written."""
 
     table: dict[str, Any]
     dialect: str
     _locate: Callable[[KeyPath, Anchor], tuple[str, int, int]] = field(repr=False)
 
-    def diagnostic(
-        self,
-        path: KeyPath,
-        rule: str,
-        message: str,
-        *,
-        severity: Severity = "error",
-        anchor: Anchor = "value",
-    ) -> Diagnostic:
-        """A diagnostic about ``path``, in the file that wrote it."""
-        file, line, column = self._locate(path, anchor)
-        return Diagnostic(file, line, column, severity, rule, message, format_path(path))
+    def _where(self, path: KeyPath, anchor: Anchor) -> tuple[str, int, int]:
+        return self._locate(path, anchor)
 
 
 def display_path(path: Path) -> str:
