@@ -599,11 +599,7 @@ def _schema_problems(document: Document, found: list[Diagnostic]) -> list[Diagno
 
 def _cross_field(document: Document) -> tuple[Diagnostic, ...]:
     """The cross-field checks' warnings, located in the JSON; their errors are raised."""
-
-    def locate(path: KeyPath, anchor: Any) -> tuple[str, int, int]:
-        return (document.display, *document.position(path, anchor))
-
-    preset = Preset(path=document.path, session=document.table, _locate=locate)
+    preset = Preset(path=document.path, session=document.table, _locate=document.where)
     return with_cross_field_checks(preset).warnings
 
 

@@ -48,9 +48,10 @@ Anchor = Literal["key", "value"]
 
 class _Locating:
     """What places a diagnostic about a key path where the key is written: a preset, a file
-    or a merged table, each with its own ``_where``."""
+    or a merged table, each with its own ``where``."""
 
-    def _where(self, path: KeyPath, anchor: Anchor) -> tuple[str, int, int]:
+    def where(self, path: KeyPath, anchor: Anchor) -> tuple[str, int, int]:
+        """The file, line and column of ``path``'s key or value."""
         raise NotImplementedError
 
     def diagnostic(
@@ -64,7 +65,7 @@ class _Locating:
     ) -> Diagnostic:
         """A diagnostic about ``path``, at its value (what is wrong) or with ``anchor="key"``
         at its key, in the file that wrote it."""
-        file, line, column = self._where(path, anchor)
+        file, line, column = self.where(path, anchor)
         return Diagnostic(file, line, column, severity, rule, message, format_path(path))
 
 
@@ -118,7 +119,7 @@ class Preset(_Locating):
                     files[Path(os.path.normpath(document.path.parent / name))] = None
         return tuple(files)
 
-    def _where(self, path: KeyPath, anchor: Anchor) -> tuple[str, int, int]:
+    def where(self, path: KeyPath, anchor: Anchor) -> tuple[str, int, int]:
         return (str(self.path), 0, 0) if self._locate is None else self._locate(path, anchor)
 
 
@@ -162,7 +163,7 @@ class Document(_Locating):
         )
         return position.line, position.column
 
-    def _where(self, path: KeyPath, anchor: Anchor) -> tuple[str, int, int]:
+    def where(self, path: KeyPath, anchor: Anchor) -> tuple[str, int, int]:
         return (self.display, *self.position(path, anchor))
 
 
@@ -177,7 +178,7 @@ class ResolvedTable(_Locating):
     dialect: str
     _locate: Callable[[KeyPath, Anchor], tuple[str, int, int]] = field(repr=False)
 
-    def _where(self, path: KeyPath, anchor: Anchor) -> tuple[str, int, int]:
+    def where(self, path: KeyPath, anchor: Anchor) -> tuple[str, int, int]:
         return self._locate(path, anchor)
 
 

@@ -276,6 +276,6 @@ def _preset_from_mapping(session: Mapping[str, Any]) -> Preset:
             session=table,
             target=settings.get("target"),
             description=settings.get("description"),
-            _locate=lambda key, anchor: (document.display, *document.position(key, anchor)),
+            _locate=document.where,
         )
     )
