@@ -11,12 +11,14 @@ never pays for the HTTP stack, and ``import realtime_config`` for nothing it doe
 
 from __future__ import annotations
 
-from importlib import import_module as _import_module
-from typing import TYPE_CHECKING, Any
+import sys as _sys
 
 from realtime_config._version import __version__
 
+TYPE_CHECKING = False  # as typing's, without importing typing (a third of a bare start-up)
 if TYPE_CHECKING:
+    from typing import Any
+
     from realtime_config._cache import PresetCache
     from realtime_config._checks import check_files, check_preset
     from realtime_config._client import (
@@ -106,7 +108,8 @@ def __getattr__(name: str) -> Any:
     module = _MODULE_OF.get(name)
     if module is None:
         raise AttributeError(f"module 'realtime_config' has no attribute {name!r}")
-    value = getattr(_import_module(f"realtime_config.{module}"), name)
+    __import__(f"realtime_config.{module}")  # importlib itself would cost an import
+    value = getattr(_sys.modules[f"realtime_config.{module}"], name)
     globals()[name] = value  # found directly from now on
     return value
 
