@@ -66,6 +66,8 @@ class JSONLocator:
     def _key(self, pos: int, parent: KeyPath) -> tuple[KeyPath, int]:
         """Read the key at ``pos`` (a string, then a colon); the path and where its value is."""
         name, end = _STRINGS.raw_decode(self._text, pos)
+        if not isinstance(name, str):  # not JSON (an object as a key): json.loads says where
+            raise ValueError("a key that is not a string")
         path = (*parent, name)
         if path in self._keys and self.duplicate is None:
             self.duplicate = path

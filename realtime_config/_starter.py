@@ -202,7 +202,11 @@ def new_preset(
         base_path = Path(base)
         made_from = f"a file that {display_path(base_path)} is made from"
         base_shown = display_path(base_path)
-        if not base_path.resolve().is_relative_to(project.resolve()):  # before it is read
+        try:
+            outside = not base_path.resolve().is_relative_to(project.resolve())
+        except (OSError, ValueError, RuntimeError):  # a NUL, a loop: the loader words it
+            outside = False
+        if outside:  # before it is read
             raise StarterError(
                 f"{base_shown}: is outside the project root {project}; "
                 "a preset can only extend presets inside it"

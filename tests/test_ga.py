@@ -418,6 +418,12 @@ def test_sessions_of_a_ga_preset_is_the_payload_of_its_beta_equivalent(
     assume("temperature" not in beta)
     # GA keeps one output modality: ["audio"] and ["text", "audio"] read back as the default.
     assume(beta.get("modalities") in (None, ["audio", "text"], ["text"]))
+    # gpt-realtime-whisper with turn detection on is a beta preset no GA preset can say.
+    transcription = beta.get("input_audio_transcription")
+    whisper = (
+        isinstance(transcription, dict) and transcription.get("model") == "gpt-realtime-whisper"
+    )
+    assume(not whisper or beta.get("turn_detection") is False)
     ga = equivalent_ga_preset(beta)
     assert compile_preset(ga, "sessions") == compile_preset(beta, "sessions")
     assert compile_preset(ga, "client_secrets") == compile_preset(beta, "client_secrets")

@@ -395,3 +395,21 @@ def test_a_newline_in_a_file_name_keeps_a_diagnostic_on_one_line(project: Path) 
     assert code == 1
     assert out.splitlines() == ["a\\nb.toml:1:9: error: voice: expected a string, found an integer"]
     assert json.loads(run("validate", "--format", "json", "a\nb.toml")[1])[0]["file"] == "a\nb.toml"
+
+
+def test_a_json_object_used_as_a_key_is_invalid_json_not_a_crash() -> None:
+    with pytest.raises(PresetError) as raised:
+        import_json('{{"a": 1}: 2}', display="bad.json")
+    assert str(raised.value) == (
+        "bad.json:1:2: error: invalid JSON: expecting property name enclosed in double quotes"
+    )
+
+
+def test_new_from_a_base_with_a_nul_in_its_name_is_located(project: Path) -> None:
+    from realtime_config._errors import RealtimeConfigError
+    from realtime_config._starter import new_preset
+
+    with pytest.raises(RealtimeConfigError) as raised:
+        new_preset("child", base="a\x00b.toml", root=project)
+    assert "NUL" in str(raised.value)
+    assert "\n" not in str(raised.value)
