@@ -82,8 +82,8 @@ def _walk(table: Schema, prefix: str, *, inside_never: bool, dialect: str) -> It
         seen: set[str] = set()
         for branch in _alternatives(node):
             if branch.get("type") == "array":
-                branch, path_of_items = resolve(branch.get("items", {})), f"{path}[]"
-                shapes = [b for b in _alternatives(branch) if b.get("type") == "object"]
+                items, path_of_items = resolve(branch.get("items", {})), f"{path}[]"
+                shapes = [b for b in _alternatives(items) if b.get("type") == "object"]
             else:
                 path_of_items, shapes = path, [branch] if branch.get("type") == "object" else []
             for shape in shapes:

@@ -67,7 +67,7 @@ class JSONLocator:
         """Read the key at ``pos`` (a string, then a colon); the path and where its value is."""
         name, end = _STRINGS.raw_decode(self._text, pos)
         if not isinstance(name, str):  # not JSON (an object as a key): json.loads says where
-            raise ValueError("a key that is not a string")
+            raise ValueError("a key that is not a string")  # noqa: TRY004 - stops the scan
         path = (*parent, name)
         if path in self._keys and self.duplicate is None:
             self.duplicate = path

@@ -103,7 +103,10 @@ def test_compile_unknown_target_is_a_usage_error(project: Path) -> None:
     write(project / "p.toml", "")
     code, _, err = run("compile", "--target", "nope", "p.toml")
     assert code == 2
-    assert "'nope' is not one of 'client_secrets', 'session.update', 'calls.accept', 'sessions', 'beta.session.update'" in err
+    assert (
+        "'nope' is not one of 'client_secrets', 'session.update', 'calls.accept', 'sessions', 'beta.session.update'"
+        in err
+    )
 
 
 def test_validate_without_files_checks_the_project_presets(project: Path) -> None:

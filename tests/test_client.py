@@ -23,6 +23,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from realtime_config import compile_preset, dumps_payload
 from realtime_config._client import (
     DEFAULT_BASE_URL,
     MAX_RETRY_AFTER,
@@ -34,7 +35,6 @@ from realtime_config._client import (
     retry_after_seconds,
     retry_delay,
 )
-from realtime_config import compile_preset, dumps_payload
 from realtime_config._errors import (
     APIConnectionError,
     APIError,
