@@ -448,21 +448,32 @@ benchmarks/: a forked worker costs about 5-7 ms, a file about 0.2-0.3 ms)."""
 def default_jobs(file_count: int) -> int:
     """How many processes ``validate`` uses by default: one per idle CPU for a long list.
 
-    A worker only helps on a core that is free: on a saturated machine it competes with the
-    rest and its start-up is lost (measured: 8-29% slower at a load of 3.5 on 2 cores). So
-    the one-minute load average counts: one job per idle core, plus one, as the average
-    also holds the run that came just before this one (a script's or a hook's previous
-    command). Under pre-commit (which sets PRE_COMMIT=1) it stays at one: pre-commit
-    already runs parallel batches, one per CPU.
+    A worker only helps on a core that is free: on a busy machine it competes with the rest
+    and its start-up is lost (measured: 8-29% slower at a load of 3.5 on 2 cores, and no gain
+    with one core kept busy). So the CPUs that other processes use right now are left out.
+    Under pre-commit (which sets PRE_COMMIT=1) it stays at one: pre-commit already runs
+    parallel batches, one per CPU.
     """
     if file_count < PARALLEL_MIN_FILES or os.environ.get("PRE_COMMIT"):
         return 1
     cpus = os.cpu_count() or 1
+    return max(1, min(cpus, cpus - round(_busy_cpus())))
+
+
+def _busy_cpus() -> float:
+    """How many CPUs other processes keep busy now: on Linux, the processes running or ready
+    to run at this instant less this one (/proc/loadavg); elsewhere the one-minute load
+    average, which lags (it also holds the runs that came just before this one)."""
     try:
-        load = os.getloadavg()[0]
+        with open("/proc/loadavg", encoding="ascii") as stream:  # noqa: PTH123 (no Path)
+            running = int(stream.read().split()[3].split("/")[0])
+        return max(0, running - 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return max(0.0, os.getloadavg()[0] - 1)
     except (AttributeError, OSError):  # no load average on this platform
-        load = 0.0
-    return max(1, min(cpus, round(cpus + 1 - load)))
+        return 0.0
 
 
 def check_files(

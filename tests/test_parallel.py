@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -61,29 +62,48 @@ def test_workers_give_exactly_the_serial_output(project: Path, jobs: str) -> Non
 
 
 @pytest.mark.parametrize(
-    ("cpus", "load", "jobs"),
-    [(2, 0.0, 2), (2, 1.2, 2), (2, 1.6, 1), (2, 3.5, 1), (8, 0.3, 8), (8, 4.2, 5), (1, 0.0, 1)],
+    ("cpus", "busy", "jobs"),
+    [(2, 0, 2), (2, 0.4, 2), (2, 1, 1), (2, 3.5, 1), (8, 0, 8), (8, 3, 5), (1, 0, 1)],
 )
 def test_default_jobs_use_the_idle_cores(
-    monkeypatch: pytest.MonkeyPatch, cpus: int, load: float, jobs: int
+    monkeypatch: pytest.MonkeyPatch, cpus: int, busy: float, jobs: int
 ) -> None:
     monkeypatch.delenv("PRE_COMMIT", raising=False)
     monkeypatch.setattr(os, "cpu_count", lambda: cpus)
-    monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
+    monkeypatch.setattr(_checks, "_busy_cpus", lambda: busy)
     assert default_jobs(PARALLEL_MIN_FILES - 1) == 1
     assert default_jobs(PARALLEL_MIN_FILES) == jobs
     monkeypatch.setenv("PRE_COMMIT", "1")
     assert default_jobs(10 * PARALLEL_MIN_FILES) == 1
 
 
-def test_default_jobs_without_a_load_average(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_busy_cpus_counts_the_other_running_processes() -> None:
+    assert Path("/proc/loadavg").exists() == sys.platform.startswith("linux")
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        deadline = time.monotonic() + 5
+        seen = 0.0
+        while time.monotonic() < deadline and seen < 1:  # the spinner runs, or waits to
+            seen = max(seen, _checks._busy_cpus())
+        assert seen >= 1
+    finally:
+        spinner.kill()
+        spinner.wait()
+
+
+def test_busy_cpus_falls_back_to_the_load_average(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_proc(*args: object, **kwargs: object) -> object:
+        raise OSError("no /proc")
+
+    monkeypatch.setattr("builtins.open", no_proc)
+    monkeypatch.setattr(os, "getloadavg", lambda: (2.5, 0.0, 0.0))
+    assert _checks._busy_cpus() == 1.5
+
     def missing() -> tuple[float, float, float]:
         raise OSError("no load average")
 
-    monkeypatch.delenv("PRE_COMMIT", raising=False)
-    monkeypatch.setattr(os, "cpu_count", lambda: 4)
     monkeypatch.setattr(os, "getloadavg", missing)
-    assert default_jobs(PARALLEL_MIN_FILES) == 4
+    assert _checks._busy_cpus() == 0.0
 
 
 def test_jobs_must_not_be_negative(project: Path) -> None:
