@@ -23,38 +23,36 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from realtime_config import compile_preset, dumps_payload
-from realtime_config._client import (
-    DEFAULT_BASE_URL,
-    MAX_RETRY_AFTER,
-    AsyncRealtimeClient,
-    ClientSecret,
-    CreatedSession,
-    RealtimeClient,
-    _verify,
-    retry_after_seconds,
-    retry_delay,
-)
-from realtime_config._errors import (
+from realtime_config import (
     APIConnectionError,
     APIError,
     APIResponseError,
     APIStatusError,
     APITimeoutError,
+    AsyncRealtimeClient,
     AuthenticationError,
     BadRequestError,
     ClientConfigError,
+    ClientSecret,
     ConflictError,
+    CreatedSession,
     MissingAPIKeyError,
     NotFoundError,
     PermissionDeniedError,
     PresetError,
     RateLimitError,
+    RealtimeClient,
     RealtimeConfigError,
     ServerError,
+    __version__,
+    compile_preset,
+    dumps_payload,
+    load_preset,
 )
-from realtime_config._loader import load_preset
-from realtime_config._version import __version__
+
+# The backoff and the Retry-After parsing take the random draw and the clock as arguments,
+# and the SSL context is shared inside the module: through a client, exact values need both.
+from realtime_config._client import MAX_RETRY_AFTER, _verify, retry_after_seconds, retry_delay
 from tests.conftest import write
 from tests.fake_api import CANARY_KEY, EXPIRES_AT, SECRET, FakeAPI, Reply, error_body, serve
 
@@ -220,7 +218,7 @@ def test_arguments_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_defaults() -> None:
     with RealtimeClient() as client:
-        assert client.base_url == DEFAULT_BASE_URL == "https://api.openai.com/v1"
+        assert client.base_url == "https://api.openai.com/v1"
         assert client.endpoint("sessions") == "https://api.openai.com/v1/realtime/sessions"
         assert client.max_retries == 2
         assert client.timeout == httpx.Timeout(30.0, connect=5.0)
@@ -233,7 +231,7 @@ def test_empty_environment_values_count_as_unset(monkeypatch: pytest.MonkeyPatch
     for name in ENV_NAMES:
         monkeypatch.setenv(name, "")
     with RealtimeClient() as client:
-        assert client.base_url == DEFAULT_BASE_URL
+        assert client.base_url == "https://api.openai.com/v1"
         assert not client.has_api_key
         assert client.organization is None
 
@@ -489,7 +487,9 @@ def test_error_bodies_of_any_shape_give_a_one_line_status_error(
     assert info.value.type is info.value.code is None
     assert info.value.request_id is None
     text = str(info.value)
-    assert text == f"418 I'm a Teapot from POST {DEFAULT_BASE_URL}/realtime/sessions: {message}"
+    assert (
+        text == f"418 I'm a Teapot from POST https://api.openai.com/v1/realtime/sessions: {message}"
+    )
     assert "\n" not in text
 
 
@@ -756,8 +756,8 @@ def test_connect_timeout_names_the_connect_phase() -> None:
     with client, pytest.raises(APITimeoutError) as info:
         client.create_session(PAYLOAD)
     assert str(info.value) == (
-        f"timeout from POST {DEFAULT_BASE_URL}/realtime/sessions: could not connect within "
-        "the 5 s connect timeout (after 3 attempts)"
+        "timeout from POST https://api.openai.com/v1/realtime/sessions: could not connect "
+        "within the 5 s connect timeout (after 3 attempts)"
     )
 
 
@@ -836,7 +836,8 @@ def test_a_body_that_cannot_be_decoded() -> None:
     with client, pytest.raises(APIResponseError) as info:
         client.create_session(PAYLOAD)
     assert str(info.value).startswith(
-        f"invalid response from POST {DEFAULT_BASE_URL}/realtime/sessions: cannot decode the body: "
+        "invalid response from POST https://api.openai.com/v1/realtime/sessions: "
+        "cannot decode the body: "
     )
     assert info.value.status_code is None
     assert isinstance(info.value.__cause__, httpx.DecodingError)

@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from realtime_config import TARGETS, load_preset
-from realtime_config._version import __version__
+from realtime_config import TARGETS, __version__, load_preset
 from realtime_config.cli import main
 from tests.conftest import PROJECT, preset_name, shipped_presets, write
 from tests.fake_api import CANARY_KEY, EXPIRES_AT, SECRET, FakeAPI, Reply, error_body, serve

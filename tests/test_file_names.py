@@ -8,8 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from click.testing import CliRunner
+
 from realtime_config import Diagnostic, check_files
-from realtime_config._diagnostics import format_text, to_json
+
+# The coloured form is printed only to a terminal: no public call returns it.
+from realtime_config._diagnostics import format_text
+from realtime_config.cli import main
 from tests.conftest import write
 
 SCRIPT = Path(sys.executable).with_name("realtime-config")
@@ -41,8 +46,11 @@ def test_the_coloured_form_escapes_the_name_too() -> None:
     )
 
 
-def test_json_keeps_the_real_name() -> None:
-    [record] = json.loads(to_json([diagnostic("a\nb.toml")]))
+def test_json_keeps_the_real_name(project: Path) -> None:
+    write(project / "a\nb.toml", "voice = 1\n")
+    result = CliRunner().invoke(main, ["validate", "--format", "json", "a\nb.toml"])
+    assert result.exit_code == 1
+    [record] = json.loads(result.stdout)
     assert record["file"] == "a\nb.toml"
 
 
