@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from realtime_config import PresetError, compile_preset, dumps_payload, load_preset
-from realtime_config._schema import load_schema
+from realtime_config import PresetError, compile_preset, dumps_payload, load_preset, load_schema
 from tests.conftest import DESIGN_KEY_ORDER, write
 
 

@@ -13,8 +13,14 @@ import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from realtime_config import TARGETS, PresetError, check_files, compile_preset, load_preset
-from realtime_config._schema import load_schema
+from realtime_config import (
+    TARGETS,
+    PresetError,
+    check_files,
+    compile_preset,
+    load_preset,
+    load_schema,
+)
 from tests.conftest import PRESETS, shipped_presets
 
 SHIPPED_TEXTS = {p.relative_to(PRESETS).as_posix(): p.read_text("utf-8") for p in shipped_presets()}

@@ -34,10 +34,10 @@ from realtime_config import (
     AsyncRealtimeClient,
     MissingAPIKeyError,
     PresetError,
+    ServeConfigError,
     check_files,
     create_app,
 )
-from realtime_config._errors import ServeConfigError
 from realtime_config.cli import main
 from tests.conftest import PROJECT, write
 from tests.fake_api import CANARY_KEY, EXPIRES_AT, SECRET, FakeAPI, Reply, error_body, serve
