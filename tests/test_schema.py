@@ -8,7 +8,11 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from realtime_config._schema import load_schema, resolve, schema_path, validator
+from realtime_config import TARGETS, load_schema, schema_path
+
+# The schema's own helpers ($ref resolution, its validator alone, without the cross-field
+# checks a public call adds, a union's branch, its known values): no public call isolates them.
+from realtime_config._schema import branch_of_type, field_schema, known_values, resolve, validator
 from tests.conftest import DESIGN_KEY_ORDER, PROJECT
 
 
@@ -75,8 +79,6 @@ def test_every_default_is_itself_a_valid_value() -> None:
     ],
 )
 def test_ranges_from_the_reference(path: tuple[str, ...], low: float, high: float) -> None:
-    from realtime_config._schema import branch_of_type, field_schema
-
     node = field_schema(path)
     assert node is not None
     number = branch_of_type(node, "number") or branch_of_type(node, "integer")
@@ -109,8 +111,6 @@ def test_false_elsewhere_is_invalid(key: str) -> None:
 
 def test_open_strings_accept_any_string_and_list_known_values() -> None:
     assert validator().is_valid({"model": "my-fine-tune", "voice": "voice_1234"})
-    from realtime_config._schema import known_values
-
     props = load_schema()["$defs"]["beta"]["properties"]
     assert "gpt-realtime" in known_values(props["model"])
     assert "marin" in known_values(props["voice"])
@@ -137,7 +137,5 @@ def test_the_ga_branch_is_what_the_generator_builds_from_the_official_schema() -
 
 
 def test_preset_target_lists_exactly_the_registry() -> None:
-    from realtime_config import TARGETS
-
     target = load_schema()["$defs"]["preset"]["properties"]["target"]
     assert target["enum"] == list(TARGETS)
