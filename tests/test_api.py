@@ -103,6 +103,7 @@ def test_private_exceptions_are_signals_not_members_of_the_family() -> None:
 
 def test_the_errors_docstring_draws_the_whole_tree() -> None:
     """Each class once, under the class it derives from, as httpx's _exceptions.py draws it."""
+    # The drawing is the private module's docstring, and the family its classes.
     from realtime_config import _errors
 
     drawn: dict[str, str | None] = {}
