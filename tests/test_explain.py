@@ -8,15 +8,14 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from realtime_config._explain import (
-    UnknownFieldError,
-    emission_rule,
-    explain_field,
-    field_table,
-    fields,
-    find_field,
-)
-from realtime_config._schema import load_schema, resolve
+from realtime_config import UnknownFieldError, load_schema
+
+# The field list with each field's schema node, and the lookup whose error carries its
+# suggestion as data: explaining has no public function, the command prints only text.
+from realtime_config._explain import fields, find_field
+
+# The schema is walked here independently of the code under test, through its $refs.
+from realtime_config._schema import resolve
 from realtime_config.cli import main
 
 
@@ -24,6 +23,19 @@ def run(*args: str, columns: int = 100) -> tuple[int, str, str]:
     result = CliRunner(env={"COLUMNS": str(columns)}).invoke(main, list(args))
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
     return result.exit_code, result.stdout, result.stderr
+
+
+def explained(field: str, columns: int = 100) -> str:
+    """What ``realtime-config explain --dialect beta FIELD`` prints on a terminal that wide."""
+    code, out, err = run("explain", "--dialect", "beta", field, columns=columns)
+    assert (code, err) == (0, ""), err
+    return out
+
+
+def emission_rule(field: str) -> str:
+    """The emission line of a beta field's explanation."""
+    [line] = [line for line in explained(field).splitlines() if line.startswith("  emission:")]
+    return line.removeprefix("  emission:").strip()
 
 
 def schema_paths(node: Any, prefix: str = "") -> Iterator[str]:
@@ -120,34 +132,26 @@ The function's name, as the model will call it.
 
 
 def test_explain_emission_rules_in_plain_words() -> None:
-    assert emission_rule(find_field("turn_detection.type", "beta")) == (
+    assert emission_rule("turn_detection.type") == (
         'always sent inside turn_detection; "server_vad" when not set'
     )
-    assert (
-        emission_rule(find_field("modalities", "beta"))
-        == 'always sent; ["audio", "text"] when not set'
-    )
-    assert emission_rule(find_field("output_audio_format", "beta")) == (
+    assert emission_rule("modalities") == 'always sent; ["audio", "text"] when not set'
+    assert emission_rule("output_audio_format") == (
         'omitted when absent or equal to the default "pcm16"'
     )
-    assert emission_rule(find_field("tracing", "beta")) == (
-        "sent when set, omitted when absent; false is sent as null"
-    )
-    assert emission_rule(find_field("tools.parameters", "beta")) == (
+    assert emission_rule("tracing") == ("sent when set, omitted when absent; false is sent as null")
+    assert emission_rule("tools.parameters") == (
         "sent when set, omitted when absent; copied exactly as written, key order kept"
     )
-    assert (
-        emission_rule(find_field("client_secret", "beta"))
-        == "sent only when a key inside it is set"
-    )
-    assert emission_rule(find_field("preset.extends", "beta")) == (
+    assert emission_rule("client_secret") == "sent only when a key inside it is set"
+    assert emission_rule("preset.extends") == (
         "never sent: a setting of the preset itself, not of the session"
     )
 
 
 def test_explain_types_in_toml_words() -> None:
     def type_line(name: str) -> str:
-        return explain_field(name, dialect="beta").splitlines()[1]
+        return explained(name).splitlines()[1]
 
     assert type_line("tools") == "  type:        array of tables"
     assert type_line("modalities") == "  type:        array of strings"
@@ -229,24 +233,23 @@ def test_table_and_explanations_fit_the_terminal(columns: int) -> None:
     assert summaries
     assert all(len(line) <= columns for line in summaries)
     for field in fields("beta"):
-        text = explain_field(field.path, width=columns, dialect="beta")
+        text = explained(field.path, columns)
         assert text.startswith(field.path + "\n")
         assert all(len(line) <= columns for line in text.splitlines()[1:]), text
 
 
 def test_the_table_is_as_wide_as_the_terminal_allows() -> None:
-    assert field_table(width=100, dialect="beta") != field_table(width=60, dialect="beta")
-    assert run("explain", "--dialect", "beta", columns=300)[1] == field_table(
-        width=100, dialect="beta"
-    )
-    assert run("explain", "--dialect", "beta", columns=20)[1] == field_table(
-        width=60, dialect="beta"
-    )
+    widest = run("explain", "--dialect", "beta", columns=100)
+    narrowest = run("explain", "--dialect", "beta", columns=60)
+    assert widest[0] == narrowest[0] == 0
+    assert widest[1] != narrowest[1]
+    assert run("explain", "--dialect", "beta", columns=300) == widest
+    assert run("explain", "--dialect", "beta", columns=20) == narrowest
 
 
 def test_every_explanation_reflects_its_schema_node() -> None:
     for field in fields("beta"):
-        text = explain_field(field.path, dialect="beta")
+        text = explained(field.path)
         node = field.schema
         description = " ".join(node.get("description", "").split())
         assert description in " ".join(text.split()), field.path
