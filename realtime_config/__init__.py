@@ -19,8 +19,8 @@ TYPE_CHECKING = False  # as typing's, without importing typing (a third of a bar
 if TYPE_CHECKING:
     from typing import Any
 
+    from realtime_config._batch import check_files, check_preset
     from realtime_config._cache import PresetCache
-    from realtime_config._checks import check_files, check_preset
     from realtime_config._client import (
         AcceptedCall,
         AsyncRealtimeClient,
@@ -67,7 +67,7 @@ if TYPE_CHECKING:
     )
 
 _MODULE_OF: dict[str, str] = {
-    **dict.fromkeys(["check_files", "check_preset"], "_checks"),
+    **dict.fromkeys(["check_files", "check_preset"], "_batch"),
     **dict.fromkeys(["dumps_payload"], "_compile"),
     **dict.fromkeys(["Diagnostic"], "_diagnostics"),
     **dict.fromkeys(

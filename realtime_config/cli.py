@@ -306,7 +306,7 @@ def validate_command(
     Exit status 0 when all are valid, 1 when a problem is found (a warning only with
     --strict), 2 for a usage error.
     """
-    from realtime_config._checks import check_files, default_jobs
+    from realtime_config._batch import check_files, default_jobs
     from realtime_config._loader import project_presets
 
     paths = list(files)

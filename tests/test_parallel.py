@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from realtime_config import Diagnostic, _checks, check_files
-from realtime_config._checks import PARALLEL_MIN_FILES, default_jobs
+from realtime_config import Diagnostic, _batch, check_files
+from realtime_config._batch import PARALLEL_MIN_FILES, default_jobs
 from tests.conftest import write
 
 SCRIPT = Path(sys.executable).with_name("realtime-config")
@@ -70,7 +70,7 @@ def test_default_jobs_use_the_idle_cores(
 ) -> None:
     monkeypatch.delenv("PRE_COMMIT", raising=False)
     monkeypatch.setattr(os, "cpu_count", lambda: cpus)
-    monkeypatch.setattr(_checks, "_busy_cpus", lambda: busy)
+    monkeypatch.setattr(_batch, "_busy_cpus", lambda: busy)
     assert default_jobs(PARALLEL_MIN_FILES - 1) == 1
     assert default_jobs(PARALLEL_MIN_FILES) == jobs
     monkeypatch.setenv("PRE_COMMIT", "1")
@@ -84,7 +84,7 @@ def test_busy_cpus_counts_the_other_running_processes() -> None:
         deadline = time.monotonic() + 5
         seen = 0.0
         while time.monotonic() < deadline and seen < 1:  # the spinner runs, or waits to
-            seen = max(seen, _checks._busy_cpus())
+            seen = max(seen, _batch._busy_cpus())
         assert seen >= 1
     finally:
         spinner.kill()
@@ -97,13 +97,13 @@ def test_busy_cpus_falls_back_to_the_load_average(monkeypatch: pytest.MonkeyPatc
 
     monkeypatch.setattr("builtins.open", no_proc)
     monkeypatch.setattr(os, "getloadavg", lambda: (2.5, 0.0, 0.0))
-    assert _checks._busy_cpus() == 1.5
+    assert _batch._busy_cpus() == 1.5
 
     def missing() -> tuple[float, float, float]:
         raise OSError("no load average")
 
     monkeypatch.setattr(os, "getloadavg", missing)
-    assert _checks._busy_cpus() == 0.0
+    assert _batch._busy_cpus() == 0.0
 
 
 def test_jobs_must_not_be_negative(project: Path) -> None:
@@ -143,14 +143,14 @@ def test_a_child_that_fails_has_its_slice_checked_by_the_parent(
     files = in_process(project)
     serial = check_files(files, jobs=1)
     parent = os.getpid()
-    check_slice = _checks._check_slice
+    check_slice = _batch._check_slice
 
     def failing_in_children(*args: Any) -> list[Diagnostic]:
         if os.getpid() != parent:
             raise RuntimeError("a bug in a worker")
         return check_slice(*args)
 
-    monkeypatch.setattr(_checks, "_check_slice", failing_in_children)
+    monkeypatch.setattr(_batch, "_check_slice", failing_in_children)
     assert check_files(files, jobs=3) == serial
 
 
@@ -174,9 +174,9 @@ def test_fork_is_not_used_while_another_thread_runs(project: Path) -> None:
     other = threading.Thread(target=stop.wait)
     other.start()
     try:
-        assert not _checks._can_fork()
+        assert not _batch._can_fork()
         assert check_files(files, jobs=2) == serial
     finally:
         stop.set()
         other.join()
-    assert _checks._can_fork() == (sys.platform == "linux")
+    assert _batch._can_fork() == (sys.platform == "linux")

@@ -102,7 +102,7 @@ def test_version_and_help_load_neither_the_loader_nor_the_schema(arguments: list
     result, modules = imported_modules("-m", "realtime_config", *arguments)
     assert result.returncode == 0, result.stderr
     assert "click" in modules
-    heavy = {"_loader", "_schema", "_checks", "_targets", "_compile", "_validate"}
+    heavy = {"_loader", "_schema", "_checks", "_batch", "_targets", "_compile", "_validate"}
     assert modules & {f"realtime_config.{name}" for name in heavy} == set()
 
 
