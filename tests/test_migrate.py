@@ -18,8 +18,11 @@ import tomllib
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 
-from realtime_config import PresetError, compile_preset, dumps_payload, load_preset
-from realtime_config._migrate import migrate_presets, translate_presets
+from realtime_config import compile_preset, dumps_payload, load_preset
+
+# The golden texts are made without the body check that migrate always runs (the law
+# below checks the bodies): migrating has no public function but the command.
+from realtime_config._migrate import translate_presets
 from realtime_config.cli import main
 from tests.conftest import GOLDEN, PRESETS, PROJECT, beta_presets, check_golden, write
 from tests.strategies import session_tables
@@ -136,11 +139,12 @@ def test_beta_emission_rules_are_written_out() -> None:
 
 def test_temperature_fails_at_its_line(project: Path) -> None:
     write(project / "presets" / "a.toml", 'model = "gpt-realtime"\n\ntemperature = 0.7\n')
-    with pytest.raises(PresetError) as caught:
-        translate_presets([project / "presets" / "a.toml"])
-    assert [str(d) for d in caught.value.diagnostics] == [
-        "presets/a.toml:3:1: error: temperature: the GA API has no temperature, so it cannot be migrated"
-    ]
+    assert run("presets/a.toml") == (
+        1,
+        "",
+        "presets/a.toml:3:1: error: temperature: the GA API has no temperature, so it cannot be migrated\n"
+        "realtime-config: hint: remove those fields, or pass --drop-unsupported to leave them out\n",
+    )
 
 
 def test_drop_unsupported_drops_with_a_warning_and_keeps_the_comment(project: Path) -> None:
@@ -148,41 +152,39 @@ def test_drop_unsupported_drops_with_a_warning_and_keeps_the_comment(project: Pa
         project / "presets" / "a.toml",
         'model = "gpt-realtime"\n# warmer for guests\ntemperature = 0.7\nspeed = 1.1\n',
     )
-    (migration,) = translate_presets([project / "presets" / "a.toml"], drop_unsupported=True)
-    assert [str(w) for w in migration.warnings] == [
-        "presets/a.toml:3:1: warning: temperature dropped: the GA API has no temperature"
-    ]
-    assert migration.text == (
+    assert run("--drop-unsupported", "presets/a.toml") == (
+        0,
         'type = "realtime"\n'
         'output_modalities = ["audio"]\n'
         'model = "gpt-realtime"\n'
         "# warmer for guests\n"
         "\n"
         "[audio.output]\n"
-        "speed = 1.1\n"
+        "speed = 1.1\n",
+        "presets/a.toml:3:1: warning: temperature dropped: the GA API has no temperature\n",
     )
 
 
 def test_migrating_a_child_without_its_base_is_refused(project: Path) -> None:
     write(project / "presets" / "base.toml", 'model = "gpt-realtime"\n')
     write(project / "presets" / "child.toml", 'preset.extends = "base.toml"\nspeed = 1.1\n')
-    with pytest.raises(PresetError) as caught:
-        translate_presets([project / "presets" / "child.toml"])
-    assert [str(d) for d in caught.value.diagnostics] == [
+    assert run("presets/child.toml") == (
+        1,
+        "",
         "presets/child.toml:1:18: error: preset.extends: presets/base.toml is left behind: "
-        "a chain is migrated whole, and a GA preset cannot extend a beta one"
-    ]
+        "a chain is migrated whole, and a GA preset cannot extend a beta one\n",
+    )
 
 
 def test_migrating_a_base_without_its_child_is_refused(project: Path) -> None:
     write(project / "presets" / "base.toml", 'model = "gpt-realtime"\n')
     write(project / "presets" / "child.toml", 'preset.extends = "base.toml"\nspeed = 1.1\n')
-    with pytest.raises(PresetError) as caught:
-        translate_presets([project / "presets" / "base.toml"])
-    assert [str(d) for d in caught.value.diagnostics] == [
+    assert run("presets/base.toml") == (
+        1,
+        "",
         "presets/child.toml:1:18: error: preset.extends: presets/base.toml is migrated to GA, "
-        "but this preset, which extends it, is left behind"
-    ]
+        "but this preset, which extends it, is left behind\n",
+    )
 
 
 def test_an_inherited_format_that_pcm16_overrides_cannot_be_reproduced(project: Path) -> None:
@@ -192,12 +194,12 @@ def test_an_inherited_format_that_pcm16_overrides_cannot_be_reproduced(project: 
         project / "presets" / "child.toml",
         'preset.extends = "base.toml"\ninput_audio_format = "pcm16"\n',
     )
-    with pytest.raises(PresetError) as caught:
-        translate_presets([project / "presets" / "base.toml", project / "presets" / "child.toml"])
-    assert [str(d) for d in caught.value.diagnostics] == [
+    assert run("--check", "presets/base.toml", "presets/child.toml") == (
+        1,
+        "",
         "presets/child.toml:2:1: error: audio.input.format: the GA preset cannot reproduce "
-        "today's client_secrets body here (it would keep audio.input.format)"
-    ]
+        "today's client_secrets body here (it would keep audio.input.format)\n",
+    )
 
 
 # --- The law: the client_secrets body is unchanged (needs GA compile) -----------------------
@@ -211,9 +213,8 @@ def copy_project(source: Path, destination: Path) -> Path:
 
 def assert_bodies_unchanged(folder: Path, files: list[Path]) -> None:
     before = {p.name: beta_body(p) for p in files}
-    migrations = migrate_presets(files, drop_unsupported=True)
-    for migration in migrations:
-        migration.path.write_text(migration.text, encoding="utf-8")
+    code, _, err = run("--in-place", "--drop-unsupported", *map(str, files))
+    assert code == 0, err
     for path in files:
         assert not is_beta(path)
         assert beta_body(path) == before[path.name], path.name
@@ -250,8 +251,9 @@ def test_generated_beta_presets_keep_their_client_secrets_body(session: dict[str
         before = dumps_payload(
             compile_preset(load_preset(path), "client_secrets", drop_unsupported=True)
         )
-        (migration,) = migrate_presets([path], root=root, drop_unsupported=True)
-        path.write_text(migration.text, encoding="utf-8")
+        code, text, err = run("--root", str(root), "--drop-unsupported", str(path))
+        assert code == 0, err
+        path.write_text(text, encoding="utf-8")
         after = dumps_payload(compile_preset(load_preset(path), "client_secrets"))
         assert after == before
 
