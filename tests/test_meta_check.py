@@ -19,6 +19,9 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from realtime_config import check_files
+
+# Never laxer than jsonschema is a property of the quick check alone: through check_files a
+# "not sure" is decided by jsonschema, so no public call can tell the two apart.
 from realtime_config._meta_check import MAX_DEPTH, SIMPLE_TYPES, is_certainly_valid_schema
 from tests.conftest import PROJECT, shipped_presets, write
 from tests.strategies import json_values

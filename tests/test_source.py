@@ -13,6 +13,8 @@ import tomli_w
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+# A public call shows a position only as a diagnostic's line and column: the locator's
+# contract (key and value spans of any path, in any text) and its scanner are tested here.
 from realtime_config._keys import KeyPath
 from realtime_config._source import KeyLocator, Located, Position, _Node, _Scanner
 
