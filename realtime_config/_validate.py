@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from realtime_config._diagnostics import Diagnostic
 from realtime_config._keys import KeyPath, format_key, format_path
+from realtime_config._quick_check import is_certainly_valid
 from realtime_config._schema import (
     Schema,
     branches,
     dialect_schema,
     discriminant,
     field_schema,
-    is_certainly_valid,
     object_branch,
     resolve,
     switchable_paths,

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from realtime_config import _schema, check_files
+from realtime_config import _quick_check, _schema, check_files
 from realtime_config._loader import parse_toml
 from tests.conftest import BETA_CASES, PROJECT, shipped_presets, write
 from tests.strategies import json_values, session_tables
@@ -188,7 +188,7 @@ def test_valid_presets_build_neither_the_validator_nor_a_key_locator(
 
 
 def test_the_quick_check_covers_the_shipped_schema() -> None:
-    assert _schema.quick_check() is not None
+    assert _quick_check.quick_check() is not None
 
 
 def test_a_keyword_the_quick_check_does_not_know_leaves_every_answer_to_jsonschema(
@@ -197,18 +197,18 @@ def test_a_keyword_the_quick_check_does_not_know_leaves_every_answer_to_jsonsche
     beta = {"type": "object", "properties": {"speed": {"type": "number", "multipleOf": 0.5}}}
     schema = {"$defs": {"beta": beta}}
     monkeypatch.setattr(_schema, "load_schema", lambda: schema)
-    _schema.quick_check.cache_clear()
+    _quick_check.quick_check.cache_clear()
     try:
-        assert _schema.quick_check() is None
-        assert not _schema.is_certainly_valid({"speed": 1.0})
+        assert _quick_check.quick_check() is None
+        assert not _quick_check.is_certainly_valid({"speed": 1.0})
     finally:
-        _schema.quick_check.cache_clear()
+        _quick_check.quick_check.cache_clear()
 
 
 def test_the_quick_check_accepts_every_shipped_preset_table() -> None:
     for path in shipped_presets():
         table = parse_toml(path.read_text(encoding="utf-8"), path.name)
-        assert _schema.is_certainly_valid(table, _schema.dialect_of(table)), path
+        assert _quick_check.is_certainly_valid(table, _schema.dialect_of(table)), path
 
 
 @pytest.mark.parametrize(
@@ -236,7 +236,7 @@ def test_the_quick_check_accepts_every_shipped_preset_table() -> None:
 )
 def test_the_quick_check_rejects_each_kind_of_mistake(table: dict[str, Any]) -> None:
     assert not _schema.validator().is_valid(table)
-    assert not _schema.is_certainly_valid(table)
+    assert not _quick_check.is_certainly_valid(table)
 
 
 def test_the_quick_check_rejects_every_invalid_case_the_validator_rejects() -> None:
@@ -252,7 +252,7 @@ def test_the_quick_check_rejects_every_invalid_case_the_validator_rejects() -> N
             continue
         if not _schema.validator().is_valid(table):
             rejected += 1
-            assert not _schema.is_certainly_valid(table), path.name
+            assert not _quick_check.is_certainly_valid(table), path.name
     assert rejected >= 10
 
 
@@ -301,11 +301,11 @@ def mutated_tables(draw: st.DrawFn) -> dict[str, Any]:
 @settings(max_examples=600, deadline=None)
 @given(mutated_tables())
 def test_the_quick_check_is_never_laxer_than_the_validator(table: dict[str, Any]) -> None:
-    if _schema.is_certainly_valid(table):
+    if _quick_check.is_certainly_valid(table):
         assert list(_schema.validator().iter_errors(table)) == []
 
 
 @settings(max_examples=200, deadline=None)
 @given(session_tables())
 def test_the_quick_check_accepts_valid_tables(table: dict[str, Any]) -> None:
-    assert _schema.is_certainly_valid(table)
+    assert _quick_check.is_certainly_valid(table)
