@@ -7,9 +7,10 @@ for bad input.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Final
 
@@ -64,16 +65,21 @@ def check_files(
     """Check every preset in ``paths``: all diagnostics, errors and warnings, in order.
 
     Never raises for bad input: unreadable or malformed files become diagnostics. With
-    ``jobs`` above one (and fork available, as on Linux), contiguous slices of the list are
-    checked in that many processes; the result is the same, in the same order.
+    ``jobs`` above one (and fork available, as on Linux), chunks of the list are checked in
+    that many processes; the result is the same, in the same order.
     """
     files = [Path(path) for path in paths]
-    workers = min(jobs, len(files))
+    workers = min(jobs, -(-len(files) // CHUNK_FILES))
     if workers <= 1 or not _can_fork():
         return dedupe(_check_slice(files, root, target))
-    size = -(-len(files) // workers)
-    slices = [files[start : start + size] for start in range(0, len(files), size)]
-    return dedupe([d for part in _forked(slices, root, target) for d in part])
+    return dedupe(_shared(files, workers, root, target))
+
+
+CHUNK_FILES: Final = 16
+"""Files handed out at a time to a process of a batch: a few milliseconds of work."""
+
+MAX_CHUNKS: Final = 4096
+"""Chunks a batch is cut into at most: their 4-byte tokens fit a pipe's buffer (64 KiB)."""
 
 
 def _can_fork() -> bool:
@@ -84,65 +90,149 @@ def _can_fork() -> bool:
     return threading is None or threading.active_count() == 1
 
 
-def _forked(
-    slices: list[list[Path]], root: str | os.PathLike[str] | None, target: str | None
-) -> list[list[Diagnostic]]:
-    """Each slice's diagnostics: the first checked here, every other in a forked child that
-    sends its result back through a pipe.
+def _shared(
+    files: list[Path], workers: int, root: str | os.PathLike[str] | None, target: str | None
+) -> list[Diagnostic]:
+    """The diagnostics of ``files`` in order, checked by this process and ``workers - 1``
+    forked children that take chunks of files from one queue.
 
-    Plain os.fork: the child has the schema, the quick check and every import already, and
-    no pool, no queue threads and no pickled call cross over. A child that fails in any
-    way (it cannot fork, it dies, its answer is cut short) has its slice checked here.
+    The queue is a pipe holding one 4-byte token per chunk (as make's jobserver does): a read
+    of 4 bytes is atomic, so each chunk goes to exactly one process, and a process on a busy
+    core simply takes fewer. Each child sends every chunk's diagnostics back through its own
+    pipe as soon as it is done. When the queue is empty this process collects them; a chunk
+    that a child still holds after a short wait (it is starved, or it died) is checked here,
+    and the children are ended. So a worker can cost its start-up and one chunk, never half of
+    the batch. Plain os.fork: the child has the schema and every import already; no pool, no
+    queue threads and no pickled call cross over.
     """
     import gc
-    import pickle
+    import time
 
+    size = max(CHUNK_FILES, -(-len(files) // MAX_CHUNKS))
+    chunks = [files[start : start + size] for start in range(0, len(files), size)]
+    queue, feed = os.pipe()
+    os.write(feed, b"".join(index.to_bytes(4, "little") for index in range(len(chunks))))
+    os.close(feed)  # the queue ends when it is empty: every reader then sees end of file
     gc.freeze()  # the children's copies of the loaded schema stay shared pages
-    children: list[tuple[int, int] | None] = []
-    for part in slices[1:]:
+    children = _fork_children(workers - 1, queue, chunks, root, target)
+    done: dict[int, list[Diagnostic]] = {}
+    started = time.perf_counter()
+    _take_chunks(queue, chunks, root, target, done.__setitem__)
+    os.close(queue)
+    # Patience for a chunk a child still holds: a few times what a chunk took here.
+    patience = 4 * (time.perf_counter() - started) / max(1, len(done)) + 0.01
+    _collect(children, done, len(chunks), patience)
+    gc.unfreeze()
+    loader = Loader(Path(root) if root is not None else None)
+    for index, chunk in enumerate(chunks):
+        if index not in done:
+            done[index] = [d for path in chunk for d in _check_one(loader, path, target)]
+    return [d for index in range(len(chunks)) for d in done[index]]
+
+
+def _fork_children(
+    count: int,
+    queue: int,
+    chunks: list[list[Path]],
+    root: str | os.PathLike[str] | None,
+    target: str | None,
+) -> dict[int, int]:
+    """Up to ``count`` children taking chunks from ``queue``: each one's result pipe and pid
+    (fewer if the system refuses a pipe or a fork)."""
+    children: dict[int, int] = {}
+    for _ in range(count):
         try:
             reader, writer = os.pipe()
+        except OSError:
+            break
+        try:
             pid = os.fork()
         except OSError:
-            children.append(None)
-            continue
-        if pid == 0:  # the child: check, send, and leave without any of the parent's exits
+            os.close(reader)
+            os.close(writer)
+            break
+        if pid == 0:  # the child: take chunks, send each result, leave without the parent's exits
             status = 1
             try:
                 os.close(reader)
-                data = pickle.dumps(_check_slice(part, root, target), pickle.HIGHEST_PROTOCOL)
-                with os.fdopen(writer, "wb") as stream:
-                    stream.write(data)
+                _take_chunks(queue, chunks, root, target, _sender(writer))
                 status = 0
             finally:
                 os._exit(status)
         os.close(writer)
-        children.append((pid, reader))
-    parts = [_check_slice(slices[0], root, target)]
-    for part, child in zip(slices[1:], children, strict=True):
-        found = _answer(child)
-        parts.append(found if found is not None else _check_slice(part, root, target))
-    gc.unfreeze()
-    return parts
+        children[reader] = pid
+    return children
 
 
-def _answer(child: tuple[int, int] | None) -> list[Diagnostic] | None:
-    """What a child sent, once it has exited with status 0; None if anything went wrong."""
+def _collect(
+    children: dict[int, int], done: dict[int, list[Diagnostic]], total: int, patience: float
+) -> None:
+    """Read the children's results into ``done`` until every chunk is in, or no child has
+    sent anything for ``patience`` seconds; then end and reap every child."""
+    import select
+    import signal
+
+    pending = {reader: bytearray() for reader in children}
+    while pending and len(done) < total:
+        ready, _, _ = select.select(list(pending), [], [], patience)
+        if not ready:
+            break
+        for reader in ready:
+            data = os.read(reader, 1 << 16)
+            if not data:
+                del pending[reader]
+                continue
+            pending[reader] += data
+            _receive(pending[reader], done)
+    for reader, pid in children.items():
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)  # idle by now, or too slow: its chunks are done here
+        os.waitpid(pid, 0)
+        os.close(reader)
+
+
+def _take_chunks(
+    queue: int,
+    chunks: list[list[Path]],
+    root: str | os.PathLike[str] | None,
+    target: str | None,
+    deliver: Callable[[int, list[Diagnostic]], object],
+) -> None:
+    """Check chunks taken from the queue until it is empty, delivering each one's result."""
+    loader = Loader(Path(root) if root is not None else None)
+    while True:
+        token = os.read(queue, 4)
+        if len(token) < 4:
+            return
+        index = int.from_bytes(token, "little")
+        deliver(index, [d for path in chunks[index] for d in _check_one(loader, path, target)])
+
+
+def _sender(writer: int) -> Callable[[int, list[Diagnostic]], None]:
+    """Send one chunk's result through a child's pipe: index, length, pickled diagnostics."""
     import pickle
 
-    if child is None:
-        return None
-    pid, reader = child
-    with os.fdopen(reader, "rb") as stream:
-        data = stream.read()
-    _, status = os.waitpid(pid, 0)
-    if status != 0:
-        return None
-    try:  # our own child's bytes
-        found: list[Diagnostic] = pickle.loads(data)
-    except Exception:  # a cut answer: the slice is checked here instead
-        return None
-    return found
+    def send(index: int, found: list[Diagnostic]) -> None:
+        data = pickle.dumps(found, pickle.HIGHEST_PROTOCOL)
+        record = index.to_bytes(4, "little") + len(data).to_bytes(4, "little") + data
+        view = memoryview(record)
+        while view:
+            view = view[os.write(writer, view) :]
+
+    return send
+
+
+def _receive(buffer: bytearray, done: dict[int, list[Diagnostic]]) -> None:
+    """Take every complete record out of ``buffer`` into ``done`` (a partial one waits)."""
+    import pickle
+
+    while len(buffer) >= 8:
+        length = int.from_bytes(buffer[4:8], "little")
+        if len(buffer) < 8 + length:
+            return
+        index = int.from_bytes(buffer[:4], "little")
+        done.setdefault(index, pickle.loads(bytes(buffer[8 : 8 + length])))
+        del buffer[: 8 + length]
 
 
 def _check_slice(

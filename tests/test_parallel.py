@@ -137,21 +137,53 @@ def test_a_fork_that_fails_leaves_the_slice_to_the_parent(
     assert check_files(files, jobs=3) == serial
 
 
-def test_a_child_that_fails_has_its_slice_checked_by_the_parent(
+def test_a_child_that_fails_has_its_chunks_checked_by_the_parent(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     files = in_process(project)
     serial = check_files(files, jobs=1)
     parent = os.getpid()
-    check_slice = _batch._check_slice
+    check_one = _batch._check_one
 
     def failing_in_children(*args: Any) -> list[Diagnostic]:
         if os.getpid() != parent:
             raise RuntimeError("a bug in a worker")
-        return check_slice(*args)
+        return check_one(*args)
 
-    monkeypatch.setattr(_batch, "_check_slice", failing_in_children)
+    monkeypatch.setattr(_batch, "_check_one", failing_in_children)
     assert check_files(files, jobs=3) == serial
+
+
+def test_a_child_that_hangs_is_ended_and_its_chunk_checked_by_the_parent(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = in_process(project)
+    serial = check_files(files, jobs=1)
+    parent = os.getpid()
+    check_one = _batch._check_one
+
+    def hanging_in_children(*args: Any) -> list[Diagnostic]:
+        if os.getpid() != parent:
+            time.sleep(120)  # a starved worker: the parent must not wait for it
+        return check_one(*args)
+
+    monkeypatch.setattr(_batch, "_check_one", hanging_in_children)
+    started = time.monotonic()
+    assert check_files(files, jobs=2) == serial
+    assert time.monotonic() - started < 60
+
+
+def test_chunks_go_to_whichever_process_takes_them(project: Path) -> None:
+    """The queue hands out each chunk once: the parent alone, a child alone, or both."""
+    files = in_process(project)
+    queue, feed = os.pipe()
+    chunks = [files[:20], files[20:30], files[30:]]
+    os.write(feed, b"".join(index.to_bytes(4, "little") for index in (2, 0, 1)))
+    os.close(feed)
+    taken: list[int] = []
+    _batch._take_chunks(queue, chunks, None, None, lambda index, _found: taken.append(index))
+    os.close(queue)
+    assert taken == [2, 0, 1]
 
 
 def test_workers_are_forked_without_a_process_pool(project: Path) -> None:
