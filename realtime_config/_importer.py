@@ -32,12 +32,11 @@ from realtime_config._loader import (
     Document,
     Preset,
     TextKind,
-    display_path,
-    find_root,
     json_form_diagnostics,
     read_text,
     with_cross_field_checks,
 )
+from realtime_config._project import display_path, find_root
 from realtime_config._schema import (
     SCHEMA_FILENAME,
     Schema,

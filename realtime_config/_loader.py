@@ -23,6 +23,7 @@ from typing import Any, Literal, TypeVar
 from realtime_config._diagnostics import Diagnostic, Severity
 from realtime_config._errors import PresetError
 from realtime_config._keys import KeyPath, copy_json, dedupe, format_path
+from realtime_config._project import display_path, find_root
 from realtime_config._schema import dialect_of
 
 if sys.version_info >= (3, 11):
@@ -35,13 +36,6 @@ MAX_FILE_BYTES = 1024 * 1024
 
 MAX_DEPTH = 64
 """Deeper nesting than this is refused: no real preset needs it, and it bounds every walk."""
-
-NULLABLE_FIELDS = (
-    "input_audio_transcription",
-    "input_audio_noise_reduction",
-    "turn_detection",
-    "tracing",
-)
 
 Anchor = Literal["key", "value"]
 
@@ -180,46 +174,6 @@ class ResolvedTable(_Locating):
 
     def where(self, path: KeyPath, anchor: Anchor) -> tuple[str, int, int]:
         return self._locate(path, anchor)
-
-
-def display_path(path: Path) -> str:
-    """How a file is named in diagnostics: relative to the working directory when inside it."""
-    if os.name != "posix":  # drive letters and case: pathlib's rules
-        try:
-            return path.relative_to(Path.cwd()).as_posix()
-        except ValueError:
-            return str(path)
-    # The same answer from strings: this runs for every file of a batch.
-    text = str(path)
-    if not text.startswith("/"):
-        return text
-    cwd = os.getcwd()  # noqa: PTH109 (a string, not a Path: this is the fast path)
-    if text == cwd:
-        return "."
-    prefix = cwd if cwd.endswith("/") else cwd + "/"
-    return text[len(prefix) :] if text.startswith(prefix) else text
-
-
-def find_root(folder: Path) -> Path:
-    """The project root for files in ``folder``: the nearest ancestor holding .git or
-    pyproject.toml; without one, the working directory when it contains ``folder``, else
-    ``folder`` itself.
-    """
-    folder = folder.resolve()
-    for candidate in (folder, *folder.parents):
-        if (candidate / ".git").exists() or (candidate / "pyproject.toml").is_file():
-            return candidate
-    cwd = Path.cwd().resolve()
-    return cwd if folder.is_relative_to(cwd) else folder
-
-
-def project_presets(root: str | os.PathLike[str] | None = None) -> tuple[Path, list[Path]]:
-    """The project's ``presets/`` folder and every ``.toml`` below it, recursively, sorted.
-
-    ``root`` is the project root (``--root``); by default the working directory's.
-    """
-    folder = (Path(root) if root is not None else find_root(Path.cwd())) / "presets"
-    return folder, sorted(folder.rglob("*.toml")) if folder.is_dir() else []
 
 
 @dataclass(frozen=True)

@@ -46,10 +46,8 @@ from realtime_config._loader import (
     Loader,
     Preset,
     _merge,
-    display_path,
-    find_root,
-    project_presets,
 )
+from realtime_config._project import display_path, find_root, project_presets
 
 if sys.version_info >= (3, 11):
     import tomllib

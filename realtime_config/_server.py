@@ -62,7 +62,8 @@ from realtime_config._errors import (
     PresetError,
     ServeConfigError,
 )
-from realtime_config._loader import Loader, Preset, display_path, find_root, project_presets
+from realtime_config._loader import Loader, Preset
+from realtime_config._project import display_path, find_root, project_presets
 
 if TYPE_CHECKING:
     import httpx

@@ -17,7 +17,8 @@ from realtime_config._compile import dumps_payload
 from realtime_config._diagnostics import Diagnostic
 from realtime_config._errors import OutputFileError, PresetError, SnapshotError
 from realtime_config._files import write_atomic
-from realtime_config._loader import Loader, display_path, project_presets
+from realtime_config._loader import Loader
+from realtime_config._project import display_path, project_presets
 from realtime_config._targets import compile_preset_with_warnings
 
 SnapshotState = Literal["unchanged", "written", "missing", "stale", "orphaned", "failed"]

@@ -21,7 +21,8 @@ from typing import Any, Final
 from realtime_config._errors import OutputFileError, PresetNameError, StarterError
 from realtime_config._files import same_file, write_atomic
 from realtime_config._importer import schema_header
-from realtime_config._loader import display_path, find_root, load_preset
+from realtime_config._loader import load_preset
+from realtime_config._project import display_path, find_root
 from realtime_config._schema import (
     Schema,
     branches,

@@ -307,7 +307,7 @@ def validate_command(
     --strict), 2 for a usage error.
     """
     from realtime_config._batch import check_files, default_jobs
-    from realtime_config._loader import project_presets
+    from realtime_config._project import project_presets
 
     paths = list(files)
     if not paths:
@@ -500,7 +500,7 @@ def compile_snapshots(
     root: Path | None,
 ) -> None:
     """``compile --out-dir DIR [--check]``: write or check the snapshot of every preset."""
-    from realtime_config._loader import display_path
+    from realtime_config._project import display_path
     from realtime_config._snapshots import sync_snapshots
 
     if out_dir is None:
@@ -752,7 +752,7 @@ def new_command(name: str, base: Path | None, force: bool, dialect: str | None) 
     --from, the starter extends that preset and lists the fields of its dialect.
     """
     from realtime_config._errors import PresetNameError
-    from realtime_config._loader import display_path
+    from realtime_config._project import display_path
     from realtime_config._starter import DEFAULT_DIALECT, new_preset
 
     if base is not None and dialect is not None:

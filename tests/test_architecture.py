@@ -45,6 +45,7 @@ LAYERS = {
         "_refs",
         "_fastparse",
         "_files",
+        "_project",
     },
 }
 """Top to bottom, as ARCHITECTURE.md draws them; a module not listed here fails the test."""
