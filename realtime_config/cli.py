@@ -183,6 +183,35 @@ root_option = click.option(
 )
 
 
+def client_options(command: F) -> F:
+    """The HTTP client's settings, for every command that talks to the API (submit, serve)."""
+    for option in reversed(
+        [
+            click.option(
+                "--base-url",
+                metavar="URL",
+                help="API base URL [default: $OPENAI_BASE_URL, else https://api.openai.com/v1].",
+            ),
+            click.option(
+                "--timeout",
+                type=click.FloatRange(min=0, min_open=True),
+                metavar="SECONDS",
+                help="Seconds each phase of a request to the API may take; connecting waits 5 s "
+                "at most [default: 30].",
+            ),
+            click.option(
+                "--max-retries",
+                type=click.IntRange(min=0),
+                default=2,
+                show_default=True,
+                help="Retries after a connection error, a timeout, 408, 409, 429 or 5xx.",
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
 drop_unsupported_option = click.option(
     "--drop-unsupported",
     is_flag=True,
@@ -354,24 +383,7 @@ def schema_command(show_path: bool) -> None:
     metavar="ID",
     help="The incoming SIP call to accept (target calls.accept, which it implies).",
 )
-@click.option(
-    "--base-url",
-    metavar="URL",
-    help="API base URL [default: $OPENAI_BASE_URL, else https://api.openai.com/v1].",
-)
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    metavar="SECONDS",
-    help="Seconds each phase of a request may take; connecting waits 5 s at most [default: 30].",
-)
-@click.option(
-    "--max-retries",
-    type=click.IntRange(min=0),
-    default=2,
-    show_default=True,
-    help="Retries after a connection error, a timeout, 408, 409, 429 or 5xx.",
-)
+@client_options
 @drop_unsupported_option
 @click.option(
     "--dry-run",
@@ -781,24 +793,7 @@ def new_command(name: str, base: Path | None, force: bool, dialect: str | None) 
     help="A browser origin (scheme://host[:port]) that may fetch secrets; repeatable. "
     "Other origins are refused.",
 )
-@click.option(
-    "--base-url",
-    metavar="URL",
-    help="API base URL [default: $OPENAI_BASE_URL, else https://api.openai.com/v1].",
-)
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    metavar="SECONDS",
-    help="Seconds each phase of an upstream request may take [default: 30].",
-)
-@click.option(
-    "--max-retries",
-    type=click.IntRange(min=0),
-    default=2,
-    show_default=True,
-    help="Upstream retries after a connection error, a timeout, 408, 409, 429 or 5xx.",
-)
+@client_options
 @root_option
 @report_errors
 def serve_command(
