@@ -219,7 +219,11 @@ def new_preset(
             raise StarterError(
                 f"{base_shown}: is the preset being created; it cannot extend itself"
             )
-    if not overwrite and target.exists():
+    try:
+        exists = not overwrite and target.exists()
+    except OSError as exc:  # a name too long for the file system: as writing it would say
+        raise OutputFileError(shown, "unwritable", exc.strerror or str(exc)) from None
+    if exists:
         raise OutputFileError(shown, "exists")
     text = starter_text(target, base=base, dialect=dialect)
     try:
