@@ -35,10 +35,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
-from realtime_config._diagnostics import Diagnostic
-
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from realtime_config._diagnostics import Diagnostic
 
 
 class RealtimeConfigError(Exception):

@@ -297,7 +297,9 @@ def parse_toml(text: str, display: str) -> dict[str, Any]:
     if deep is not None:
         raise PresetError([Diagnostic(display, deep[0], deep[1], "error", "nesting", deep[2])])
     try:
-        return tomllib.loads(text)
+        from realtime_config._fastparse import loads
+
+        return loads(text)
     except tomllib.TOMLDecodeError as exc:
         message = str(getattr(exc, "msg", exc.args[0] if exc.args else exc))
         line: int | None = getattr(exc, "lineno", None)

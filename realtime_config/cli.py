@@ -5,20 +5,20 @@ Exit status: 0 all good, 1 a preset or a request failed, 2 a usage error (click'
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import os
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from realtime_config._diagnostics import Diagnostic, format_text
 from realtime_config._errors import PresetError, RealtimeConfigError
-from realtime_config._report import REPORTERS, failed
 from realtime_config._version import __version__
+
+if TYPE_CHECKING:
+    from realtime_config._diagnostics import Diagnostic
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -77,6 +77,8 @@ def report_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except PresetError as error:
+            from realtime_config._diagnostics import format_text
+
             color = use_color(sys.stderr)
             for diagnostic in remedied(error.diagnostics):
                 click.echo(format_text(diagnostic, color=color), err=True, color=color)
@@ -96,6 +98,8 @@ DIAGNOSTIC_REMEDIES = {"target-unsupported": "remove it or use --drop-unsupporte
 
 def remedied(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
     """The diagnostics, each error followed by this command line's remedy, if it has one."""
+    import dataclasses
+
     found = []
     for diagnostic in diagnostics:
         remedy = DIAGNOSTIC_REMEDIES.get(diagnostic.rule) if diagnostic.is_error else None
@@ -166,6 +170,8 @@ def _drop_stdout() -> None:
 
 
 def print_warnings(warnings: tuple[Diagnostic, ...] | list[Diagnostic]) -> None:
+    from realtime_config._diagnostics import format_text
+
     color = use_color(sys.stderr)
     for warning in remedied(warnings):
         click.echo(format_text(warning, color=color), err=True, color=color)
@@ -306,7 +312,7 @@ def compile_command(
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(list(REPORTERS)),
+    type=click.Choice(["text", "json", "github"]),
     default="text",
     show_default=True,
     help="text for people, json for tools, github for GitHub Actions annotations.",
@@ -346,6 +352,8 @@ def validate_command(
     jobs = jobs or default_jobs(len(paths))
     diagnostics = remedied(check_files(paths, root=root, target=target, jobs=jobs))
     color = use_color(sys.stdout)
+    from realtime_config._report import REPORTERS, failed
+
     report = REPORTERS[output_format](diagnostics, len(paths), quiet=quiet, color=color)
     for line in report.out:
         click.echo(line, color=color)

@@ -185,3 +185,12 @@ def test_installed_entry_point_and_module(command: list[str], project: Path) -> 
         "bad.toml:1:9: error: voice: expected a string, found an integer\n",
     )
     assert "Traceback" not in done.stderr
+
+
+def test_validate_formats_are_the_reporter_table() -> None:
+    """The --format choices are spelled out so that --version does not import reporting."""
+    from realtime_config._report import REPORTERS
+    from realtime_config.cli import validate_command
+
+    (option,) = [p for p in validate_command.params if p.name == "output_format"]
+    assert list(option.type.choices) == list(REPORTERS)  # type: ignore[attr-defined]
