@@ -470,6 +470,7 @@ class _FileMigration:
         self.problems: list[Diagnostic] = []
         self.warnings: list[Diagnostic] = []
         self.sections = _sections(document.text, document.display)
+        self.opening = _opening_lines(self.sections)
         # Per original section: the GA table its header becomes (None: spread or top).
         self.placed: list[_Placed] = []
         self.homes: list[tuple[_Section, KeyPath | None]] = []
@@ -771,7 +772,7 @@ class _FileMigration:
         out: list[tuple[KeyPath | None, _Section, list[_Placed]]],
         origin: Mapping[int, KeyPath | None],
     ) -> str:
-        text = ""
+        text = "".join(self.opening)
         for table, section, placed in out:
             text = _join(text, section.leading)
             if section.header is not None and table is not None:
@@ -831,6 +832,27 @@ class _FileMigration:
         if not self.problems:
             self.settle(expected)
         return self.layout()
+
+
+def _opening_lines(sections: Sequence[_Section]) -> list[str]:
+    """The file's opening lines, taken from above its first statement: they stay first.
+
+    They are the lines up to the last blank one above the first statement, and a
+    ``#:schema`` directive on the first line even without a blank line under it (editors
+    read it there only). The comment written right above the first key moves with it.
+    """
+    if sections[0].units:
+        leading = sections[0].units[0].leading
+    elif len(sections) > 1 and sections[1].header is not None:
+        leading = sections[1].leading
+    else:
+        return []
+    cut = max((i + 1 for i, line in enumerate(leading) if not line.strip()), default=0)
+    if cut == 0 and leading and leading[0].lstrip().startswith("#:schema"):
+        cut = 1
+    opening = leading[:cut]
+    del leading[:cut]
+    return opening
 
 
 def _synthetic_table() -> Table:
