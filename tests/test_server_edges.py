@@ -177,17 +177,19 @@ def test_serve_mints_then_stops_cleanly_on_sigterm(
     minted: list[httpx.Response] = []
 
     def client() -> None:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
-        else:
-            return  # serve never answered: the command's own failure is reported below
-        minted.append(httpx.post(f"{url}/sessions/agent", timeout=10))
-        os.kill(os.getpid(), signal.SIGTERM)
+        try:
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                try:
+                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                        minted.append(httpx.post(f"{url}/sessions/agent", timeout=10))
+                        return
+                except httpx.TransportError:
+                    time.sleep(0.05)
+        finally:
+            # Only while serve's own handler is in place: a default SIGTERM would end pytest.
+            if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+                os.kill(os.getpid(), signal.SIGTERM)
 
     thread = threading.Thread(target=client)
     thread.start()
