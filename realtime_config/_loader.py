@@ -129,6 +129,8 @@ class Document(_Locating):
     """The dialect the file is checked in: its own ``type``, else its bases'."""
     _locator: Any = field(default=None, repr=False)
     _problems: list[Diagnostic] | None = field(default=None, repr=False)
+    json_form_checked: bool = field(default=False, repr=False)
+    """Whether its values were found to have a JSON form already (as the Loader reads it)."""
 
     def check(self, dialect: str, *, partial: bool = False) -> None:
         """Check the file against the schema of ``dialect`` (once); raise its errors.
@@ -490,7 +492,11 @@ def document_diagnostics(document: Document) -> list[Diagnostic]:
     """A parsed file's own problems: values with no JSON form, else schema errors."""
     from realtime_config._validate import schema_diagnostics
 
-    return json_form_diagnostics(document) or schema_diagnostics(document)
+    if not document.json_form_checked:
+        problems = json_form_diagnostics(document)
+        if problems:
+            return problems
+    return schema_diagnostics(document)
 
 
 def with_cross_field_checks(preset: Preset) -> Preset:
@@ -573,6 +579,7 @@ class Loader:
         problems = json_form_diagnostics(document)
         if problems:
             raise PresetError(problems)
+        document.json_form_checked = True
         return document
 
     def load(self, path: Path) -> Preset:
