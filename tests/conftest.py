@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fake_api import FakeAPI, serve
+
 PROJECT = Path(__file__).resolve().parent.parent
 PRESETS = PROJECT / "presets"
 BETA_CASES = PROJECT / "tests" / "cases" / "beta"
@@ -84,6 +86,35 @@ def check_golden(golden: Path, actual: str) -> None:
         golden.write_bytes(actual.encode("utf-8"))
     assert golden.is_file(), f"missing golden file {golden}"
     assert actual.encode("utf-8") == golden.read_bytes()
+
+
+OPENAI_ENVIRONMENT = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID")
+"""The variables the client reads: no test may pick up the developer's real ones."""
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test may pick up the developer's real key or base URL."""
+    for name in OPENAI_ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def api() -> Iterator[FakeAPI]:
+    """The loopback fake of the API, serving on 127.0.0.1 for one test."""
+    with serve() as fake:
+        yield fake
+
+
+def run_cli(*args: str) -> tuple[int, str, str]:
+    """Run the command line in-process: its exit status, stdout and stderr (never a crash)."""
+    from click.testing import CliRunner
+
+    from realtime_config.cli import main
+
+    result = CliRunner().invoke(main, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
+    return result.exit_code, result.stdout, result.stderr
 
 
 def write(path: Path, text: str) -> Path:

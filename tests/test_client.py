@@ -53,7 +53,7 @@ from realtime_config import (
 # The backoff and the Retry-After parsing take the random draw and the clock as arguments,
 # and the SSL context is shared inside the module: through a client, exact values need both.
 from realtime_config._client import MAX_RETRY_AFTER, _verify, retry_after_seconds, retry_delay
-from tests.conftest import write
+from tests.conftest import OPENAI_ENVIRONMENT, write
 from tests.fake_api import CANARY_KEY, EXPIRES_AT, SECRET, FakeAPI, Reply, error_body, serve
 
 PAYLOAD: dict[str, Any] = {
@@ -66,20 +66,9 @@ GA_PAYLOAD: dict[str, Any] = {
     "expires_after": {"anchor": "created_at", "seconds": 600},
     "session": {"type": "realtime", "model": "gpt-realtime", "output_modalities": ["audio"]},
 }
-ENV_NAMES = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID")
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test may pick up the developer's real key or base URL."""
-    for name in ENV_NAMES:
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def api() -> Iterator[FakeAPI]:
-    with serve() as fake:
-        yield fake
+pytestmark = pytest.mark.usefixtures("clean_env")
 
 
 class Sleeps(list[float]):
@@ -228,7 +217,7 @@ def test_defaults() -> None:
 
 
 def test_empty_environment_values_count_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ENV_NAMES:
+    for name in OPENAI_ENVIRONMENT:
         monkeypatch.setenv(name, "")
     with RealtimeClient() as client:
         assert client.base_url == "https://api.openai.com/v1"

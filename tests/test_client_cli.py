@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +35,6 @@ PRESET_BODY = (
 )
 SESSION = {k: v for k, v in json.loads(PRESET_BODY).items() if k != "client_secret"}
 ERROR_PREFIX = "realtime-config: error: "
-
-
-@pytest.fixture
-def api() -> Iterator[FakeAPI]:
-    with serve() as fake:
-        yield fake
 
 
 @pytest.fixture

@@ -28,15 +28,10 @@ import pytest
 from click.testing import CliRunner
 
 from realtime_config.cli import main
+from tests.conftest import run_cli as run
 from tests.conftest import write
 
 COMPILED = '{\n  "modalities": [\n    "audio",\n    "text"\n  ],\n  "voice": "ash"\n}\n'
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
-    return result.exit_code, result.stdout, result.stderr
 
 
 def listing(folder: Path) -> list[str]:

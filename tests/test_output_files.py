@@ -21,24 +21,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
 from realtime_config import OutputFileError
 
 # The public API writes no file: the atomic writer's races, the library's own wording and
 # which descriptor a name reaches are the writer's, and the command line only calls it.
 from realtime_config._files import _follow_symlinks, write_atomic
-from realtime_config.cli import main
 from tests.conftest import PROJECT, write
+from tests.conftest import run_cli as run
 
 ENTRY_POINT = Path(sys.executable).with_name("realtime-config")
 COMPILED = '{\n  "modalities": [\n    "audio",\n    "text"\n  ],\n  "voice": "ash"\n}\n'
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
-    return result.exit_code, result.stdout, result.stderr
 
 
 def listing(folder: Path) -> list[str]:

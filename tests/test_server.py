@@ -40,7 +40,7 @@ from realtime_config import (
 )
 from realtime_config.cli import main
 from tests.conftest import PROJECT, write
-from tests.fake_api import CANARY_KEY, EXPIRES_AT, SECRET, FakeAPI, Reply, error_body, serve
+from tests.fake_api import CANARY_KEY, EXPIRES_AT, SECRET, FakeAPI, Reply, error_body
 
 AGENT = 'model = "gpt-realtime"\nvoice = "marin"\npreset.description = "Voice agent."\n'
 SUPPORT = 'preset.target = "client_secrets"\nmodel = "gpt-realtime"\nvoice = "marin"\n'
@@ -48,18 +48,7 @@ ALLOWED = "http://app.example.test:3000"
 OTHER = "http://evil.example.test"
 WRONG_KEY = "sk-wrong-CANARY-0987654321"
 
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test may pick up the developer's real key or base URL."""
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def api() -> Iterator[FakeAPI]:
-    with serve() as fake:
-        yield fake
+pytestmark = pytest.mark.usefixtures("clean_env")
 
 
 @pytest.fixture

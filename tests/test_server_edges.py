@@ -25,24 +25,13 @@ from starlette.applications import Starlette
 from realtime_config import PresetError, ServeConfigError, create_app
 from realtime_config.cli import main
 from tests.conftest import write
-from tests.fake_api import CANARY_KEY, SECRET, FakeAPI, serve
+from tests.fake_api import CANARY_KEY, SECRET, FakeAPI
 
 AGENT = 'voice = "ash"\n'
 SIP = 'type = "realtime"\npreset.target = "calls.accept"\n'
 ALLOWED = "http://app.example.test:3000"
 
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test may pick up the developer's real key or base URL."""
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def api() -> Iterator[FakeAPI]:
-    with serve() as fake:
-        yield fake
+pytestmark = pytest.mark.usefixtures("clean_env")
 
 
 def app_for(api: FakeAPI, presets: Any = None, **options: Any) -> Starlette:
