@@ -145,11 +145,20 @@ def _parameters_check(
             anchor="value",
         )
         return
-    from realtime_config._refs import recursive_reference
+    from realtime_config._refs import dangling_references, recursive_reference
 
+    for place, reference in dangling_references(parameters):
+        where: KeyPath = ("tools", index, "parameters", *place, "$ref")
+        yield preset.diagnostic(
+            where,
+            "dangling-ref",
+            f"{format_path(where)}: {json.dumps(reference)} points at nothing in the parameters",
+            severity="warning",
+            anchor="value",
+        )
     recursive = recursive_reference(parameters)
     if recursive is not None:
-        where: KeyPath = ("tools", index, "parameters", *recursive[0], "$ref")
+        where = ("tools", index, "parameters", *recursive[0], "$ref")
         yield preset.diagnostic(
             where,
             "recursive-ref",

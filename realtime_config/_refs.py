@@ -1,4 +1,5 @@
-"""Local ``$ref`` references of a JSON Schema, and which of them make it recursive."""
+"""Local ``$ref`` references of a JSON Schema: which of them make it recursive, and which
+point at nothing."""
 
 from __future__ import annotations
 
@@ -43,6 +44,16 @@ def _target(schema: Any, reference: str) -> tuple[KeyPath, Any] | None:
         else:
             return None
     return tuple(path), node
+
+
+def dangling_references(schema: Any) -> list[tuple[KeyPath, str]]:
+    """Every local ``$ref`` (``#/...``) that names no part of ``schema``: the model would be
+    given a schema that cannot be resolved. A remote reference is not judged here."""
+    return [
+        (path, reference)
+        for path, reference in _walk(schema, ())
+        if (reference == "#" or reference.startswith("#/")) and _target(schema, reference) is None
+    ]
 
 
 def recursive_reference(schema: Any) -> tuple[KeyPath, str] | None:
