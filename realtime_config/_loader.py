@@ -391,38 +391,37 @@ def _brackets_too_deep(text: str) -> tuple[int, int] | None:
     if text.count("[") + text.count("{") <= MAX_DEPTH:
         return None
     depth = 0
-    line, column = 1, 0
-    quote = ""
-    escaped = False
-    in_comment = False
-    for char in text:
-        column += 1
+    line, line_start = 1, 0
+    quote = ""  # the opening delimiter of the string being read: ', ", ''' or """
+    index, end = 0, len(text)
+    while index < end:
+        char = text[index]
         if char == "\n":
-            line, column = line + 1, 0
-            in_comment = False
-            if quote in ('"', "'"):
+            line, line_start = line + 1, index + 1
+            if quote in ('"', "'"):  # a one-line string cannot go on: tomllib says why
                 quote = ""
-            continue
-        if in_comment:
-            continue
-        if quote:
-            if escaped:
-                escaped = False
-            elif char == "\\" and quote == '"':
-                escaped = True
-            elif char == quote:
+        elif quote:
+            if char == "\\" and quote[0] == '"':
+                index += 1  # the escaped character (a newline is counted at its own step)
+                if index < end and text[index] == "\n":
+                    line, line_start = line + 1, index + 1
+            elif text.startswith(quote, index):
+                index += len(quote) - 1
                 quote = ""
-            continue
-        if char in "\"'":
-            quote = char
+        elif char in "\"'":
+            quote = char * 3 if text.startswith(char * 3, index) else char
+            index += len(quote) - 1
         elif char == "#":
-            in_comment = True
+            newline = text.find("\n", index)
+            index = end if newline < 0 else newline
+            continue
         elif char in "[{":
             depth += 1
             if depth > MAX_DEPTH:
-                return line, column
+                return line, index - line_start + 1
         elif char in "]}":
             depth = max(0, depth - 1)
+        index += 1
     return None
 
 

@@ -417,3 +417,15 @@ def test_new_from_a_base_with_a_nul_in_its_name_is_located(project: Path) -> Non
         new_preset("child", base="a\x00b.toml", root=project)
     assert "NUL" in str(raised.value)
     assert "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize("quotes", ['"""', "'''"])
+def test_brackets_inside_a_multi_line_string_are_text_not_nesting(
+    project: Path, quotes: str
+) -> None:
+    """Found by the long fuzz run: the pre-parse scan took a multi-line string's text for
+    arrays; the string is just instructions."""
+    text = f'type = "realtime"\ninstructions = {quotes}\n{"[" * 70}{{ Ada {quotes}\n'
+    path = write(project / "p.toml", text)
+    assert [str(d) for d in check_files([path])] == []
+    assert load_preset(path).session["instructions"] == "[" * 70 + "{ Ada "
