@@ -117,6 +117,23 @@ def run_cli(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+def exception_texts(error: BaseException) -> Iterator[str]:
+    """str, repr, args and attributes of an exception and of everything it was raised from:
+    every text a secret could leak through."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [error]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield str(current)
+        yield repr(current)
+        yield repr(current.args)
+        yield repr(vars(current)) if hasattr(current, "__dict__") else ""
+        todo += [current.__cause__, current.__context__]
+
+
 def write(path: Path, text: str) -> Path:
     """Write a UTF-8 file, creating its folder."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ import logging
 import socket
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timezone
 from email.utils import format_datetime
 from pathlib import Path
@@ -53,7 +53,7 @@ from realtime_config import (
 # The backoff and the Retry-After parsing take the random draw and the clock as arguments,
 # and the SSL context is shared inside the module: through a client, exact values need both.
 from realtime_config._client import MAX_RETRY_AFTER, _verify, retry_after_seconds, retry_delay
-from tests.conftest import OPENAI_ENVIRONMENT, write
+from tests.conftest import OPENAI_ENVIRONMENT, exception_texts, write
 from tests.fake_api import CANARY_KEY, EXPIRES_AT, SECRET, FakeAPI, Reply, error_body, serve
 
 PAYLOAD: dict[str, Any] = {
@@ -1051,22 +1051,6 @@ LEAK_CASES: dict[str, Callable[[FakeAPI], tuple[list[Reply], dict[str, Any], str
         "client_secrets",
     ),
 }
-
-
-def exception_texts(error: BaseException) -> Iterator[str]:
-    """str, repr and args of an exception and of everything it was raised from."""
-    seen: set[int] = set()
-    todo: list[BaseException | None] = [error]
-    while todo:
-        current = todo.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield str(current)
-        yield repr(current)
-        yield repr(current.args)
-        yield repr(vars(current)) if hasattr(current, "__dict__") else ""
-        todo += [current.__cause__, current.__context__]
 
 
 @pytest.mark.parametrize("flavour", ["sync", "async"])

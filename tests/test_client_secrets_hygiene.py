@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -26,7 +25,7 @@ from realtime_config import (
     RealtimeClient,
 )
 from realtime_config.cli import main
-from tests.conftest import write
+from tests.conftest import exception_texts, write
 from tests.fake_api import CANARY_KEY, Reply, serve
 
 PASSWORD = "pw-CANARY-7f3a9c"
@@ -72,21 +71,6 @@ REFUSED = {
     f"https://proxy.example.test/{CANARY_KEY}/v1": KEY_IN_PATH,
     f"https://proxy.example.test/{CANARY_KEY.replace('-', '%2D')}/v1": KEY_IN_PATH,
 }
-
-
-def exception_texts(error: BaseException) -> Iterator[str]:
-    """str, repr and attributes of an exception and of everything it was raised from."""
-    seen: set[int] = set()
-    todo: list[BaseException | None] = [error]
-    while todo:
-        current = todo.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield str(current)
-        yield repr(current)
-        yield repr(vars(current))
-        todo += [current.__cause__, current.__context__]
 
 
 def assert_no_canary(*texts: str) -> None:

@@ -12,10 +12,8 @@ import json
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,7 +22,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from click.testing import CliRunner
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -41,6 +38,7 @@ from realtime_config import (
 from realtime_config.cli import main
 from tests.conftest import PROJECT, write
 from tests.fake_api import CANARY_KEY, EXPIRES_AT, SECRET, FakeAPI, Reply, error_body
+from tests.serving import free_socket, serving
 
 AGENT = 'model = "gpt-realtime"\nvoice = "marin"\npreset.description = "Voice agent."\n'
 SUPPORT = 'preset.target = "client_secrets"\nmodel = "gpt-realtime"\nvoice = "marin"\n'
@@ -65,33 +63,11 @@ def app_for(api: FakeAPI, **options: Any) -> Starlette:
     return create_app(**settings)
 
 
-def free_socket() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
 @contextmanager
 def running(app: Starlette) -> Iterator[str]:
-    """Serve ``app`` with uvicorn on a free port of 127.0.0.1; yield its base URL."""
-    sock = free_socket()
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]})
-    thread.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not server.started:
-            assert thread.is_alive(), "uvicorn stopped during start-up"
-            assert time.monotonic() < deadline, "uvicorn did not start within 10 s"
-            time.sleep(0.01)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(15)
-        sock.close()
-        assert not thread.is_alive(), "uvicorn did not shut down within 15 s"
+    """Serve ``app`` on 127.0.0.1 for the block; yield its base URL."""
+    with serving(app) as (host, port):
+        yield f"http://{host}:{port}"
 
 
 def post(url: str, **kwargs: Any) -> httpx.Response:

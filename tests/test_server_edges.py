@@ -11,14 +11,11 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from click.testing import CliRunner
 from starlette.applications import Starlette
 
@@ -26,6 +23,7 @@ from realtime_config import PresetError, ServeConfigError, create_app
 from realtime_config.cli import main
 from tests.conftest import write
 from tests.fake_api import CANARY_KEY, SECRET, FakeAPI
+from tests.serving import free_socket, serving
 
 AGENT = 'voice = "ash"\n'
 SIP = 'type = "realtime"\npreset.target = "calls.accept"\n'
@@ -36,35 +34,6 @@ pytestmark = pytest.mark.usefixtures("clean_env")
 
 def app_for(api: FakeAPI, presets: Any = None, **options: Any) -> Starlette:
     return create_app(presets, api_key=CANARY_KEY, base_url=api.base_url, max_retries=0, **options)
-
-
-def free_port() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
-@contextmanager
-def running(app: Starlette) -> Iterator[tuple[str, int]]:
-    """Serve ``app`` with uvicorn on a free port of 127.0.0.1; yield its host and port."""
-    sock = free_port()
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]})
-    thread.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not server.started:
-            assert thread.is_alive(), "uvicorn stopped during start-up"
-            assert time.monotonic() < deadline, "uvicorn did not start within 10 s"
-            time.sleep(0.01)
-        yield "127.0.0.1", port
-    finally:
-        server.should_exit = True
-        thread.join(15)
-        sock.close()
-        assert not thread.is_alive(), "uvicorn did not shut down within 15 s"
 
 
 def raw_request(address: tuple[str, int], request: bytes) -> bytes:
@@ -137,7 +106,7 @@ def test_an_origin_that_cannot_be_the_same_as_the_host_is_refused(
     api: FakeAPI, project: Path, headers: bytes
 ) -> None:
     write(project / "presets" / "agent.toml", AGENT)
-    with running(app_for(api, allow_origins=[ALLOWED])) as address:
+    with serving(app_for(api, allow_origins=[ALLOWED])) as address:
         answer = raw_request(
             address, b"POST /sessions/agent HTTP/1.0\r\n" + headers + b"Content-Length: 0\r\n\r\n"
         )
@@ -159,7 +128,7 @@ def test_serve_mints_then_stops_cleanly_on_sigterm(
     write(project / "presets" / "agent.toml", AGENT)
     write(project / "presets" / "sip.toml", SIP)
     monkeypatch.setenv("OPENAI_API_KEY", CANARY_KEY)
-    sock = free_port()
+    sock = free_socket()
     port = sock.getsockname()[1]
     sock.close()
     url = f"http://127.0.0.1:{port}"
