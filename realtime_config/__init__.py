@@ -19,17 +19,6 @@ TYPE_CHECKING = False  # as typing's, without importing typing (a third of a bar
 if TYPE_CHECKING:
     from typing import Any
 
-    from realtime_config._batch import check_files, check_preset
-    from realtime_config._cache import PresetCache
-    from realtime_config._client import (
-        AcceptedCall,
-        AsyncRealtimeClient,
-        ClientSecret,
-        CreatedSession,
-        PreparedRequest,
-        RealtimeClient,
-    )
-    from realtime_config._compile import dumps_payload
     from realtime_config._diagnostics import Diagnostic
     from realtime_config._errors import (
         APIConnectionError,
@@ -56,19 +45,30 @@ if TYPE_CHECKING:
         UnknownFieldError,
         UnknownTargetError,
     )
-    from realtime_config._loader import Preset, load_preset
     from realtime_config._schema import load_schema, schema_path
-    from realtime_config._server import create_app
-    from realtime_config._targets import (
+    from realtime_config.client._client import (
+        AcceptedCall,
+        AsyncRealtimeClient,
+        ClientSecret,
+        CreatedSession,
+        PreparedRequest,
+        RealtimeClient,
+    )
+    from realtime_config.compiling._batch import check_files, check_preset
+    from realtime_config.compiling._cache import PresetCache
+    from realtime_config.compiling._compile import dumps_payload
+    from realtime_config.compiling._targets import (
         TARGETS,
         Target,
         compile_preset,
         compile_preset_with_warnings,
     )
+    from realtime_config.preset._loader import Preset, load_preset
+    from realtime_config.serve._app import create_app as create_app
 
 _MODULE_OF: dict[str, str] = {
-    **dict.fromkeys(["check_files", "check_preset"], "_batch"),
-    **dict.fromkeys(["dumps_payload"], "_compile"),
+    **dict.fromkeys(["check_files", "check_preset"], "compiling._batch"),
+    **dict.fromkeys(["dumps_payload"], "compiling._compile"),
     **dict.fromkeys(["Diagnostic"], "_diagnostics"),
     **dict.fromkeys(
         [
@@ -81,10 +81,11 @@ _MODULE_OF: dict[str, str] = {
         ],
         "_errors",
     ),
-    **dict.fromkeys(["Preset", "load_preset"], "_loader"),
+    **dict.fromkeys(["Preset", "load_preset"], "preset._loader"),
     **dict.fromkeys(["load_schema", "schema_path"], "_schema"),
     **dict.fromkeys(
-        ["TARGETS", "Target", "compile_preset", "compile_preset_with_warnings"], "_targets"
+        ["TARGETS", "Target", "compile_preset", "compile_preset_with_warnings"],
+        "compiling._targets",
     ),
     # The HTTP clients, the serve app (Starlette, from the serve extra) and a backend's cache.
     **dict.fromkeys(
@@ -92,10 +93,11 @@ _MODULE_OF: dict[str, str] = {
             *["AcceptedCall", "AsyncRealtimeClient", "ClientSecret", "CreatedSession"],
             *["PreparedRequest", "RealtimeClient"],
         ],
-        "_client",
+        "client._client",
     ),
-    **dict.fromkeys(["create_app"], "_server"),
-    **dict.fromkeys(["PresetCache"], "_cache"),
+    # Kept for compatibility, outside __all__: the serve extra lives in realtime_config.serve.
+    **dict.fromkeys(["create_app"], "serve._app"),
+    **dict.fromkeys(["PresetCache"], "compiling._cache"),
 }
 """Where each public name lives. Every one is imported on first use (PEP 562), so that
 ``import realtime_config`` costs next to nothing, the command line imports only what its
@@ -158,7 +160,6 @@ __all__ = [
     "check_preset",
     "compile_preset",
     "compile_preset_with_warnings",
-    "create_app",
     "dumps_payload",
     "load_preset",
     "load_schema",

@@ -99,7 +99,7 @@ class StarterError(RealtimeConfigError):
     """Raised when the base preset of ``new --from`` cannot be extended by the new preset."""
 
 
-# --- Errors of writing files (realtime_config._files, realtime_config._snapshots) ---------
+# --- Errors of writing files (realtime_config._files, realtime_config.authoring._snapshots) -------
 
 OutputProblem = Literal[
     "exists", "input", "directory", "not-regular", "no-folder", "folder", "unwritable"
@@ -137,7 +137,7 @@ class SnapshotError(RealtimeConfigError):
     """Raised when the snapshots cannot be laid out: no presets, or two share a snapshot file."""
 
 
-# --- Errors of the HTTP client (realtime_config._client) ---------------------------------
+# --- Errors of the HTTP client (realtime_config.client._client) ---------------------------------
 
 
 class ClientConfigError(RealtimeConfigError, ValueError):

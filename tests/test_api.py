@@ -13,6 +13,9 @@ import click
 import pytest
 
 import realtime_config
+from tests.conftest import PROJECT
+
+PACKAGE = PROJECT / "realtime_config"
 
 
 def test_all_lists_exactly_the_public_names() -> None:
@@ -20,9 +23,47 @@ def test_all_lists_exactly_the_public_names() -> None:
     public = {name for name in dir(realtime_config) if not name.startswith("_")}
     public -= {"annotations", "TYPE_CHECKING", "Any"}
     assert len(realtime_config.__all__) == len(set(realtime_config.__all__))
-    assert set(realtime_config.__all__) - {"__version__"} == public - {
-        "cli",  # the command line module, importable but not part of the API
-    }
+    folders = {path.name for path in PACKAGE.iterdir() if (path / "__init__.py").exists()}
+    assert (
+        set(realtime_config.__all__) - {"__version__"}
+        == public
+        - folders
+        - {
+            "create_app",  # kept importable for old callers; the serve extra's API is realtime_config.serve
+        }
+    )
+
+
+def test_the_star_import_works_without_the_serve_extra() -> None:
+    """``from realtime_config import *`` needs nothing beyond the runtime dependencies."""
+    probe = (
+        "import sys\n"
+        "class Blocked:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('starlette', 'uvicorn'):\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+        "sys.meta_path.insert(0, Blocked())\n"
+        "from realtime_config import *\n"
+        "print(sorted(k for k in dir() if not k.startswith('_'))[:3])\n"
+        "try:\n"
+        "    import realtime_config.serve\n"
+        "except ModuleNotFoundError as exc:\n"
+        "    print(exc)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert (
+        done.stdout
+        == "['APIConnectionError', 'APIError', 'APIResponseError']\nserving client secrets needs starlette: install realtime-config[serve]\n"
+    )
+
+
+def test_serve_exports_create_app() -> None:
+    from realtime_config.serve import create_app
+
+    assert create_app is realtime_config.create_app
 
 
 @pytest.mark.parametrize("name", realtime_config.__all__)
@@ -38,9 +79,9 @@ def test_an_unknown_name_is_an_attribute_error() -> None:
 def test_the_client_is_imported_only_when_asked_for() -> None:
     probe = (
         "import sys, realtime_config\n"
-        "before = 'realtime_config._client' in sys.modules\n"
+        "before = 'realtime_config.client._client' in sys.modules\n"
         "realtime_config.RealtimeClient\n"
-        "print(before, 'realtime_config._client' in sys.modules)\n"
+        "print(before, 'realtime_config.client._client' in sys.modules)\n"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout == "False True\n"

@@ -16,7 +16,7 @@ from realtime_config import (
     dumps_payload,
     load_preset,
 )
-from realtime_config._cache import RACY_SECONDS
+from realtime_config.compiling._cache import RACY_SECONDS
 from tests.conftest import PROJECT, shipped_presets, write
 
 BASE = """type = "realtime"

@@ -52,7 +52,12 @@ from realtime_config import (
 
 # The backoff and the Retry-After parsing take the random draw and the clock as arguments,
 # and the SSL context is shared inside the module: through a client, exact values need both.
-from realtime_config._client import MAX_RETRY_AFTER, _verify, retry_after_seconds, retry_delay
+from realtime_config.client._client import (
+    MAX_RETRY_AFTER,
+    _verify,
+    retry_after_seconds,
+    retry_delay,
+)
 from tests.conftest import OPENAI_ENVIRONMENT, exception_texts, write
 from tests.fake_api import CANARY_KEY, EXPIRES_AT, SECRET, FakeAPI, Reply, error_body, serve
 
@@ -1114,9 +1119,9 @@ def test_importing_the_package_does_not_import_httpx() -> None:
     code = (
         "import json, sys\n"
         "def loaded(): return sorted(m for m in sys.modules if m.split('.')[0] == 'httpx')\n"
-        "import realtime_config, realtime_config._client, realtime_config.cli\n"
+        "import realtime_config, realtime_config.client._client, realtime_config.cli\n"
         "before = loaded()\n"
-        "realtime_config._client.RealtimeClient().close()\n"
+        "realtime_config.client._client.RealtimeClient().close()\n"
         "print(json.dumps([before, 'httpx' in loaded()]))\n"
     )
     result = subprocess.run(

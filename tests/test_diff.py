@@ -14,7 +14,7 @@ from realtime_config import dumps_payload
 
 # The comparison's laws hold for any JSON (1 against 1.0, keys no schema has): the command
 # only compares payloads compiled from valid presets, so these feed the comparison directly.
-from realtime_config._diff import Change, changes_to_json, diff_payloads, format_changes
+from realtime_config.authoring._diff import Change, changes_to_json, diff_payloads, format_changes
 from realtime_config.cli import main
 from tests.conftest import BETA_CASES, PRESETS, write
 

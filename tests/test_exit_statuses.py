@@ -134,7 +134,7 @@ def test_diff_interrupted_or_crashing_is_2(
     def broken(*args: Any) -> Any:
         raise raised("a bug")
 
-    monkeypatch.setattr("realtime_config._diff.diff_payloads", broken)
+    monkeypatch.setattr("realtime_config.authoring._diff.diff_payloads", broken)
     code, out, err = run("diff", "a.toml", "b.toml")
     assert (code, out) == (2, "")
     assert err.endswith(stderr)

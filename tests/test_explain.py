@@ -10,12 +10,12 @@ from click.testing import CliRunner
 
 from realtime_config import UnknownFieldError, load_schema
 
-# The field list with each field's schema node, and the lookup whose error carries its
-# suggestion as data: explaining has no public function, the command prints only text.
-from realtime_config._explain import fields, find_field
-
 # The schema is walked here independently of the code under test, through its $refs.
 from realtime_config._schema import resolve
+
+# The field list with each field's schema node, and the lookup whose error carries its
+# suggestion as data: explaining has no public function, the command prints only text.
+from realtime_config.authoring._explain import fields, find_field
 from realtime_config.cli import main
 
 

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from realtime_config import _fastparse
+from realtime_config.preset import _fastparse
 from tests.conftest import PROJECT
 
 if sys.version_info >= (3, 11):

@@ -411,7 +411,7 @@ def test_a_json_object_used_as_a_key_is_invalid_json_not_a_crash(project: Path) 
 def test_new_from_a_base_with_a_nul_in_its_name_is_located(project: Path) -> None:
     # Writing a starter has no public function, and a command line cannot pass a NUL
     # (argv cannot hold one): only the library call meets such a base.
-    from realtime_config._starter import new_preset
+    from realtime_config.authoring._starter import new_preset
 
     with pytest.raises(RealtimeConfigError) as raised:
         new_preset("child", base="a\x00b.toml", root=project)

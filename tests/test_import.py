@@ -25,16 +25,16 @@ from realtime_config import (
     load_schema,
 )
 
-# Importing has no public function but the command, which reads a file and prints text: the
-# laws feed generated payloads by the hundred and read the imported record's dialect and
-# session, and one test pins what the library raises.
-from realtime_config._importer import import_json, import_payload
-
 # Which fields a server echoes as null comes from the schema's internals: no public name says.
 from realtime_config._schema import switchable_paths
 
 # The TOML writer's escaping is checked for any text; import writes it for instructions only.
 from realtime_config._toml_write import MULTILINE_AFTER, toml_multiline
+
+# Importing has no public function but the command, which reads a file and prints text: the
+# laws feed generated payloads by the hundred and read the imported record's dialect and
+# session, and one test pins what the library raises.
+from realtime_config.authoring._importer import import_json, import_payload
 from realtime_config.cli import main
 from tests.conftest import (
     PROJECT,

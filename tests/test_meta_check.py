@@ -22,7 +22,7 @@ from realtime_config import check_files
 
 # Never laxer than jsonschema is a property of the quick check alone: through check_files a
 # "not sure" is decided by jsonschema, so no public call can tell the two apart.
-from realtime_config._meta_check import MAX_DEPTH, SIMPLE_TYPES, is_certainly_valid_schema
+from realtime_config.checking._meta_check import MAX_DEPTH, SIMPLE_TYPES, is_certainly_valid_schema
 from tests.conftest import PROJECT, shipped_presets, write
 from tests.strategies import json_values
 from tests.test_startup import imported_modules
@@ -275,5 +275,5 @@ def test_valid_presets_with_tools_are_validated_without_importing_jsonschema() -
     assert presets
     result, modules = imported_modules("-m", "realtime_config", "validate", *presets)
     assert result.returncode == 0, result.stderr
-    assert "realtime_config._meta_check" in modules
+    assert "realtime_config.checking._meta_check" in modules
     assert "jsonschema" not in modules

@@ -22,7 +22,7 @@ from realtime_config import compile_preset, dumps_payload, load_preset
 
 # The golden texts are made without the body check that migrate always runs (the law
 # below checks the bodies): migrating has no public function but the command.
-from realtime_config._migrate import translate_presets
+from realtime_config.authoring._migrate import translate_presets
 from realtime_config.cli import main
 from tests.conftest import GOLDEN, PRESETS, PROJECT, beta_presets, check_golden, write
 from tests.strategies import session_tables

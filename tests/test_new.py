@@ -18,7 +18,7 @@ from realtime_config._schema import field_schema
 
 # Which fields a starter lists, its no-default note and the library's own name check (the
 # command turns it into a usage error): writing a starter has no public function.
-from realtime_config._starter import NO_DEFAULT, starter_fields, starter_path
+from realtime_config.authoring._starter import NO_DEFAULT, starter_fields, starter_path
 from realtime_config.cli import main
 from tests.conftest import write
 

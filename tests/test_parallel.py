@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from realtime_config import Diagnostic, _batch, check_files
-from realtime_config._batch import PARALLEL_MIN_FILES, default_jobs
+from realtime_config import Diagnostic, check_files
+from realtime_config.compiling import _batch
+from realtime_config.compiling._batch import PARALLEL_MIN_FILES, default_jobs
 from tests.conftest import write
 
 SCRIPT = Path(sys.executable).with_name("realtime-config")

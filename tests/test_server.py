@@ -686,7 +686,7 @@ def test_serve_without_the_extra_names_it(presets: Path, missing: str) -> None:
 def test_importing_the_package_never_imports_starlette() -> None:
     probe = (
         "import sys, realtime_config\n"
-        "before = 'starlette' in sys.modules or 'realtime_config._server' in sys.modules\n"
+        "before = 'starlette' in sys.modules or 'realtime_config.serve._app' in sys.modules\n"
         "realtime_config.create_app\n"
         "print(before, 'starlette' in sys.modules)\n"
     )

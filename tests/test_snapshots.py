@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from realtime_config import SnapshotError
 
 # That the library raises, not only the command: keeping snapshots has no public function.
-from realtime_config._snapshots import sync_snapshots
+from realtime_config.authoring._snapshots import sync_snapshots
 from realtime_config.cli import main
 from tests.conftest import PROJECT, preset_name, shipped_presets, write
 

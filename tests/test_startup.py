@@ -18,8 +18,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from realtime_config import _quick_check, _schema, check_files
-from realtime_config._loader import parse_toml
+from realtime_config import _schema, check_files
+from realtime_config.checking import _quick_check
+from realtime_config.preset._loader import parse_toml
 from tests.conftest import BETA_CASES, PROJECT, shipped_presets, write
 from tests.strategies import json_values, session_tables
 
@@ -91,7 +92,7 @@ def test_a_name_of_the_package_imports_its_module_on_first_use() -> None:
         "import sys, realtime_config\n"
         "before = sorted(m for m in sys.modules if m.startswith('realtime_config.'))\n"
         "realtime_config.load_preset\n"
-        "print(before, 'realtime_config._loader' in sys.modules, 'jsonschema' in sys.modules)\n"
+        "print(before, 'realtime_config.preset._loader' in sys.modules, 'jsonschema' in sys.modules)\n"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout == "['realtime_config._version'] True False\n"
@@ -102,7 +103,10 @@ def test_version_and_help_load_neither_the_loader_nor_the_schema(arguments: list
     result, modules = imported_modules("-m", "realtime_config", *arguments)
     assert result.returncode == 0, result.stderr
     assert "click" in modules
-    heavy = {"_loader", "_schema", "_checks", "_batch", "_targets", "_compile", "_validate"}
+    heavy = {
+        *["preset._loader", "_schema", "checking._checks", "compiling._batch"],
+        *["compiling._targets", "compiling._compile", "checking._validate"],
+    }
     assert modules & {f"realtime_config.{name}" for name in heavy} == set()
 
 
@@ -127,7 +131,7 @@ def test_valid_presets_without_tools_are_validated_without_importing_jsonschema(
     presets = [str(p.relative_to(PROJECT)) for p in TOOL_LESS]
     result, modules = imported_modules("-m", "realtime_config", "validate", *presets)
     assert (result.returncode, result.stdout) == (0, "2 presets valid\n"), result.stderr
-    assert "realtime_config._validate" in modules
+    assert "realtime_config.checking._validate" in modules
     assert "jsonschema" not in modules
 
 

@@ -29,12 +29,12 @@ from realtime_config import (
     load_schema,
 )
 
-# Generated tables must pass the schema alone (asserted) and may fail the cross-field checks
-# (assumed away): a public call runs both and does not tell them apart.
-from realtime_config._checks import cross_field_diagnostics
-
 # The schema's own helpers read the annotations the expectations are built from.
 from realtime_config._schema import branch_of_type, resolve, validator
+
+# Generated tables must pass the schema alone (asserted) and may fail the cross-field checks
+# (assumed away): a public call runs both and does not tell them apart.
+from realtime_config.checking._checks import cross_field_diagnostics
 from realtime_config.cli import main
 from tests.conftest import (
     GOLDEN,

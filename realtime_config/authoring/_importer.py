@@ -27,15 +27,6 @@ from realtime_config._diagnostics import Diagnostic
 from realtime_config._errors import PresetError
 from realtime_config._json_source import JSONLocator, loads_json
 from realtime_config._keys import KeyPath, copy_json, format_path
-from realtime_config._loader import (
-    MAX_DEPTH,
-    Document,
-    Preset,
-    TextKind,
-    json_form_diagnostics,
-    read_text,
-    with_cross_field_checks,
-)
 from realtime_config._project import display_path, find_root
 from realtime_config._schema import (
     SCHEMA_FILENAME,
@@ -51,6 +42,15 @@ from realtime_config._schema import (
 )
 from realtime_config._source import Position
 from realtime_config._toml_write import field_of, render_preset
+from realtime_config.preset._loader import (
+    MAX_DEPTH,
+    Document,
+    Preset,
+    TextKind,
+    json_form_diagnostics,
+    read_text,
+    with_cross_field_checks,
+)
 
 SESSION_EVENTS: Final = ("session.created", "session.updated", "session.update")
 """Events whose ``session`` is imported: the two server events and the client event."""
@@ -590,7 +590,7 @@ def _not_session_fields(
 
 
 def _schema_problems(document: Document, found: list[Diagnostic]) -> list[Diagnostic]:
-    from realtime_config._validate import schema_diagnostics
+    from realtime_config.checking._validate import schema_diagnostics
 
     problems = [*found, *schema_diagnostics(document)]
     return sorted(problems, key=lambda d: (d.line, d.column))

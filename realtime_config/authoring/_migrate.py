@@ -41,13 +41,13 @@ from tomlkit.items import AoT, Item, Key, Table, Whitespace
 from realtime_config._diagnostics import Diagnostic, Severity
 from realtime_config._errors import PresetError
 from realtime_config._keys import KeyPath, copy_json, format_path
-from realtime_config._loader import (
+from realtime_config._project import display_path, find_root, project_presets
+from realtime_config.preset._loader import (
     Document,
     Loader,
     Preset,
     _merge,
 )
-from realtime_config._project import display_path, find_root, project_presets
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -1020,8 +1020,8 @@ def _translate(
     root: str | os.PathLike[str] | None,
     drop_unsupported: bool,
 ) -> tuple[list[Migration], list[_Result]]:
-    from realtime_config._compile import dumps_payload
-    from realtime_config._targets import compile_preset
+    from realtime_config.compiling._compile import dumps_payload
+    from realtime_config.compiling._targets import compile_preset
 
     given = [Path(os.path.normpath(Path(p).absolute())) for p in paths]
     loader = Loader(Path(root) if root is not None else None)
@@ -1178,8 +1178,8 @@ def _bases_first(bases: Mapping[Path, list[Path]]) -> list[Path]:
 
 def _verify(results: Sequence[_Result]) -> None:
     """Compile each migrated chain and compare with today's body, byte for byte."""
-    from realtime_config._compile import dumps_payload
-    from realtime_config._targets import compile_preset
+    from realtime_config.compiling._compile import dumps_payload
+    from realtime_config.compiling._targets import compile_preset
 
     problems: list[Diagnostic] = []
     for result in results:

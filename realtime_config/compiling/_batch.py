@@ -17,7 +17,7 @@ from typing import Final
 from realtime_config._diagnostics import Diagnostic
 from realtime_config._errors import PresetError
 from realtime_config._keys import dedupe
-from realtime_config._loader import Loader
+from realtime_config.preset._loader import Loader
 
 PARALLEL_MIN_FILES: Final = 200
 """Below this many files, starting worker processes costs more than it saves (measured in
@@ -259,7 +259,7 @@ def _check_one(loader: Loader, path: Path, target: str | None) -> list[Diagnosti
         return list(error.diagnostics)
     found = list(preset.warnings)
     if not any(d.is_error for d in found):
-        from realtime_config._targets import chosen_target, target_diagnostics
+        from realtime_config.compiling._targets import chosen_target, target_diagnostics
 
         found.extend(target_diagnostics(preset, chosen_target(preset, target)))
     return sorted(found, key=lambda d: (d.file, d.line, d.column))

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 from realtime_config._diagnostics import Diagnostic
 from realtime_config._keys import KeyPath, format_key, format_path
-from realtime_config._quick_check import is_certainly_valid
 from realtime_config._schema import (
     Schema,
     branches,
@@ -32,11 +31,12 @@ from realtime_config._wording import (
     suggest,
     type_words,
 )
+from realtime_config.checking._quick_check import is_certainly_valid
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
 
-    from realtime_config._loader import Anchor, Document, ResolvedTable
+    from realtime_config.preset._loader import Anchor, Document, ResolvedTable
 
 
 def schema_diagnostics(document: Document | ResolvedTable) -> list[Diagnostic]:

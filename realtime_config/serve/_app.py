@@ -43,13 +43,6 @@ except ModuleNotFoundError as error:  # pragma: no cover - the extra is installe
         name=error.name,
     ) from error
 
-from realtime_config._client import (
-    DEFAULT_MAX_RETRIES,
-    REDACTED,
-    AsyncRealtimeClient,
-    CreatedSession,
-    PreparedRequest,
-)
 from realtime_config._diagnostics import Diagnostic, Severity
 from realtime_config._errors import (
     APIConnectionError,
@@ -62,8 +55,15 @@ from realtime_config._errors import (
     PresetError,
     ServeConfigError,
 )
-from realtime_config._loader import Loader, Preset
 from realtime_config._project import display_path, find_root, project_presets
+from realtime_config.client._client import (
+    DEFAULT_MAX_RETRIES,
+    REDACTED,
+    AsyncRealtimeClient,
+    CreatedSession,
+    PreparedRequest,
+)
+from realtime_config.preset._loader import Loader, Preset
 
 if TYPE_CHECKING:
     import httpx

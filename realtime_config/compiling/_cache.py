@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from realtime_config._compile import dumps_payload
-from realtime_config._loader import Document, Loader, Preset
-from realtime_config._targets import compile_preset
+from realtime_config.compiling._compile import dumps_payload
+from realtime_config.compiling._targets import compile_preset
+from realtime_config.preset._loader import Document, Loader, Preset
 
 RACY_SECONDS: Final = 2.0
 """How recent a change must be for a file's times to be no proof that it is unchanged."""

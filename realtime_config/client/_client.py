@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
     import httpx
 
-    from realtime_config._loader import Preset
+    from realtime_config.preset._loader import Preset
 
 __all__ = [
     "AcceptedCall",
@@ -186,7 +186,7 @@ def _accepted(result: CreatedSession | AcceptedCall) -> AcceptedCall:
 
 def _response_of(request: PreparedRequest) -> str | None:
     """How the answer to a request is read, from the target registry."""
-    from realtime_config._targets import TARGETS
+    from realtime_config.compiling._targets import TARGETS
 
     registered = TARGETS.get(request.target)
     return registered.response if registered is not None else None
@@ -403,7 +403,7 @@ class _ClientBase(abc.ABC, Generic[_Http, _Transport, _Sleep]):
 
         ``call_id`` fills the path of ``calls.accept`` (``/realtime/calls/{call_id}/accept``).
         """
-        from realtime_config._targets import TARGETS
+        from realtime_config.compiling._targets import TARGETS
 
         registered = TARGETS.get(target)
         if registered is None:
@@ -461,9 +461,9 @@ class _ClientBase(abc.ABC, Generic[_Http, _Transport, _Sleep]):
         ones), leaving out unsupported fields if ``drop_unsupported``. ``call_id`` is the SIP
         call that target ``calls.accept`` accepts.
         """
-        from realtime_config._compile import dumps_payload
-        from realtime_config._loader import Preset
-        from realtime_config._targets import chosen_target, compile_preset_with_warnings
+        from realtime_config.compiling._compile import dumps_payload
+        from realtime_config.compiling._targets import chosen_target, compile_preset_with_warnings
+        from realtime_config.preset._loader import Preset
 
         warnings: list[Diagnostic] = []
         if isinstance(source, Mapping):

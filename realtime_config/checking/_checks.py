@@ -37,7 +37,7 @@ from realtime_config._wording import (
 )
 
 if TYPE_CHECKING:
-    from realtime_config._loader import Preset
+    from realtime_config.preset._loader import Preset
 
 
 def cross_field_diagnostics(preset: Preset) -> list[Diagnostic]:
@@ -145,7 +145,7 @@ def _parameters_check(
             anchor="value",
         )
         return
-    from realtime_config._refs import dangling_references, recursive_reference
+    from realtime_config.checking._refs import dangling_references, recursive_reference
 
     for place, reference in dangling_references(parameters):
         where: KeyPath = ("tools", index, "parameters", *place, "$ref")
@@ -177,7 +177,7 @@ def _schema_error(schema_json: str) -> Any:
     against the meta-schema costs more than everything else about a preset. The plain schemas
     that tools use pass a quick check first, so valid presets never import jsonschema.
     """
-    from realtime_config._meta_check import is_certainly_valid_schema
+    from realtime_config.checking._meta_check import is_certainly_valid_schema
 
     if is_certainly_valid_schema(json.loads(schema_json)):
         return None

@@ -15,7 +15,6 @@ import functools
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from realtime_config._compile import compile_session
 from realtime_config._keys import KeyPath, copy_json
 from realtime_config._schema import (
     Schema,
@@ -26,6 +25,7 @@ from realtime_config._schema import (
     object_branch,
     resolve,
 )
+from realtime_config.compiling._compile import compile_session
 
 
 def beta_unsupported(session: Mapping[str, Any]) -> list[KeyPath]:

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from realtime_config._compile import dumps_payload
 from realtime_config._diagnostics import Diagnostic
 from realtime_config._errors import OutputFileError, PresetError, SnapshotError
 from realtime_config._files import write_atomic
-from realtime_config._loader import Loader
 from realtime_config._project import display_path, project_presets
-from realtime_config._targets import compile_preset_with_warnings
+from realtime_config.compiling._compile import dumps_payload
+from realtime_config.compiling._targets import compile_preset_with_warnings
+from realtime_config.preset._loader import Loader
 
 SnapshotState = Literal["unchanged", "written", "missing", "stale", "orphaned", "failed"]
 

@@ -12,20 +12,20 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-from realtime_config._compile import compile_session, emit_field
 from realtime_config._diagnostics import Diagnostic, Severity
 from realtime_config._errors import PresetError, UnknownTargetError
 from realtime_config._keys import KeyPath, copy_json, format_path
-from realtime_config._loader import Preset
 from realtime_config._schema import dialect_schema, resolve
-from realtime_config._translate import (
+from realtime_config._wording import describe_value
+from realtime_config.compiling._compile import compile_session, emit_field
+from realtime_config.compiling._translate import (
     beta_required_missing,
     beta_session_from_ga,
     beta_unsupported,
     ga_body_from_beta,
     has_beta_counterpart,
 )
-from realtime_config._wording import describe_value
+from realtime_config.preset._loader import Preset
 
 Response = Literal["client_secret", "beta_session", "empty"]
 
@@ -259,8 +259,8 @@ def _preset_from_mapping(session: Mapping[str, Any]) -> Preset:
     """A session table given as data, checked as a preset file would be."""
     from pathlib import Path
 
-    from realtime_config._loader import Document, with_cross_field_checks
     from realtime_config._schema import dialect_of
+    from realtime_config.preset._loader import Document, with_cross_field_checks
 
     table = copy_json(dict(session))
     document = Document(Path("<session>"), "<session>", "", table)

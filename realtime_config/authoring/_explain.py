@@ -266,7 +266,7 @@ def _beta_name(field: Field) -> str | None:
     """A GA field's name in a beta preset, from the beta fields' ``x-ga`` mapping."""
     if field.dialect == "beta" or field.inside_never or field.schema.get("x-emit") == "never":
         return None
-    from realtime_config._translate import beta_field_of
+    from realtime_config.compiling._translate import beta_field_of
 
     found = beta_field_of(tuple(field.name.split(".")))
     if found is not None:

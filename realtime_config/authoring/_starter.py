@@ -20,8 +20,6 @@ from typing import Any, Final
 
 from realtime_config._errors import OutputFileError, PresetNameError, StarterError
 from realtime_config._files import same_file, write_atomic
-from realtime_config._importer import schema_header
-from realtime_config._loader import load_preset
 from realtime_config._project import display_path, find_root
 from realtime_config._schema import (
     Schema,
@@ -32,6 +30,8 @@ from realtime_config._schema import (
     resolve,
 )
 from realtime_config._toml_write import toml_inline, toml_key
+from realtime_config.authoring._importer import schema_header
+from realtime_config.preset._loader import load_preset
 
 DEFAULT_DIALECT: Final = "realtime"
 """What ``new`` writes unless told otherwise: a GA realtime preset."""

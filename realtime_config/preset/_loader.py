@@ -299,7 +299,7 @@ def parse_toml(text: str, display: str) -> dict[str, Any]:
     if deep is not None:
         raise PresetError([Diagnostic(display, deep[0], deep[1], "error", "nesting", deep[2])])
     try:
-        from realtime_config._fastparse import loads
+        from realtime_config.preset._fastparse import loads
 
         return loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -489,7 +489,7 @@ def json_form_diagnostics(document: Document) -> list[Diagnostic]:
 
 def document_diagnostics(document: Document) -> list[Diagnostic]:
     """A parsed file's own problems: values with no JSON form, else schema errors."""
-    from realtime_config._validate import schema_diagnostics
+    from realtime_config.checking._validate import schema_diagnostics
 
     if not document.json_form_checked:
         problems = json_form_diagnostics(document)
@@ -500,7 +500,7 @@ def document_diagnostics(document: Document) -> list[Diagnostic]:
 
 def with_cross_field_checks(preset: Preset) -> Preset:
     """The preset with its cross-field warnings, or a PresetError listing every problem."""
-    from realtime_config._checks import cross_field_diagnostics
+    from realtime_config.checking._checks import cross_field_diagnostics
 
     found = sorted(cross_field_diagnostics(preset), key=lambda d: (d.file, d.line, d.column))
     if any(d.is_error for d in found):
@@ -876,7 +876,7 @@ class Loader:
             return source.document.display, line, column
 
         if has_bases:
-            from realtime_config._validate import schema_diagnostics
+            from realtime_config.checking._validate import schema_diagnostics
 
             resolved = ResolvedTable({**merged, "preset": settings}, dialect or "beta", locate)
             errors = [p for p in schema_diagnostics(resolved) if p.is_error]

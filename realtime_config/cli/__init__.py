@@ -32,7 +32,7 @@ class _TargetChoice(click.Choice[str]):
 
     @property
     def choices(self) -> tuple[str, ...]:
-        from realtime_config._targets import TARGETS
+        from realtime_config.compiling._targets import TARGETS
 
         return tuple(TARGETS)
 
@@ -278,10 +278,10 @@ def compile_command(
 
     With --out-dir, write (or --check) the compiled snapshot of every preset instead.
     """
-    from realtime_config._compile import dumps_payload
     from realtime_config._files import write_atomic
-    from realtime_config._loader import load_preset
-    from realtime_config._targets import compile_preset_with_warnings
+    from realtime_config.compiling._compile import dumps_payload
+    from realtime_config.compiling._targets import compile_preset_with_warnings
+    from realtime_config.preset._loader import load_preset
 
     if out_dir is not None or check:
         compile_snapshots(presets, out_dir, check, target, output, compact, drop_unsupported, root)
@@ -341,8 +341,8 @@ def validate_command(
     Exit status 0 when all are valid, 1 when a problem is found (a warning only with
     --strict), 2 for a usage error.
     """
-    from realtime_config._batch import check_files, default_jobs
     from realtime_config._project import project_presets
+    from realtime_config.compiling._batch import check_files, default_jobs
 
     paths = list(files)
     if not paths:
@@ -431,8 +431,8 @@ def submit_command(
         if target not in (None, "calls.accept"):
             raise click.UsageError(f"--call-id goes with --target calls.accept, not {target}")
         target = "calls.accept"
-    from realtime_config._client import RealtimeClient
-    from realtime_config._loader import load_preset
+    from realtime_config.client._client import RealtimeClient
+    from realtime_config.preset._loader import load_preset
 
     loaded = load_preset(preset, root=root)
     print_warnings(loaded.warnings)
@@ -476,7 +476,7 @@ def explain_command(field: str | None, dialect: str | None) -> None:
     """
     import shutil
 
-    from realtime_config._explain import DEFAULT_DIALECT, explain_field, field_table
+    from realtime_config.authoring._explain import DEFAULT_DIALECT, explain_field, field_table
 
     width = min(max(shutil.get_terminal_size((100, 24)).columns, 60), 100)
     text = (
@@ -521,7 +521,7 @@ def compile_snapshots(
 ) -> None:
     """``compile --out-dir DIR [--check]``: write or check the snapshot of every preset."""
     from realtime_config._project import display_path
-    from realtime_config._snapshots import sync_snapshots
+    from realtime_config.authoring._snapshots import sync_snapshots
 
     if out_dir is None:
         raise click.UsageError("--check needs --out-dir DIR")
@@ -595,9 +595,9 @@ def diff_command(
     by index. Exit status, as diff(1): 0 identical payloads (nothing printed), 1 they
     differ, 2 a preset cannot be compiled or a usage error.
     """
-    from realtime_config._diff import changes_to_json, diff_payloads, format_changes
-    from realtime_config._loader import Loader
-    from realtime_config._targets import compile_preset_with_warnings
+    from realtime_config.authoring._diff import changes_to_json, diff_payloads, format_changes
+    from realtime_config.compiling._targets import compile_preset_with_warnings
+    from realtime_config.preset._loader import Loader
 
     loader = Loader(root)
     payloads: list[dict[str, Any]] = []
@@ -650,7 +650,7 @@ def import_command(payload: Path, output: Path | None, force: bool, drop_unknown
     preset; read-only keys such as id, value and event_id are dropped and named.
     """
     from realtime_config._files import write_atomic
-    from realtime_config._importer import import_file
+    from realtime_config.authoring._importer import import_file
 
     try:
         imported = import_file(payload, destination=output, drop_unknown=drop_unknown)
@@ -704,7 +704,11 @@ def migrate_command(
     chain. One PRESET alone is printed to stdout unless -o or --in-place is given. Nothing
     is written when any preset fails.
     """
-    from realtime_config._migrate import migrate_presets, write_migration, write_migrations
+    from realtime_config.authoring._migrate import (
+        migrate_presets,
+        write_migration,
+        write_migrations,
+    )
 
     if output is not None and (in_place or len(presets) != 1):
         raise click.UsageError("-o/--output takes one PRESET and no --in-place")
@@ -773,7 +777,7 @@ def new_command(name: str, base: Path | None, force: bool, dialect: str | None) 
     """
     from realtime_config._errors import PresetNameError
     from realtime_config._project import display_path
-    from realtime_config._starter import DEFAULT_DIALECT, new_preset
+    from realtime_config.authoring._starter import DEFAULT_DIALECT, new_preset
 
     if base is not None and dialect is not None:
         raise click.UsageError(f"--{dialect} and --from: the base preset sets the dialect")
@@ -823,7 +827,7 @@ def serve_command(
     try:
         import uvicorn  # noqa: F401  (missing: say so before any preset is loaded)
 
-        from realtime_config._server import create_app, run
+        from realtime_config.serve._app import create_app, run
     except ModuleNotFoundError as error:
         if (error.name or "").partition(".")[0] not in ("starlette", "uvicorn"):
             raise

@@ -1,0 +1,1 @@
+"""Authoring jobs on top of the pipeline: import, migrate, new, explain, diff and snapshots."""
