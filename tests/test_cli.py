@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from realtime_config import __version__
 from realtime_config.cli import main
 from tests.conftest import GOLDEN, PRESETS, PROJECT, write
 
@@ -156,8 +158,6 @@ def test_schema_command_prints_the_schema_and_its_path() -> None:
 
 
 def test_version_option() -> None:
-    from realtime_config import __version__
-
     assert run("--version") == (0, f"realtime-config, version {__version__}\n", "")
 
 
@@ -194,3 +194,29 @@ def test_validate_formats_are_the_reporter_table() -> None:
 
     (option,) = [p for p in validate_command.params if p.name == "output_format"]
     assert list(option.type.choices) == list(REPORTERS)  # type: ignore[attr-defined]
+
+
+# The command line's entry points: ``python -m realtime_config`` is ``realtime-config``.
+
+
+def test_python_dash_m_runs_the_same_command_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["python -m realtime_config", "--version"])
+    with pytest.raises(SystemExit) as done:
+        runpy.run_module("realtime_config", run_name="__main__")
+    assert done.value.code == 0
+    assert capsys.readouterr() == (f"realtime-config, version {__version__}\n", "")
+
+
+def test_python_dash_m_reports_a_usage_error_with_the_commands_name(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["python -m realtime_config", "no-such-command"])
+    with pytest.raises(SystemExit) as done:
+        runpy.run_module("realtime_config", run_name="__main__")
+    assert done.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.splitlines()[0] == "Usage: realtime-config [OPTIONS] COMMAND [ARGS]..."
+    assert err.splitlines()[-1] == "Error: No such command 'no-such-command'."
