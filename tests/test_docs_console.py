@@ -32,7 +32,7 @@ import pytest
 
 from tests.conftest import PROJECT
 
-PAGES = sorted((PROJECT / "docs").glob("*.md")) + [PROJECT / "README.md"]
+PAGES = [*sorted((PROJECT / "docs").glob("*.md")), PROJECT / "README.md"]
 _FENCE = re.compile(r"^(?P<indent> *)(?P<fence>```+|~~~+)(?P<info>[^\n`]*)$")
 _SETUP = re.compile(r"^\s*<!--\s*console:(?P<settings>.*?)-->\s*$")
 _TIMEOUT = 120
