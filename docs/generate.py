@@ -1,12 +1,14 @@
 """Write the docs' generated parts: the field reference and the table of targets.
 
-    python docs/generate.py          # rewrite docs/fields.md and the table in docs/targets.md
+    python docs/generate.py          # rewrite docs/fields.md and the generated parts of
+                                     # docs/targets.md and docs/api.md
     python docs/generate.py --check  # change nothing; exit 1 naming each part that is stale
 
 The field reference is what ``realtime-config explain`` says of every field of every dialect,
 read from the installed schema through the same code, so the page and the command cannot
-disagree. The targets table is read from the one registry, ``_targets.TARGETS``. A test runs
-``--check``: a new field or target without a regenerated page fails it.
+disagree. The targets table is read from the one registry, ``_targets.TARGETS``, and the
+Python API page lists every name of ``realtime_config.__all__``. A test runs ``--check``: a
+new field, target or public name without a regenerated page fails it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import re
 import sys
 from pathlib import Path
 
+import realtime_config
 from realtime_config._explain import explain_field, fields
 from realtime_config._schema import DIALECTS
 from realtime_config._targets import TARGETS
@@ -25,6 +28,23 @@ FIELDS_PAGE = DOCS / "fields.md"
 TARGETS_PAGE = DOCS / "targets.md"
 TARGETS_BEGIN = "<!-- generated: targets (python docs/generate.py) -->"
 TARGETS_END = "<!-- end of generated targets -->"
+API_PAGE = DOCS / "api.md"
+API_BEGIN = "<!-- generated: API reference (python docs/generate.py) -->"
+API_END = "<!-- end of generated API reference -->"
+
+_API_SECTIONS = {
+    "_loader": "Loading presets",
+    "_batch": "Checking presets",
+    "_diagnostics": "Checking presets",
+    "_targets": "Compiling",
+    "_compile": "Compiling",
+    "_schema": "The schema",
+    "_cache": "A backend's cache",
+    "_client": "The HTTP client",
+    "_server": "Serving client secrets",
+    "_errors": "Errors",
+}
+"""A section title for the module each public name lives in (``__init__._MODULE_OF``)."""
 
 _WIDE = 10_000
 """A terminal so wide that ``explain`` puts each row of a field on one line."""
@@ -39,8 +59,10 @@ _DIALECT_ORDER = ["realtime", "transcription", "translation", "beta"]
 
 
 def _escape(text: str) -> str:
-    """Text from the schema, safe inside Markdown: no raw HTML, no stray emphasis."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace("*", r"\*")
+    """Text from the schema, safe inside Markdown: no raw HTML, no stray emphasis, and the
+    official descriptions' site-relative links made absolute."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace("*", r"\*")
+    return text.replace("](/docs/", "](https://platform.openai.com/docs/")
 
 
 def _field_entry(path: str, dialect: str) -> list[str]:
@@ -104,13 +126,31 @@ def targets_table() -> str:
     return "\n".join(lines) + "\n"
 
 
-def targets_page(current: str) -> str:
-    """``docs/targets.md`` with its generated table replaced by the registry's."""
-    begin, end = current.find(TARGETS_BEGIN), current.find(TARGETS_END)
-    if begin < 0 or end < begin:
-        raise SystemExit(f"{TARGETS_PAGE.name}: the generated-table markers are missing")
-    start = begin + len(TARGETS_BEGIN)
-    return current[:start] + "\n" + targets_table() + current[end:]
+def api_reference() -> str:
+    """One mkdocstrings entry per public name of ``realtime_config.__all__``, by section."""
+    sections: dict[str, list[str]] = {}
+    module_of: dict[str, str] = realtime_config._MODULE_OF
+    for name in realtime_config.__all__:
+        if name == "__version__":
+            continue
+        module = module_of[name].rsplit(".", 1)[-1]
+        sections.setdefault(_API_SECTIONS.get(module, "More"), []).append(name)
+    lines: list[str] = []
+    order = [*dict.fromkeys(_API_SECTIONS.values()), "More"]
+    for title in sorted(sections, key=order.index):
+        lines += [f"## {title}", ""]
+        for name in sections[title]:
+            lines += [f"::: realtime_config.{name}", ""]
+    return "\n".join(lines)
+
+
+def _replace_between(page: Path, current: str, begin: str, end: str, text: str) -> str:
+    """``current`` with what stands between the two markers replaced by ``text``."""
+    first, last = current.find(begin), current.find(end)
+    if first < 0 or last < first:
+        raise SystemExit(f"{page.name}: the markers of its generated part are missing")
+    start = first + len(begin)
+    return current[:start] + "\n" + text + current[last:]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,7 +159,16 @@ def main(argv: list[str] | None = None) -> int:
     check = parser.parse_args(argv).check
     wanted = {
         FIELDS_PAGE: fields_page(),
-        TARGETS_PAGE: targets_page(TARGETS_PAGE.read_text(encoding="utf-8")),
+        TARGETS_PAGE: _replace_between(
+            TARGETS_PAGE,
+            TARGETS_PAGE.read_text(encoding="utf-8"),
+            TARGETS_BEGIN,
+            TARGETS_END,
+            targets_table(),
+        ),
+        API_PAGE: _replace_between(
+            API_PAGE, API_PAGE.read_text(encoding="utf-8"), API_BEGIN, API_END, api_reference()
+        ),
     }
     stale = 0
     for page, text in wanted.items():

@@ -11,7 +11,8 @@ so that an example that writes changes nothing here.
 An HTML comment right before a block's fence sets it up; the page source shows it:
 
 - ``<!-- console: files=docs/sandboxes/NAME -->`` copies that folder over the sandbox;
-- ``<!-- console: presets=docs/sandboxes/NAME -->`` replaces ``presets/`` by that folder;
+- ``<!-- console: add-presets=docs/sandboxes/NAME -->`` copies its files into ``presets/``;
+- ``<!-- console: presets=docs/sandboxes/NAME -->`` makes ``presets/`` hold its files only;
 - ``<!-- console: continue -->`` runs in the previous block's sandbox (a walk-through);
 - ``<!-- console: skip=REASON -->`` does not run the block, for what cannot run here (the
   network). Keep these rare: every skip is listed by pytest's summary with its reason.
@@ -58,7 +59,7 @@ def _settings(text: str) -> dict[str, str]:
         key, _, value = item.strip().partition("=")
         if key:
             found[key.strip()] = value.strip()
-    unknown = set(found) - {"files", "presets", "continue", "skip"}
+    unknown = set(found) - {"files", "add-presets", "presets", "continue", "skip"}
     assert not unknown, f"unknown console setting(s) {sorted(unknown)}"
     return found
 
@@ -121,10 +122,11 @@ def _new_sandbox(root: Path, settings: dict[str, str]) -> Path:
     presets = PROJECT / settings.get("presets", "presets")
     assert presets.is_dir(), f"no such folder {presets}"
     shutil.copytree(presets, sandbox / "presets")
-    if "files" in settings:
-        extra = PROJECT / settings["files"]
-        assert extra.is_dir(), f"no such folder {extra}"
-        shutil.copytree(extra, sandbox, dirs_exist_ok=True)
+    for setting, target in (("add-presets", sandbox / "presets"), ("files", sandbox)):
+        if setting in settings:
+            extra = PROJECT / settings[setting]
+            assert extra.is_dir(), f"no such folder {extra}"
+            shutil.copytree(extra, target, dirs_exist_ok=True)
     return sandbox
 
 
