@@ -113,14 +113,13 @@ def _cell(text: str) -> str:
 def targets_table() -> str:
     """The registry of targets as a Markdown table, in the order the CLI lists them."""
     lines = [
-        "| target | what it is | posted to | speaks | default for | transcription |",
-        "|---|---|---|---|---|---|",
+        "| target | what it is | speaks | default for | transcription |",
+        "|---|---|---|---|---|",
     ]
     for target in TARGETS.values():
-        endpoint = f"`POST {target.endpoint}`" if target.endpoint else "(a WebSocket event)"
         defaults = ", ".join(f"{d} presets" for d in target.default_for) or ""
         lines.append(
-            f"| `{target.name}` | {_cell(target.summary)} | {endpoint} | {target.speaks} "
+            f"| `{target.name}` | {_cell(target.summary)} | {target.speaks} "
             f"| {defaults} | {'yes' if target.transcription else 'no'} |"
         )
     return "\n".join(lines) + "\n"
