@@ -14,6 +14,7 @@ from types import ModuleType
 import pytest
 
 from tests.conftest import BETA_CASES, PRESETS, PROJECT
+from tests.fake_api import CANARY_KEY, EXPIRES_AT, SECRET, FakeAPI
 
 README = PROJECT / "README.md"
 GENERATOR = PROJECT / "docs" / "generate.py"
@@ -124,3 +125,21 @@ def test_the_migration_walkthrough_runs_on_the_beta_presets_kept_in_the_tests() 
         assert (copy / name).read_text(encoding="utf-8") == expected, name
     for markdown in (BETA_CASES / "instructions").glob("*.md"):
         assert (copy / "instructions" / markdown.name).read_bytes() == markdown.read_bytes()
+
+
+@pytest.mark.parametrize("page", ["README.md", "docs/api.md"])
+def test_the_first_python_example_runs_against_the_fake_api(
+    page: str,
+    api: FakeAPI,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    example = _code_blocks((PROJECT / page).read_text(encoding="utf-8"), "python")[0]
+    monkeypatch.chdir(PROJECT)
+    monkeypatch.setenv("OPENAI_API_KEY", CANARY_KEY)
+    monkeypatch.setenv("OPENAI_BASE_URL", api.base_url)
+    exec(compile(example, page, "exec"), {"__name__": "example"})
+    printed = capsys.readouterr().out
+    assert printed.splitlines()[-1] in {SECRET, str(EXPIRES_AT)}
+    assert len(api.requests) == 1
+    assert api.requests[0].path == "/v1/realtime/client_secrets"
