@@ -167,8 +167,31 @@ def run_block(block: Block, sandbox: Path, home: Path) -> list[str]:
     return parts[1:]
 
 
-_sandboxes: dict[Path, Path] = {}
-"""The last sandbox of each page, for a block that continues it."""
+_finished: dict[str, Path] = {}
+"""The sandbox each block left behind when it passed, for the block that continues it."""
+
+
+def _chain(block: Block) -> list[Block]:
+    """The block and the blocks it continues, first to last."""
+    chain = [block]
+    while "continue" in chain[0].settings:
+        earlier = [b for b in BLOCKS if b.page == block.page and b.line < chain[0].line]
+        assert earlier, f"{chain[0].name}: no earlier block to continue"
+        chain.insert(0, earlier[-1])
+    return chain
+
+
+def _sandbox_for(block: Block, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh sandbox, or the one the continued block left (replayed when it did not run
+    first in this session, so that ``-k`` and any test order work)."""
+    chain = _chain(block)
+    previous = chain[-2] if len(chain) > 1 else None
+    if previous is not None and previous.name in _finished:
+        return _finished.pop(previous.name)
+    sandbox = _new_sandbox(tmp_path_factory.mktemp("docs"), chain[0].settings)
+    for earlier in chain[:-1]:
+        run_block(earlier, sandbox, sandbox.parent)
+    return sandbox
 
 
 @pytest.mark.parametrize("block", BLOCKS, ids=[block.name for block in BLOCKS])
@@ -176,18 +199,12 @@ def test_console_block(block: Block, tmp_path_factory: pytest.TempPathFactory) -
     if "skip" in block.settings:
         assert block.settings["skip"], f"{block.name}: say why the block cannot run"
         pytest.skip(f"{block.name}: {block.settings['skip']}")
-    if "continue" in block.settings:
-        assert block.page in _sandboxes, f"{block.name}: no earlier block to continue"
-        sandbox = _sandboxes[block.page]
-    else:
-        sandbox = _new_sandbox(tmp_path_factory.mktemp("docs"), block.settings)
-    _sandboxes[block.page] = sandbox
-    home = sandbox.parent / "home"
-    home.mkdir(exist_ok=True)
-    outputs = run_block(block, sandbox, home)
+    sandbox = _sandbox_for(block, tmp_path_factory)
+    outputs = run_block(block, sandbox, sandbox.parent)
     assert len(outputs) == len(block.steps), outputs
     for (command, expected), actual in zip(block.steps, outputs, strict=True):
         assert actual == expected, f"{block.name}: `$ {command}` printed:\n{actual}"
+    _finished[block.name] = sandbox
 
 
 def test_parse_blocks_reads_commands_outputs_and_setup(tmp_path: Path) -> None:
