@@ -19,9 +19,9 @@ import sys
 from pathlib import Path
 
 import realtime_config
-from realtime_config._explain import explain_field, fields
 from realtime_config._schema import DIALECTS
-from realtime_config._targets import TARGETS
+from realtime_config.authoring._explain import explain_field, fields
+from realtime_config.compiling._targets import TARGETS
 
 DOCS = Path(__file__).resolve().parent
 FIELDS_PAGE = DOCS / "fields.md"
