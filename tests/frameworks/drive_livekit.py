@@ -47,7 +47,7 @@ async def _run(fake: FakeRealtime, options: dict[str, Any], *, tools: bool = Fal
     session: Any = AgentSession(llm=model)
     try:
         await session.start(_agent(tools=tools), record=False)
-        await fake.settle(at_least=1)
+        await fake.settle(updates=3)  # options, instructions, tools
     finally:
         await session.aclose()
         await model.aclose()
@@ -108,6 +108,18 @@ def _reasoning() -> dict[str, Any]:
     return {"model": "gpt-realtime-2", "reasoning": RealtimeReasoning(effort="low")}
 
 
+def _tracing_truncation() -> dict[str, Any]:
+    from openai.types.realtime.realtime_tracing_config import TracingConfiguration
+    from openai.types.realtime.realtime_truncation_retention_ratio import (
+        RealtimeTruncationRetentionRatio,
+    )
+
+    return {
+        "tracing": TracingConfiguration(workflow_name="bike-shop", group_id="store-12"),
+        "truncation": RealtimeTruncationRetentionRatio(type="retention_ratio", retention_ratio=0.8),
+    }
+
+
 SCENARIOS = (
     _scenario("defaults", "RealtimeModel() and an agent with instructions"),
     _scenario("text-only", "modalities ['text']", lambda: {"modalities": ["text"]}),
@@ -131,6 +143,11 @@ SCENARIOS = (
         "voice-speed",
         "voice cedar, speed 1.15, tool_choice required",
         lambda: {"voice": "cedar", "speed": 1.15, "tool_choice": "required"},
+    ),
+    _scenario(
+        "tracing-truncation",
+        "a tracing configuration and retention_ratio truncation",
+        _tracing_truncation,
     ),
     _scenario("reasoning-model", "gpt-realtime-2 with reasoning effort low", _reasoning),
     _scenario(

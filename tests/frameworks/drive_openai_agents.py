@@ -60,10 +60,10 @@ async def _run(
     options: Any = {"url": f"{fake.ws_url}?model=gpt-realtime", "api_key": API_KEY}
     options.update(model_config or {})
     async with await runner.run(model_config=options) as session:
-        await fake.settle(at_least=2)  # the session's settings, then its tracing setting
+        await fake.settle(updates=2)  # the session's settings, then its tracing setting
         if then is not None:
             await then(session)
-            await fake.settle(at_least=3)
+            await fake.settle(updates=3)
 
 
 async def defaults(fake: FakeRealtime) -> list[Captured]:
@@ -169,6 +169,30 @@ async def reasoning_model(fake: FakeRealtime) -> list[Captured]:
     return []
 
 
+async def stored_prompt_and_tracing(fake: FakeRealtime) -> list[Captured]:
+    settings = {
+        "prompt": {"id": "pmpt_fake", "version": "3", "variables": {"shop": "Spoke & Chain"}},
+        "tracing": {"workflow_name": "bike-shop", "group_id": "store-12", "metadata": {"a": "1"}},
+        "speed": 0.9,
+        "voice": "verse",
+    }
+    await _run(fake, _agents(), settings)
+    return []
+
+
+async def azure(fake: FakeRealtime) -> list[Captured]:
+    """Azure OpenAI's v1 API, reached the way the SDK allows: a URL and an `api-key` header
+    instead of the bearer token, the deployment as the model."""
+    url = f"{fake.azure_endpoint}/openai/v1/realtime?model=my-realtime-deployment"
+    await _run(
+        fake,
+        _agents(),
+        {"model_name": "my-realtime-deployment"},
+        model_config={"url": url.replace("http", "ws", 1), "headers": {"api-key": API_KEY}},
+    )
+    return []
+
+
 async def sip_call(fake: FakeRealtime) -> list[Captured]:
     """A SIP call: the accept body the SDK builds (`build_initial_session_payload`), posted by
     the `openai` client's `realtime.calls.accept`, then the session the SIP model attaches."""
@@ -222,5 +246,11 @@ SCENARIOS = (
         "gpt-realtime-2 with reasoning, parallel_tool_calls, max_output_tokens, tools",
         reasoning_model,
     ),
+    Scenario(
+        "stored-prompt-and-tracing",
+        "a stored prompt with variables, a tracing configuration, voice and speed",
+        stored_prompt_and_tracing,
+    ),
+    Scenario("azure", "Azure OpenAI's v1 API: api-key header, a deployment as model", azure),
     Scenario("sip-call", "a SIP call: the calls.accept body, then the attached socket", sip_call),
 )

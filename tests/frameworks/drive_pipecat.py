@@ -45,6 +45,7 @@ async def _run(
     tools: bool = False,
     azure: bool = False,
     model: str | None = None,
+    then: dict[str, Any] | None = None,
 ) -> None:
     """Run the service in a pipeline until it has configured the session, then cancel."""
     from loguru import logger
@@ -53,11 +54,11 @@ async def _run(
     logger.add(sys.stderr, level="WARNING")
     from pipecat.frames.frames import LLMContextFrame
     from pipecat.pipeline.pipeline import Pipeline
-    from pipecat.pipeline.runner import PipelineRunner
-    from pipecat.pipeline.task import PipelineTask
+    from pipecat.pipeline.worker import PipelineWorker
     from pipecat.processors.aggregators.llm_context import LLMContext
     from pipecat.services.openai.realtime import events
     from pipecat.services.openai.realtime.llm import OpenAIRealtimeLLMService
+    from pipecat.workers.runner import WorkerRunner
 
     settings: Any
     if azure:
@@ -85,14 +86,21 @@ async def _run(
     context = LLMContext(
         [{"role": "user", "content": "Say hello."}], **({"tools": _tools()} if tools else {})
     )
-    task = PipelineTask(Pipeline([service]), enable_rtvi=False)
-    await task.queue_frames([LLMContextFrame(context)])
-    runner = PipelineRunner(handle_sigint=False, handle_sigterm=False)
-    running = asyncio.create_task(runner.run(task))
+    worker = PipelineWorker(Pipeline([service]), enable_rtvi=False)
+    await worker.queue_frames([LLMContextFrame(context)])
+    runner = WorkerRunner(handle_sigint=False, handle_sigterm=False)
+    await runner.add_workers(worker)
+    running = asyncio.create_task(runner.run())
     try:
-        await fake.settle(at_least=2)
+        await fake.settle(updates=2)
+        if then is not None:  # a settings delta mid-session, as an application pushes it
+            from pipecat.frames.frames import LLMUpdateSettingsFrame
+
+            delta = OpenAIRealtimeLLMService.Settings(**then)
+            await worker.queue_frames([LLMUpdateSettingsFrame(delta=delta)])
+            await fake.settle(updates=3)
     finally:
-        await task.cancel()
+        await worker.cancel()
         await running
 
 
@@ -260,6 +268,11 @@ SCENARIOS = (
         "reasoning on gpt-realtime, which pipecat strips before sending",
         {"reasoning": {"effort": "low"}},
         model="gpt-realtime",
+    ),
+    _scenario(
+        "settings-update",
+        "a mid-session LLMUpdateSettingsFrame that changes the instructions",
+        then={"system_instruction": "Now answer in French."},
     ),
     _scenario(
         "azure",

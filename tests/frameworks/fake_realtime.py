@@ -130,17 +130,22 @@ class FakeRealtime:
         """Every message of every connection, in the order the connections were opened."""
         return [message for connection in self.connections for message in connection.messages]
 
-    async def settle(self, *, at_least: int = 1) -> None:
-        """Wait until ``at_least`` messages arrived and then none for a quiet spell."""
+    def updates(self) -> int:
+        """How many `session.update` events the clients sent."""
+        return sum(message.get("type") == "session.update" for message in self.messages())
+
+    async def settle(self, *, updates: int) -> None:
+        """Wait until the clients sent ``updates`` `session.update` events, and then nothing
+        for a quiet spell (so that a later one would be caught too)."""
         deadline = time.monotonic() + SETTLE_TIMEOUT
         while time.monotonic() < deadline:
             quiet = time.monotonic() - self._last_message >= QUIET_SECONDS
-            if quiet and len(self.messages()) >= at_least:
+            if quiet and self.updates() >= updates:
                 return
             await asyncio.sleep(0.05)
         raise TimeoutError(
-            f"the client sent {len(self.messages())} message(s) in {SETTLE_TIMEOUT:.0f} s, "
-            f"expected at least {at_least} and then a quiet spell"
+            f"the client sent {self.updates()} session.update event(s) in "
+            f"{SETTLE_TIMEOUT:.0f} s, expected at least {updates}"
         )
 
     def _event(self, kind: str, **fields: Any) -> str:
