@@ -66,7 +66,7 @@ def test_the_readme_names_the_versions_that_produced_the_fixtures() -> None:
 
 
 def test_the_fixtures_cover_every_target_a_framework_sends() -> None:
-    targets = {(name, entry["target"]) for name, entry in fixtures()}
+    targets = {(name, entry["target"]) for name, entry in FIXTURE_ENTRIES}
     assert targets == {
         ("openai-agents", "session.update"),
         ("openai-agents", "calls.accept"),
@@ -76,8 +76,11 @@ def test_the_fixtures_cover_every_target_a_framework_sends() -> None:
     }
 
 
+FIXTURE_ENTRIES = fixtures()
+
+
 @pytest.mark.parametrize(
-    ("framework", "entry"), fixtures(), ids=[f"{n}/{e['file']}" for n, e in fixtures()]
+    ("framework", "entry"), FIXTURE_ENTRIES, ids=[f"{n}/{e['file']}" for n, e in FIXTURE_ENTRIES]
 )
 def test_a_captured_event_imports_and_compiles_back_to_the_same_json(
     framework: str, entry: dict[str, Any], project: Path

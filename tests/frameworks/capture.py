@@ -91,6 +91,13 @@ def _describe(connection: Connection) -> str:
     return f"WebSocket {connection.path}?{query} ({', '.join(auth) or 'no credentials'})"
 
 
+def _write_atomically(path: Path, text: str) -> None:
+    """Write through a temporary sibling, so that an interrupted capture leaves no torn file."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
+
+
 def _versions(packages: tuple[str, ...]) -> dict[str, str]:
     return {name: metadata.version(name) for name in packages}
 
@@ -137,9 +144,8 @@ def capture(framework: Framework, out: Path) -> list[str]:
     folder.mkdir(parents=True, exist_ok=True)
     for stale in folder.glob("*.json"):
         stale.unlink()
-    for name, text in files.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    (folder / "manifest.json").write_text(_dumps(manifest), encoding="utf-8")
+    for name, text in [*files.items(), ("manifest.json", _dumps(manifest))]:
+        _write_atomically(folder / name, text)
     return [*files, "manifest.json"]
 
 
@@ -147,9 +153,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tests.frameworks.capture", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("frameworks", nargs="*", choices=[[], *FRAMEWORKS], metavar="FRAMEWORK")
+    parser.add_argument(
+        "frameworks", nargs="*", metavar="FRAMEWORK", help=f"one of {', '.join(FRAMEWORKS)}"
+    )
     parser.add_argument("--out", type=Path, default=FIXTURES, help="folder of the fixtures")
     options = parser.parse_args(argv)
+    for name in options.frameworks:
+        if name not in FRAMEWORKS:
+            parser.error(f"unknown framework {name!r}; choose from {', '.join(FRAMEWORKS)}")
     for name in options.frameworks or FRAMEWORKS:
         try:
             written = capture(FRAMEWORKS[name], options.out)

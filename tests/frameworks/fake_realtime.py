@@ -152,7 +152,10 @@ class FakeRealtime:
         return json.dumps({"type": kind, "event_id": f"event_fake_{next(self._ids)}", **fields})
 
     async def handle(self, websocket: Any) -> None:
-        """Serve one client: answer as the API does and record what it sends."""
+        """Serve one client: answer as the API does and record what it sends. A message that
+        is not JSON fails the capture: no framework sends one."""
+        from websockets.exceptions import ConnectionClosed
+
         request = websocket.request
         parts = urlsplit(request.path)
         connection = Connection(
@@ -164,7 +167,7 @@ class FakeRealtime:
         self._last_message = time.monotonic()
         session = dict(_BETA_SESSION if connection.beta else _GA_SESSION)
         await websocket.send(self._event("session.created", session=session))
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(ConnectionClosed):
             async for raw in websocket:
                 if not isinstance(raw, str):
                     continue
