@@ -46,6 +46,7 @@ if TYPE_CHECKING:
         UnknownTargetError,
     )
     from realtime_config._schema import load_schema, schema_path
+    from realtime_config.checking._compose import load_preset
     from realtime_config.client._client import (
         AcceptedCall,
         AsyncRealtimeClient,
@@ -63,7 +64,7 @@ if TYPE_CHECKING:
         compile_preset,
         compile_preset_with_warnings,
     )
-    from realtime_config.preset._loader import Preset, load_preset
+    from realtime_config.preset._model import Preset
     from realtime_config.serve._app import create_app as create_app
 
 _MODULE_OF: dict[str, str] = {
@@ -81,7 +82,8 @@ _MODULE_OF: dict[str, str] = {
         ],
         "_errors",
     ),
-    **dict.fromkeys(["Preset", "load_preset"], "preset._loader"),
+    **dict.fromkeys(["load_preset"], "checking._compose"),
+    **dict.fromkeys(["Preset"], "preset._model"),
     **dict.fromkeys(["load_schema", "schema_path"], "_schema"),
     **dict.fromkeys(
         ["TARGETS", "Target", "compile_preset", "compile_preset_with_warnings"],

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from realtime_config import _schema, check_files
 from realtime_config.checking import _quick_check
-from realtime_config.preset._loader import parse_toml
+from realtime_config.preset._parse import parse_toml
 from tests.conftest import BETA_CASES, PROJECT, shipped_presets, write
 from tests.strategies import json_values, session_tables
 
@@ -92,7 +92,7 @@ def test_a_name_of_the_package_imports_its_module_on_first_use() -> None:
         "import sys, realtime_config\n"
         "before = sorted(m for m in sys.modules if m.startswith('realtime_config.'))\n"
         "realtime_config.load_preset\n"
-        "print(before, 'realtime_config.preset._loader' in sys.modules, 'jsonschema' in sys.modules)\n"
+        "print(before, 'realtime_config.checking._compose' in sys.modules, 'jsonschema' in sys.modules)\n"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout == "['realtime_config._version'] True False\n"

@@ -17,7 +17,7 @@ from typing import Final
 from realtime_config._diagnostics import Diagnostic
 from realtime_config._errors import PresetError
 from realtime_config._keys import dedupe
-from realtime_config.preset._loader import Loader
+from realtime_config.checking._compose import CheckedLoader as Loader
 
 PARALLEL_MIN_FILES: Final = 200
 """Below this many files, starting worker processes costs more than it saves (measured in

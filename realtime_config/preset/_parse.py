@@ -1,0 +1,208 @@
+"""Parsing a preset's text: TOML into a table, with nesting bounded before the parser runs,
+and the values refused that have no JSON form.
+
+Every problem becomes a located Diagnostic; no tomllib exception gets through.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import re
+import sys
+from typing import Any
+
+from realtime_config._diagnostics import Diagnostic
+from realtime_config._errors import PresetError
+from realtime_config._keys import KeyPath, format_path
+from realtime_config.preset._model import Document
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+MAX_DEPTH = 64
+"""Deeper nesting than this is refused: no real preset needs it, and it bounds every walk."""
+
+_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$|\s*\(at end of document\)$")
+
+
+def parse_toml(text: str, display: str) -> dict[str, Any]:
+    """Parse TOML text, translating tomllib's errors into a located diagnostic.
+
+    Nesting deeper than MAX_DEPTH is refused before parsing (tomllib recurses once per level
+    of arrays and inline tables, and takes quadratic time and memory for long dotted keys);
+    an integer too long to convert is refused where it is written.
+    """
+    deep = _nesting(text)
+    if deep is not None:
+        raise PresetError([Diagnostic(display, deep[0], deep[1], "error", "nesting", deep[2])])
+    try:
+        from realtime_config.preset._fastparse import loads
+
+        return loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(getattr(exc, "msg", exc.args[0] if exc.args else exc))
+        line: int | None = getattr(exc, "lineno", None)
+        column: int | None = getattr(exc, "colno", None)
+        found = _TOML_POSITION.search(message)
+        if found:
+            message = message[: found.start()]
+            if found.group(1):
+                line, column = int(found.group(1)), int(found.group(2))
+        if line is None or column is None:
+            line = text.count("\n") + 1
+            column = len(text) - (text.rfind("\n") + 1) + 1
+        message = message[:1].lower() + message[1:]
+        raise PresetError(
+            [Diagnostic(display, line, column, "error", "toml-syntax", f"invalid TOML: {message}")]
+        ) from None
+    except ValueError:  # int() refused a literal past the int/str conversion limit
+        raise PresetError([_long_integer(text, display)]) from None
+
+
+_LONG_INTEGER = re.compile(r"[+-]?[0-9][0-9_]{256,}(?![0-9_.eE])")
+
+
+def _long_integer(text: str, display: str) -> Diagnostic:
+    from realtime_config._source import KeyLocator
+
+    found = KeyLocator(text).first_value_matching(_LONG_INTEGER)
+    path: KeyPath = () if found is None else found[0]
+    line, column = (1, 1) if found is None else (found[1].line, found[1].column)
+    return Diagnostic(
+        display, line, column, "error", "range", _integer_range(path), format_path(path)
+    )
+
+
+INTEGER_RANGE = (-(2**63), 2**63 - 1)
+"""TOML integers are 64-bit: the spec lets a parser refuse any other, and JSON readers agree."""
+
+
+def _integer_range(path: KeyPath) -> str:
+    where = f"{format_path(path)}: " if path else ""
+    return (
+        f"{where}the integer is out of range; TOML integers are 64-bit, from "
+        f"{INTEGER_RANGE[0]} to {INTEGER_RANGE[1]}"
+    )
+
+
+def _nesting(text: str) -> tuple[int, int, str] | None:
+    """Where and how nesting first exceeds MAX_DEPTH, if it does.
+
+    Brackets are counted first (a quick, string-aware scan); then key paths, which dotted
+    keys and headers lengthen without brackets. Each level needs a ``.``, ``[`` or ``{``
+    somewhere in the text, so a text with fewer is not scanned again.
+    """
+    brackets = _brackets_too_deep(text)
+    if brackets is not None:
+        return (
+            *brackets,
+            f"arrays and inline tables are nested deeper than {MAX_DEPTH} levels",
+        )
+    if text.count(".") + text.count("[") + text.count("{") < MAX_DEPTH:
+        return None
+    from realtime_config._source import nesting_overflow
+
+    found = nesting_overflow(text, MAX_DEPTH)
+    if found is None:
+        return None
+    return found.line, found.column, _TOO_DEEP
+
+
+_TOO_DEEP = (
+    f"keys and values are nested deeper than {MAX_DEPTH} levels (dotted keys, [headers], "
+    "arrays and inline tables all count)"
+)
+
+
+def _brackets_too_deep(text: str) -> tuple[int, int] | None:
+    """Where bracket nesting first exceeds MAX_DEPTH, if it does (a quick, string-aware scan).
+
+    tomllib recurses once per level, so pathological nesting must be refused before parsing.
+    """
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return None
+    depth = 0
+    line, line_start = 1, 0
+    quote = ""  # the opening delimiter of the string being read: ', ", ''' or """
+    index, end = 0, len(text)
+    while index < end:
+        char = text[index]
+        if char == "\n":
+            line, line_start = line + 1, index + 1
+            if quote in ('"', "'"):  # a one-line string cannot go on: tomllib says why
+                quote = ""
+        elif quote:
+            if char == "\\" and quote[0] == '"':
+                index += 1  # the escaped character (a newline is counted at its own step)
+                if index < end and text[index] == "\n":
+                    line, line_start = line + 1, index + 1
+            elif text.startswith(quote, index):
+                index += len(quote) - 1
+                quote = ""
+        elif char in "\"'":
+            quote = char * 3 if text.startswith(char * 3, index) else char
+            index += len(quote) - 1
+        elif char == "#":
+            newline = text.find("\n", index)
+            index = end if newline < 0 else newline
+            continue
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return line, index - line_start + 1
+        elif char in "]}":
+            depth = max(0, depth - 1)
+        index += 1
+    return None
+
+
+def json_form_diagnostics(document: Document) -> list[Diagnostic]:
+    """Values with no JSON form that every reader accepts: dates, times, non-finite floats,
+    integers past 64 bits; and nesting past MAX_DEPTH, which any later walk would pay for.
+    """
+    problems = []
+    stack: list[tuple[KeyPath, Any]] = [((k,), v) for k, v in reversed(document.table.items())]
+    while stack:
+        path, value = stack.pop()
+        if len(path) > MAX_DEPTH:
+            problems.append(document.diagnostic(path, "nesting", _TOO_DEEP))
+            continue
+        if isinstance(value, dict):
+            stack.extend(((*path, k), v) for k, v in reversed(value.items()))
+        elif isinstance(value, list):
+            stack.extend(((*path, i), v) for i, v in reversed(list(enumerate(value))))
+        elif isinstance(value, (datetime.date, datetime.time)):
+            kind = (
+                "a date-time"
+                if isinstance(value, datetime.datetime)
+                else "a date"
+                if isinstance(value, datetime.date)
+                else "a time"
+            )
+            problems.append(
+                document.diagnostic(
+                    path,
+                    "type",
+                    f"{format_path(path)}: {kind} is not allowed here; TOML dates and times "
+                    "have no JSON form (write it as a string)",
+                )
+            )
+        elif isinstance(value, float) and not math.isfinite(value):
+            problems.append(
+                document.diagnostic(
+                    path,
+                    "type",
+                    f"{format_path(path)}: {value} is not allowed; JSON has no infinite "
+                    "or NaN numbers",
+                )
+            )
+        elif (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and not INTEGER_RANGE[0] <= value <= INTEGER_RANGE[1]
+        ):
+            problems.append(document.diagnostic(path, "range", _integer_range(path)))
+    return problems
