@@ -4,6 +4,7 @@
     >>> preset = realtime_config.load_preset("presets/phone-support.toml")
     >>> body = realtime_config.compile_preset(preset)
     >>> realtime_config.dumps_payload(body, compact=True)
+    >>> realtime_config.loads_preset('model = "gpt-realtime"', path="presets/draft.toml")
 
 Every name is imported on first use, so that validating presets (a pre-commit hook's job)
 never pays for the HTTP stack, and ``import realtime_config`` for nothing it does not use.
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
         UnknownTargetError,
     )
     from realtime_config._schema import load_schema, schema_path
-    from realtime_config.checking._compose import load_preset
+    from realtime_config.checking._compose import load_preset, loads_preset
     from realtime_config.client._client import (
         AcceptedCall,
         AsyncRealtimeClient,
@@ -82,7 +83,7 @@ _MODULE_OF: dict[str, str] = {
         ],
         "_errors",
     ),
-    **dict.fromkeys(["load_preset"], "checking._compose"),
+    **dict.fromkeys(["load_preset", "loads_preset"], "checking._compose"),
     **dict.fromkeys(["Preset"], "preset._model"),
     **dict.fromkeys(["load_schema", "schema_path"], "_schema"),
     **dict.fromkeys(
@@ -165,5 +166,6 @@ __all__ = [
     "dumps_payload",
     "load_preset",
     "load_schema",
+    "loads_preset",
     "schema_path",
 ]

@@ -98,3 +98,22 @@ def load_preset(
 ) -> Preset:
     """Load, resolve and check the preset at ``path``; raise PresetError on any problem."""
     return CheckedLoader(Path(root) if root is not None else None).load(Path(path))
+
+
+def loads_preset(
+    text: str,
+    *,
+    path: str | os.PathLike[str] = "<text>",
+    root: str | os.PathLike[str] | None = None,
+) -> Preset:
+    """Check TOML ``text`` as the preset file at ``path`` (for editors, bots and tests).
+
+    ``text`` stands for the file at ``path``, which need not exist: diagnostics name it, and
+    its ``extends`` bases and instructions file are read from disk relative to it, confined
+    to ``root`` (by default the project root of its folder). Raise PresetError on any problem.
+    """
+    loader = CheckedLoader(Path(root) if root is not None else None)
+    given = Path(path)
+    if "\0" not in str(given):  # load() names the problem
+        loader.put_text(given, text)
+    return loader.load(given)

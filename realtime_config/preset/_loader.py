@@ -18,7 +18,7 @@ from realtime_config._errors import PresetError
 from realtime_config._project import display_path, find_root
 from realtime_config.preset._model import Document, Preset
 from realtime_config.preset._parse import json_form_diagnostics, parse_toml
-from realtime_config.preset._read import NUL_NAME, read_text
+from realtime_config.preset._read import MAX_FILE_BYTES, NUL_NAME, read_text
 from realtime_config.preset._resolve import Checks, Outcome, Resolution
 
 _Cached = TypeVar("_Cached")
@@ -84,8 +84,36 @@ class Loader:
             raise cached
         return cached
 
+    def put_text(self, path: Path, text: str) -> None:
+        """Take ``text`` as the content of the file at ``path``, instead of what is on disk:
+        a buffer an editor has not saved, a preset a bot proposes. It is held to a file's
+        rules (at most MAX_FILE_BYTES, a byte order mark dropped)."""
+        key = _normalized(path)
+        display = display_path(path if not path.is_absolute() else key)
+        document: Document | PresetError
+        try:
+            if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
+                raise PresetError(
+                    [
+                        Diagnostic(
+                            display,
+                            1,
+                            1,
+                            "error",
+                            "file",
+                            "text is larger than 1 MiB; a preset is a small text file",
+                        )
+                    ]
+                )
+            document = self._parsed(key, display, text.removeprefix("\ufeff"))
+        except PresetError as error:
+            document = error
+        self._documents[key] = document
+
     def _read_document(self, path: Path, display: str) -> Document:
-        text = read_text(path, display)
+        return self._parsed(path, display, read_text(path, display))
+
+    def _parsed(self, path: Path, display: str, text: str) -> Document:
         document = Document(path, display, text, parse_toml(text, display))
         problems = json_form_diagnostics(document)
         if problems:
