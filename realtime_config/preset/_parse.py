@@ -10,6 +10,7 @@ import datetime
 import math
 import re
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 from realtime_config._diagnostics import Diagnostic
@@ -159,10 +160,38 @@ def _brackets_too_deep(text: str) -> tuple[int, int] | None:
     return None
 
 
+def _has_json_form(values: Iterable[Any], depth: int) -> bool:
+    """Whether every value (at key paths of ``depth`` parts) and all below it has a JSON
+    form, no deeper than MAX_DEPTH. Recursion is bounded: nesting was bounded before parsing."""
+    if depth > MAX_DEPTH:
+        return False
+    for value in values:
+        kind = type(value)
+        if kind is str or kind is bool:
+            continue
+        if kind is dict:
+            if not _has_json_form(value.values(), depth + 1):
+                return False
+        elif kind is list:
+            if not _has_json_form(value, depth + 1):
+                return False
+        elif kind is int:
+            if not INTEGER_RANGE[0] <= value <= INTEGER_RANGE[1]:
+                return False
+        elif kind is not float or not math.isfinite(value):
+            return False  # a date or time, or a non-finite float: located by the full walk
+    return True
+
+
 def json_form_diagnostics(document: Document) -> list[Diagnostic]:
     """Values with no JSON form that every reader accepts: dates, times, non-finite floats,
     integers past 64 bits; and nesting past MAX_DEPTH, which any later walk would pay for.
+
+    A table that has a JSON form (nearly every one) is proved so by one walk that builds no
+    key path; only a table with a problem is walked again to locate each.
     """
+    if _has_json_form(document.table.values(), 1):
+        return []
     problems = []
     stack: list[tuple[KeyPath, Any]] = [((k,), v) for k, v in reversed(document.table.items())]
     while stack:

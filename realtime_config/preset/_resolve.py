@@ -225,7 +225,7 @@ class Resolution:
         checks.document(document, dialect or "beta", partial=has_bases)
 
         here = Source(document)
-        own_sources = dict.fromkeys(_paths(own), here)
+        own_sources: dict[KeyPath, Source] = {}
         if settings.instructions_file is not None:
             try:
                 own["instructions"] = self._instructions(document, own, settings.instructions_file)
@@ -234,7 +234,10 @@ class Resolution:
                 problems.extend(error.diagnostics)
         if problems:
             raise PresetError(problems)
-        merge(merged, own, sources, own_sources)
+        if merged:  # the file's own tables are taken as they are, never copied
+            merge(merged, own, sources, own_sources, here, copy=False)
+        else:
+            merged, sources = own, own_sources
 
         def locate(key: KeyPath, anchor: Anchor) -> tuple[str, int, int]:
             source = _owner(sources, key) or here
@@ -303,7 +306,8 @@ class Resolution:
             except PresetError as error:
                 found.problems.extend(error.diagnostics)
                 continue
-            merge(found.table, base_preset.session, found.sources, base_preset._sources)
+            owner = Source(base_preset._documents[0])
+            merge(found.table, base_preset.session, found.sources, base_preset._sources, owner)
             found.documents.extend(base_preset._documents)
         return found
 
@@ -442,19 +446,6 @@ def _cycle(path: Path, base: Path, cycle: Mapping[Path, list[Base]]) -> list[Pat
     return [path, *reversed(chain)] if chain else [path, base, path]
 
 
-def _paths(table: Mapping[str, Any]) -> Iterator[KeyPath]:
-    """Every key path below ``table``, depth-first, without recursion."""
-    stack: list[tuple[KeyPath, Any]] = [((k,), v) for k, v in table.items()]
-    stack.reverse()
-    while stack:
-        path, value = stack.pop()
-        yield path
-        if isinstance(value, dict):
-            stack.extend(((*path, k), v) for k, v in reversed(value.items()))
-        elif isinstance(value, list):
-            stack.extend(((*path, i), v) for i, v in reversed(list(enumerate(value))))
-
-
 def _owner(sources: Mapping[KeyPath, Source], key: KeyPath) -> Source | None:
     for length in range(len(key), 0, -1):
         found = sources.get(key[:length])
@@ -464,25 +455,41 @@ def _owner(sources: Mapping[KeyPath, Source], key: KeyPath) -> Source | None:
 
 
 def merge(
-    base: dict[str, Any],
+    into: dict[str, Any],
     overlay: Mapping[str, Any],
     sources: dict[KeyPath, Source],
     overlay_sources: Mapping[KeyPath, Source],
+    owner: Source | None = None,
+    *,
     prefix: KeyPath = (),
+    copy: bool = True,
 ) -> None:
-    """Merge ``overlay`` into ``base`` in place: tables key by key, any other value whole."""
+    """Merge ``overlay`` into ``into`` in place: tables key by key, any other value whole.
+
+    Where each key was written is kept sparsely: ``sources`` maps a key path to the source of
+    it and of everything below it that has no entry of its own (``_owner`` finds it), so a
+    file's keys need no entry each. ``overlay_sources`` is the overlay's own map, and
+    ``owner`` the source of what it leaves out (None: no sources are kept). A base's values
+    are copied (``copy``), since later files merge into them; the top file's own values are
+    taken as they are.
+    """
     for key, value in overlay.items():
         path = (*prefix, key)
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            if path in overlay_sources:
-                sources.setdefault(path, overlay_sources[path])
-            merge(base[key], value, sources, overlay_sources, path)
+        here = overlay_sources.get(path, owner) if overlay_sources else owner
+        current = into.get(key)
+        if isinstance(value, dict) and isinstance(current, dict):
+            merge(current, value, sources, overlay_sources, here, prefix=path, copy=copy)
             continue
-        if key in base:  # only a key already merged can have sources to replace
+        if here is None:
+            into[key] = copy_json(value) if copy else value
+            continue
+        if current is not None or key in into:  # what it replaces was written elsewhere
             for stale in [p for p in sources if p[: len(path)] == path]:
                 del sources[stale]
-        base[key] = copy_json(value)
-        if isinstance(value, (dict, list)):
-            sources.update((p, d) for p, d in overlay_sources.items() if p[: len(path)] == path)
-        elif path in overlay_sources:  # a scalar's only source is its own key
-            sources[path] = overlay_sources[path]
+        into[key] = copy_json(value) if copy else value
+        sources[path] = here
+        if overlay_sources and isinstance(value, (dict, list)):
+            depth = len(path)
+            sources.update(
+                (p, d) for p, d in overlay_sources.items() if len(p) > depth and p[:depth] == path
+            )
