@@ -15,10 +15,17 @@ from typing import Any, TypeVar
 
 from realtime_config._diagnostics import Diagnostic
 from realtime_config._errors import PresetError
-from realtime_config._project import display_path, find_root
+from realtime_config._project import display_path
 from realtime_config.preset._model import Document, Preset
 from realtime_config.preset._parse import json_form_diagnostics, parse_toml
-from realtime_config.preset._read import MAX_FILE_BYTES, NUL_NAME, read_text
+from realtime_config.preset._paths import Folders, within
+from realtime_config.preset._read import (
+    CAN_REFUSE_SYMLINKS,
+    MAX_FILE_BYTES,
+    NUL_NAME,
+    _SymlinkSignal,
+    read_text,
+)
 from realtime_config.preset._resolve import Checks, Outcome, Resolution
 
 _Cached = TypeVar("_Cached")
@@ -46,23 +53,43 @@ class Recent(OrderedDict[Path, _Cached]):
 class Loader:
     """Loads presets under one project root, reading and checking each file once."""
 
-    def __init__(self, root: Path | None = None, *, checks: Checks, keep: int = 512) -> None:
+    def __init__(
+        self,
+        root: Path | None = None,
+        *,
+        checks: Checks,
+        keep: int = 512,
+        folders: Folders | None = None,
+    ) -> None:
         """``checks``: what runs as files are resolved (checking/ gives them). ``keep``
         bounds how many files stay cached: the least recently used go first (a base in use
         stays), so a batch of any length holds a constant amount of memory, and an evicted
-        file is read again if needed.
+        file is read again if needed. ``folders``: the real paths and roots of folders,
+        found once (a cache that may be shared between loaders).
         """
         self.checks = checks
+        self.folders = folders if folders is not None else Folders()
         self.root = root.resolve() if root is not None else None
+        self._root_text = str(self.root) if self.root is not None else ""
+        self._cwd = os.getcwd()  # noqa: PTH109 (a string: joined to every relative name)
         self._documents: Recent[Document | PresetError] = Recent(keep)
         self.presets: Recent[Outcome] = Recent(keep)
         """Every file resolved, failures too, by its normalised path."""
         self.cyclic: Recent[Outcome] = Recent(keep)
         """The files of a cycle, kept apart: a file that extends one must walk through it."""
-        self._roots: dict[Path, Path] = {}
-        # The root as written, and whether each folder of a preset resolves inside the root.
-        self._lexical_root = _normalized(root) if root is not None else None
+        # The root as written, and whether each folder of a preset resolves inside the root
+        # (for a folder reached through a symlink: the others are known from ``folders``).
+        self._lexical_root = self._normalized(root) if root is not None else None
         self._inside: dict[Path, bool] = {}
+        # Files in the root whose read proves they are no symlink (see _escapes_root).
+        self._unproved: dict[Path, tuple[Path, Path | None]] = {}
+
+    def _normalized(self, path: Path) -> Path:
+        """An absolute path with ``.`` and ``..`` folded, symlinks kept (checked apart)."""
+        text = str(path)
+        if not os.path.isabs(text):  # noqa: PTH117 (a string: per file)
+            text = os.path.join(self._cwd, text)  # noqa: PTH118 (as above)
+        return Path(os.path.normpath(text))
 
     def document(self, path: Path) -> Document:
         """The parsed document at ``path`` (cached), or a PresetError.
@@ -70,7 +97,7 @@ class Loader:
         Values with no JSON form are refused here; the schema check waits for the dialect,
         which a file without ``type`` takes from its bases.
         """
-        key = _normalized(path)
+        key = path if path in self._documents else self._normalized(path)
         cached: Document | PresetError | None = self._documents.get(key)
         if cached is None:
             try:
@@ -88,7 +115,7 @@ class Loader:
         """Take ``text`` as the content of the file at ``path``, instead of what is on disk:
         a buffer an editor has not saved, a preset a bot proposes. It is held to a file's
         rules (at most MAX_FILE_BYTES, a byte order mark dropped)."""
-        key = _normalized(path)
+        key = self._normalized(path)
         display = display_path(path if not path.is_absolute() else key)
         document: Document | PresetError
         try:
@@ -111,7 +138,16 @@ class Loader:
         self._documents[key] = document
 
     def _read_document(self, path: Path, display: str) -> Document:
-        return self._parsed(path, display, read_text(path, display))
+        unproved = self._unproved.pop(path, None)
+        if unproved is None:
+            return self._parsed(path, display, read_text(path, display))
+        try:  # the open proves the file is no symlink, or says it is one
+            return self._parsed(path, display, read_text(path, display, follow_symlinks=False))
+        except _SymlinkSignal:
+            refused = self._symlink_escapes(path, *unproved)
+            if refused is not None:
+                raise refused from None
+            return self._parsed(path, display, read_text(path, display))
 
     def _parsed(self, path: Path, display: str, text: str) -> Document:
         document = Document(path, display, text, parse_toml(text, display))
@@ -129,17 +165,13 @@ class Loader:
         """
         if "\0" in str(path):  # no file has such a name, and the OS refuses to look
             raise PresetError([Diagnostic(display_path(path), 1, 1, "error", "file", NUL_NAME)])
-        return self.checks.preset(self._resolve(_normalized(path), path))
+        return self.checks.preset(self._resolve(self._normalized(path), path))
 
     def root_for(self, path: Path) -> Path:
         """The project root of the file at ``path``: the loader's, or the one found for it."""
         if self.root is not None:
             return self.root
-        # One lookup per folder: find_root stats every ancestor, and presets share folders.
-        root = self._roots.get(path.parent)
-        if root is None:
-            root = self._roots[path.parent] = find_root(path.parent)
-        return root
+        return self.folders.root(os.path.dirname(path))  # noqa: PTH120 (a string: per file)
 
     def _resolve(self, path: Path, given: Path | None = None) -> Preset:
         """The resolved preset at ``path``: from the cache, failures included, or resolved."""
@@ -156,31 +188,51 @@ class Loader:
         if refused is not None:
             self.presets[top] = refused
             return refused
-        return Resolution(self, top, root, given).run()
+        try:
+            return Resolution(self, top, root, given).run()
+        finally:
+            self._unproved.pop(top, None)
 
     def _escapes_root(self, path: Path, root: Path, given: Path | None) -> PresetError | None:
         """A PresetError when the preset at ``path`` lies in the project but is a symlink
         leading out of it: a listed or discovered file is confined like a base, so that a
         committed symlink cannot bring another file's content into CI logs.
         """
-        folder = path.parent
-        inside = self._inside.get(folder)
-        if inside is None:
-            try:
-                inside = self._inside[folder] = folder.resolve().is_relative_to(root)
-            except (OSError, RuntimeError, ValueError):
-                inside = True  # reading it will say what is wrong
+        real = self.folders.real(os.path.dirname(path))  # noqa: PTH120 (a string: per file)
+        if real is not None:
+            inside = within(real, self._root_text or str(root))
+        else:
+            folder = path.parent
+            found = self._inside.get(folder)
+            if found is None:
+                try:
+                    found = self._inside[folder] = folder.resolve().is_relative_to(root)
+                except (OSError, RuntimeError, ValueError):
+                    found = True  # reading it will say what is wrong
+            inside = found
         if inside:
-            try:
-                escapes = path.is_symlink() and not path.resolve().is_relative_to(root)
-            except (OSError, RuntimeError, ValueError):
-                escapes = False
-        else:  # a folder outside the root: refused only when written as a folder inside it
-            escapes = self._lexical_root is not None and (
-                path.is_relative_to(self._lexical_root) or path.is_relative_to(root)
-            )
-        if not escapes:
-            return None
+            if CAN_REFUSE_SYMLINKS and path not in self._documents:
+                # Proved by the read itself, which then refuses a symlink (see _read_document).
+                self._unproved[path] = (root, given)
+                return None
+            return self._symlink_escapes(path, root, given)
+        # A folder outside the root: refused only when written as a folder inside it.
+        if self._lexical_root is not None and (
+            path.is_relative_to(self._lexical_root) or path.is_relative_to(root)
+        ):
+            return self._escape_error(path, given)
+        return None
+
+    def _symlink_escapes(self, path: Path, root: Path, given: Path | None) -> PresetError | None:
+        """The error of a file in the root that is a symlink leading out of it, if it is."""
+        try:
+            escapes = path.is_symlink() and not path.resolve().is_relative_to(root)
+        except (OSError, RuntimeError, ValueError):
+            escapes = False
+        return self._escape_error(path, given) if escapes else None
+
+    @staticmethod
+    def _escape_error(path: Path, given: Path | None) -> PresetError:
         display = display_path(given if given is not None and not given.is_absolute() else path)
         return PresetError(
             [
@@ -195,9 +247,3 @@ class Loader:
                 )
             ]
         )
-
-
-def _normalized(path: Path) -> Path:
-    """An absolute path with ``.`` and ``..`` folded, symlinks kept (they are checked apart)."""
-    # The working directory joined, then normpath: .absolute() and a second Path cost more.
-    return Path(os.path.abspath(path))  # noqa: PTH100 (resolve() would follow symlinks)

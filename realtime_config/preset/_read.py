@@ -37,19 +37,28 @@ PRESET_TEXT = TextKind(
 )
 
 
-def read_text(path: str | Path, display: str, kind: TextKind = PRESET_TEXT) -> str:
+class _SymlinkSignal(Exception):
+    """The file is a symlink, and ``read_text`` was asked not to follow one: the caller
+    checks where it leads, then reads it again. Never reaches a user."""
+
+
+def read_text(
+    path: str | Path, display: str, kind: TextKind = PRESET_TEXT, *, follow_symlinks: bool = True
+) -> str:
     """Read a UTF-8 text file of at most MAX_FILE_BYTES, or raise a located PresetError.
 
     Only a regular file is read: the file is opened without blocking and checked with fstat
     on the open descriptor, so a FIFO (which would wait forever for a writer), a device or a
     socket is refused, even one swapped in after a check. A UTF-8 byte order mark is dropped.
+    With ``follow_symlinks`` false, a symlink raises ``_SymlinkSignal`` instead: the open
+    itself proves that the file is no symlink, at no cost.
     """
 
     def fail(message: str, rule: str = "file", line: int = 1, column: int = 1) -> PresetError:
         return PresetError([Diagnostic(display, line, column, "error", rule, message)])
 
     try:
-        descriptor = os.open(path, _READ_FLAGS)
+        descriptor = os.open(path, _READ_FLAGS if follow_symlinks else _NOFOLLOW_FLAGS)
     except ValueError:  # a NUL character: no file can have that name
         raise fail("the file name contains a NUL character") from None
     except FileNotFoundError:
@@ -57,6 +66,8 @@ def read_text(path: str | Path, display: str, kind: TextKind = PRESET_TEXT) -> s
     except PermissionError:
         raise fail("permission denied: the file cannot be read") from None
     except OSError as exc:
+        if not follow_symlinks and exc.errno == errno.ELOOP:
+            raise _SymlinkSignal from None
         raise fail(_os_reason(exc)) from None
     try:
         mode = os.fstat(descriptor).st_mode
@@ -94,6 +105,9 @@ _READ_FLAGS = (
     | getattr(os, "O_CLOEXEC", 0)
     | getattr(os, "O_BINARY", 0)
 )
+_NOFOLLOW_FLAGS = _READ_FLAGS | getattr(os, "O_NOFOLLOW", 0)
+CAN_REFUSE_SYMLINKS = hasattr(os, "O_NOFOLLOW")
+"""Whether ``read_text(..., follow_symlinks=False)`` can tell a symlink (not on Windows)."""
 _BOM = b"\xef\xbb\xbf"
 
 

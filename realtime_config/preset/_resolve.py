@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import stat
 from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from realtime_config._keys import KeyPath, copy_json, dedupe, format_path
 from realtime_config._project import display_path
 from realtime_config._schema import dialect_of
 from realtime_config.preset._model import Anchor, Document, Preset, ResolvedTable, Source
+from realtime_config.preset._paths import Folders, within
 from realtime_config.preset._read import NUL_NAME, not_a_preset_file, read_text
 
 Outcome = Preset | PresetError
@@ -50,6 +52,10 @@ class Files(Protocol):
     @property
     def checks(self) -> Checks:
         """The checks to run as files are resolved."""
+
+    @property
+    def folders(self) -> Folders:
+        """The real paths and roots of folders, found once."""
 
     @property
     def presets(self) -> MutableMapping[Path, Outcome]:
@@ -336,6 +342,25 @@ class Resolution:
             raise outcome
         return outcome
 
+    def _inside_without_symlinks(self, document: Document, name: str) -> tuple[str, bool] | None:
+        """The normalised path that ``name`` names and whether it is inside the root, when no
+        symlink is on its way (its folder's real path is known, and it is no symlink itself:
+        one ``lstat``); None when pathlib's exact way must tell."""
+        # Strings, not Paths: this runs for every extends entry and instructions file.
+        target = os.path.normpath(os.path.join(os.path.dirname(document.path), name))  # noqa: PTH118, PTH120
+        real_folder = self.loader.folders.real(os.path.dirname(target))  # noqa: PTH120
+        if real_folder is None:
+            return None
+        try:
+            if stat.S_ISLNK(os.lstat(target).st_mode):
+                return None
+        except FileNotFoundError:
+            pass  # not there: the base's own check says so
+        except OSError:
+            return None
+        real = os.path.join(real_folder, os.path.basename(target))  # noqa: PTH118, PTH119
+        return target, within(real, str(self.root))
+
     def confined(self, document: Document, key: KeyPath, name: str) -> Path:
         """``name`` (relative to ``document``) as a path inside the root, or a PresetError."""
         label = format_path(key[:2])
@@ -351,6 +376,11 @@ class Resolution:
             or re.match(r"^[A-Za-z]:", name)
         ):
             raise fail(f"{_shown(name)} is an absolute path; paths are relative to the preset")
+        proved = self._inside_without_symlinks(document, name)
+        if proved is not None:
+            if proved[1]:
+                return Path(proved[0])
+            raise fail(f"{_shown(name)} leads outside the project root")
         target = document.path.parent / name
         try:
             resolved = target.resolve()
