@@ -18,6 +18,7 @@ from realtime_config._errors import PresetError
 from realtime_config.preset._loader import Loader
 from realtime_config.preset._model import Document, Preset, ResolvedTable
 from realtime_config.preset._parse import json_form_diagnostics
+from realtime_config.preset._paths import SHARED_ROOTS, Folders
 
 _COMPLETED_BY_BASES = frozenset({"required", "branch-field"})
 """Rules a base can satisfy for a file that extends it (a required key, the ``type`` that
@@ -89,15 +90,25 @@ class CheckedLoader(Loader):
     """A loader that runs every check of a preset file: what validate, compile and a
     backend use."""
 
-    def __init__(self, root: Path | None = None, *, keep: int = 512) -> None:
-        super().__init__(root, checks=PRESET_CHECKS, keep=keep)
+    def __init__(
+        self, root: Path | None = None, *, keep: int = 512, folders: Folders | None = None
+    ) -> None:
+        super().__init__(root, checks=PRESET_CHECKS, keep=keep, folders=folders)
 
 
 def load_preset(
     path: str | os.PathLike[str], *, root: str | os.PathLike[str] | None = None
 ) -> Preset:
     """Load, resolve and check the preset at ``path``; raise PresetError on any problem."""
-    return CheckedLoader(Path(root) if root is not None else None).load(Path(path))
+    return _loader(root).load(Path(path))
+
+
+def _loader(root: str | os.PathLike[str] | None) -> CheckedLoader:
+    """A loader for one call: files are read afresh, and the project roots found by earlier
+    calls are reused (a backend loads presets from the same few folders on every request)."""
+    return CheckedLoader(
+        Path(root) if root is not None else None, folders=Folders(marked=SHARED_ROOTS)
+    )
 
 
 def loads_preset(
@@ -112,7 +123,7 @@ def loads_preset(
     its ``extends`` bases and instructions file are read from disk relative to it, confined
     to ``root`` (by default the project root of its folder). Raise PresetError on any problem.
     """
-    loader = CheckedLoader(Path(root) if root is not None else None)
+    loader = _loader(root)
     given = Path(path)
     if "\0" not in str(given):  # load() names the problem
         loader.put_text(given, text)

@@ -69,7 +69,7 @@ class Loader:
         """
         self.checks = checks
         self.folders = folders if folders is not None else Folders()
-        self.root = root.resolve() if root is not None else None
+        self.root = self._real_root(root) if root is not None else None
         self._root_text = str(self.root) if self.root is not None else ""
         self._cwd = os.getcwd()  # noqa: PTH109 (a string: joined to every relative name)
         self._documents: Recent[Document | PresetError] = Recent(keep)
@@ -83,6 +83,10 @@ class Loader:
         self._inside: dict[Path, bool] = {}
         # Files in the root whose read proves they are no symlink (see _escapes_root).
         self._unproved: dict[Path, tuple[Path, Path | None]] = {}
+
+    def _real_root(self, root: Path) -> Path:
+        real = self.folders.real(os.path.abspath(root))  # noqa: PTH100 (a string)
+        return Path(real) if real is not None else root.resolve()
 
     def _normalized(self, path: Path) -> Path:
         """An absolute path with ``.`` and ``..`` folded, symlinks kept (checked apart)."""

@@ -29,10 +29,14 @@ class Folders:
     Safe to share between threads: a race can only find a folder twice.
     """
 
-    def __init__(self, limit: int = FOLDERS_KEPT) -> None:
+    def __init__(
+        self, limit: int = FOLDERS_KEPT, *, marked: dict[str, str | None] | None = None
+    ) -> None:
+        """``marked``: where the roots found are kept, to share them with other loaders (a
+        folder's real path is never shared: a symlink swapped in later must be seen)."""
         self.limit = limit
         self._real: dict[str, str | None] = {}
-        self._marked: dict[str, str | None] = {}
+        self._marked: dict[str, str | None] = marked if marked is not None else {}
 
     def real(self, folder: str) -> str | None:
         """``folder`` with symlinks followed, when none of its parts is one (else None)."""
@@ -108,3 +112,9 @@ def _is_symlink(path: str) -> bool:
         return False  # not there: what is below it is not there either, lexically
     except OSError:
         return True
+
+
+SHARED_ROOTS: dict[str, str | None] = {}
+"""The roots found by every ``load_preset`` call of this process (bounded as Folders').
+A project root is where ``.git`` or ``pyproject.toml`` is: it does not move while a process
+serves its presets."""
