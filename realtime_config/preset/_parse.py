@@ -93,8 +93,10 @@ def _nesting(text: str) -> tuple[int, int, str] | None:
     """Where and how nesting first exceeds MAX_DEPTH, if it does.
 
     Brackets are counted first (a quick, string-aware scan); then key paths, which dotted
-    keys and headers lengthen without brackets. Each level needs a ``.``, ``[`` or ``{``
-    somewhere in the text, so a text with fewer is not scanned again.
+    keys and headers lengthen without brackets. Each level past a key's first part needs a
+    ``.``, ``[`` or ``{`` outside strings and comments, so their count bounds the nesting,
+    and the full scan runs only when that bound can pass MAX_DEPTH: the periods of prose,
+    URLs and file names in strings do not count.
     """
     brackets = _brackets_too_deep(text)
     if brackets is not None:
@@ -102,7 +104,10 @@ def _nesting(text: str) -> tuple[int, int, str] | None:
             *brackets,
             f"arrays and inline tables are nested deeper than {MAX_DEPTH} levels",
         )
-    if text.count(".") + text.count("[") + text.count("{") < MAX_DEPTH:
+    if _structural(text) < MAX_DEPTH:
+        return None
+    bare = _STRINGS_AND_COMMENTS.sub("", text)  # what keys and brackets are made of
+    if _structural(bare) < MAX_DEPTH:
         return None
     from realtime_config._source import nesting_overflow
 
@@ -110,6 +115,22 @@ def _nesting(text: str) -> tuple[int, int, str] | None:
     if found is None:
         return None
     return found.line, found.column, _TOO_DEEP
+
+
+def _structural(text: str) -> int:
+    """How many ``.``, ``[`` and ``{`` are in ``text``: each can add a level to a key path."""
+    return text.count(".") + text.count("[") + text.count("{")
+
+
+_STRINGS_AND_COMMENTS = re.compile(
+    r'"""(?:\\[\s\S]|[^\\])*?""""{0,2}'  # a multi-line basic string (2 more quotes may end it)
+    r"|'''[\s\S]*?''''{0,2}"  # a multi-line literal string
+    r'|"(?:\\.|[^"\\\n])*"'  # a basic string, on one line
+    r"|'[^'\n]*'"  # a literal string
+    r"|#[^\n]*"  # a comment
+)
+"""Strings and comments, read as TOML reads them from the start of a text; where a text is
+not valid TOML, what follows is counted as structure, which only raises the bound."""
 
 
 _TOO_DEEP = (
