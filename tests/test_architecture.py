@@ -38,7 +38,7 @@ LAYERS = {
     "preset": {
         "preset",
         *["preset._loader", "preset._resolve", "preset._parse", "preset._read"],
-        *["preset._model", "preset._fastparse"],
+        *["preset._paths", "preset._model", "preset._fastparse"],
     },
     "floor": {
         *["_version", "_errors", "_diagnostics", "_report", "_keys", "_wording", "_source"],

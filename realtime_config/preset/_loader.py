@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from realtime_config._diagnostics import Diagnostic
 from realtime_config._errors import PresetError
@@ -26,7 +26,10 @@ from realtime_config.preset._read import (
     _SymlinkSignal,
     read_text,
 )
-from realtime_config.preset._resolve import Checks, Outcome, Resolution
+from realtime_config.preset._resolve import Outcome, Resolution
+
+if TYPE_CHECKING:
+    from realtime_config.preset._resolve import Checks
 
 _Cached = TypeVar("_Cached")
 

@@ -47,20 +47,34 @@ class Locating:
         return Diagnostic(file, line, column, severity, rule, message, format_path(path))
 
 
-@dataclass(frozen=True)
 class PresetSettings:
     """A file's ``[preset]`` table, read once: its bases, instructions file, target and
-    description. A value of the wrong type is left out here; the schema check names it."""
+    description. A value of the wrong type is left out here; the schema check names it.
 
-    table: Mapping[str, Any]
-    """The table as written (``{}`` when absent or not a table)."""
-    extends: tuple[tuple[KeyPath, str], ...] = ()
-    """Each base named by ``extends`` that is a string, with the key path it is written at."""
-    has_bases: bool = False
-    """Whether ``extends`` names anything (a string, or a list that is not empty)."""
-    instructions_file: str | None = None
-    target: str | None = None
-    description: str | None = None
+    (A plain class, as the other small records here: a dataclass costs start-up.)
+    """
+
+    __slots__ = ("description", "extends", "has_bases", "instructions_file", "table", "target")
+
+    def __init__(
+        self,
+        table: Mapping[str, Any],
+        *,
+        extends: tuple[tuple[KeyPath, str], ...] = (),
+        has_bases: bool = False,
+        instructions_file: str | None = None,
+        target: str | None = None,
+        description: str | None = None,
+    ) -> None:
+        self.table = table
+        """The table as written (``{}`` when absent or not a table)."""
+        self.extends = extends
+        """Each base named by ``extends`` that is a string, with the key path it is at."""
+        self.has_bases = has_bases
+        """Whether ``extends`` names anything (a string, or a list that is not empty)."""
+        self.instructions_file = instructions_file
+        self.target = target
+        self.description = description
 
     @classmethod
     def of(cls, table: Mapping[str, Any]) -> PresetSettings:
@@ -83,11 +97,11 @@ class PresetSettings:
         description = settings.get("description")
         return cls(
             settings,
-            entries,
-            isinstance(extends, str) or (isinstance(extends, list) and bool(extends)),
-            instructions_file if isinstance(instructions_file, str) else None,
-            target if isinstance(target, str) else None,
-            description if isinstance(description, str) else None,
+            extends=entries,
+            has_bases=isinstance(extends, str) or (isinstance(extends, list) and bool(extends)),
+            instructions_file=instructions_file if isinstance(instructions_file, str) else None,
+            target=target if isinstance(target, str) else None,
+            description=description if isinstance(description, str) else None,
         )
 
     def named_files(self, folder: str) -> list[str]:
@@ -106,12 +120,14 @@ class PresetSettings:
 _NO_SETTINGS = PresetSettings({})
 
 
-@dataclass(frozen=True)
 class Source:
     """Where a resolved key was written: a document, and the key to point at inside it."""
 
-    document: Document
-    key: KeyPath | None = None
+    __slots__ = ("document", "key")
+
+    def __init__(self, document: Document, key: KeyPath | None = None) -> None:
+        self.document = document
+        self.key = key
 
 
 @dataclass(frozen=True)
@@ -195,13 +211,15 @@ class Document(Locating):
         return (self.display, *self.position(path, anchor))
 
 
-@dataclass
 class ResolvedTable(Locating):
     """A preset's merged table, checked as one document: each key located where written."""
 
-    table: dict[str, Any]
-    dialect: str
-    _locate: Locate = field(repr=False)
+    __slots__ = ("_locate", "dialect", "table")
+
+    def __init__(self, table: dict[str, Any], dialect: str, locate: Locate) -> None:
+        self.table = table
+        self.dialect = dialect
+        self._locate = locate
 
     def where(self, path: KeyPath, anchor: Anchor) -> tuple[str, int, int]:
         return self._locate(path, anchor)

@@ -18,11 +18,6 @@ from realtime_config._errors import PresetError
 from realtime_config._keys import KeyPath, format_path
 from realtime_config.preset._model import Document
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
-
 MAX_DEPTH = 64
 """Deeper nesting than this is refused: no real preset needs it, and it bounds every walk."""
 
@@ -39,28 +34,36 @@ def parse_toml(text: str, display: str) -> dict[str, Any]:
     deep = _nesting(text)
     if deep is not None:
         raise PresetError([Diagnostic(display, deep[0], deep[1], "error", "nesting", deep[2])])
-    try:
-        from realtime_config.preset._fastparse import loads
+    from realtime_config.preset._fastparse import loads
 
+    try:
         return loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        message = str(getattr(exc, "msg", exc.args[0] if exc.args else exc))
-        line: int | None = getattr(exc, "lineno", None)
-        column: int | None = getattr(exc, "colno", None)
-        found = _TOML_POSITION.search(message)
-        if found:
-            message = message[: found.start()]
-            if found.group(1):
-                line, column = int(found.group(1)), int(found.group(2))
-        if line is None or column is None:
-            line = text.count("\n") + 1
-            column = len(text) - (text.rfind("\n") + 1) + 1
-        message = message[:1].lower() + message[1:]
-        raise PresetError(
-            [Diagnostic(display, line, column, "error", "toml-syntax", f"invalid TOML: {message}")]
-        ) from None
-    except ValueError:  # int() refused a literal past the int/str conversion limit
-        raise PresetError([_long_integer(text, display)]) from None
+    except ValueError as error:  # a TOMLDecodeError, or int() past its conversion limit
+        raise PresetError([_toml_diagnostic(text, display, error)]) from None
+
+
+def _toml_diagnostic(text: str, display: str, exc: ValueError) -> Diagnostic:
+    """What tomllib refused, located: the parser's own words, or an integer too long."""
+    if sys.version_info >= (3, 11):
+        import tomllib  # here only: a valid preset is parsed without it
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib
+
+    if not isinstance(exc, tomllib.TOMLDecodeError):  # int() refused a literal's length
+        return _long_integer(text, display)
+    message = str(getattr(exc, "msg", exc.args[0] if exc.args else exc))
+    line: int | None = getattr(exc, "lineno", None)
+    column: int | None = getattr(exc, "colno", None)
+    found = _TOML_POSITION.search(message)
+    if found:
+        message = message[: found.start()]
+        if found.group(1):
+            line, column = int(found.group(1)), int(found.group(2))
+    if line is None or column is None:
+        line = text.count("\n") + 1
+        column = len(text) - (text.rfind("\n") + 1) + 1
+    message = message[:1].lower() + message[1:]
+    return Diagnostic(display, line, column, "error", "toml-syntax", f"invalid TOML: {message}")
 
 
 _LONG_INTEGER = re.compile(r"[+-]?[0-9][0-9_]{256,}(?![0-9_.eE])")

@@ -15,9 +15,8 @@ import os
 import re
 import stat
 from collections.abc import Iterator, Mapping, MutableMapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from realtime_config._diagnostics import Diagnostic
 from realtime_config._errors import PresetError
@@ -32,56 +31,59 @@ Outcome = Preset | PresetError
 """What resolving a file gives: the preset, or every problem that stops it."""
 
 
-class Checks(Protocol):
-    """The checks that loading interleaves with resolving, in the order it runs them."""
+if TYPE_CHECKING:  # what resolving needs, for the type checker only (no start-up cost)
 
-    def document(self, document: Document, dialect: str, *, partial: bool) -> None:
-        """Check one file in ``dialect``; ``partial``: leave what a base can complete.
-        Raise a PresetError with its errors."""
+    class Checks(Protocol):
+        """The checks that loading interleaves with resolving, in the order it runs them."""
 
-    def resolved(self, table: ResolvedTable) -> None:
-        """Check a merged table (a preset with bases); raise a PresetError with its errors."""
+        def document(self, document: Document, dialect: str, *, partial: bool) -> None:
+            """Check one file in ``dialect``; ``partial``: leave what a base can complete.
+            Raise a PresetError with its errors."""
 
-    def preset(self, preset: Preset) -> Preset:
-        """The resolved preset with its warnings, or a PresetError listing every problem."""
+        def resolved(self, table: ResolvedTable) -> None:
+            """Check a merged table (a preset with bases); raise a PresetError with its errors."""
+
+        def preset(self, preset: Preset) -> Preset:
+            """The resolved preset with its warnings, or a PresetError listing every problem."""
+
+    class Files(Protocol):
+        """What resolving needs of the loader: its checks, its files and its caches."""
+
+        @property
+        def checks(self) -> Checks:
+            """The checks to run as files are resolved."""
+
+        @property
+        def folders(self) -> Folders:
+            """The real paths and roots of folders, found once."""
+
+        @property
+        def presets(self) -> MutableMapping[Path, Outcome]:
+            """Every file resolved, failures too."""
+
+        @property
+        def cyclic(self) -> MutableMapping[Path, Outcome]:
+            """The files of a cycle, kept apart."""
+
+        def document(self, path: Path) -> Document:
+            """The parsed document at ``path``, or a PresetError."""
+
+        def root_for(self, path: Path) -> Path:
+            """The project root of the file at ``path``."""
+
+        def resolve_graph(self, top: Path, root: Path, given: Path | None) -> Outcome:
+            """Resolve ``top`` and every base it reaches."""
 
 
-class Files(Protocol):
-    """What resolving needs of the loader: its checks, its files and its caches."""
-
-    @property
-    def checks(self) -> Checks:
-        """The checks to run as files are resolved."""
-
-    @property
-    def folders(self) -> Folders:
-        """The real paths and roots of folders, found once."""
-
-    @property
-    def presets(self) -> MutableMapping[Path, Outcome]:
-        """Every file resolved, failures too."""
-
-    @property
-    def cyclic(self) -> MutableMapping[Path, Outcome]:
-        """The files of a cycle, kept apart."""
-
-    def document(self, path: Path) -> Document:
-        """The parsed document at ``path``, or a PresetError."""
-
-    def root_for(self, path: Path) -> Path:
-        """The project root of the file at ``path``."""
-
-    def resolve_graph(self, top: Path, root: Path, given: Path | None) -> Outcome:
-        """Resolve ``top`` and every base it reaches."""
-
-
-@dataclass(frozen=True)
 class Base:
     """One entry of ``preset.extends``: where it is written and the file it names, or why
     that file cannot be a base (outside the root, missing, not a regular file...)."""
 
-    key: KeyPath
-    target: Path | PresetError
+    __slots__ = ("key", "target")
+
+    def __init__(self, key: KeyPath, target: Path | PresetError) -> None:
+        self.key = key
+        self.target = target
 
 
 class Resolution:
@@ -399,16 +401,18 @@ class Resolution:
         return Path(os.path.normpath(target))
 
 
-@dataclass
 class _Merged:
     """A file's bases merged: the table, where each key was written, the problems found,
     the documents merged and the dialect of the bases (None: no base said)."""
 
-    dialect: str | None
-    table: dict[str, Any] = field(default_factory=dict)
-    sources: dict[KeyPath, Source] = field(default_factory=dict)
-    problems: list[Diagnostic] = field(default_factory=list)
-    documents: list[Document] = field(default_factory=list)
+    __slots__ = ("dialect", "documents", "problems", "sources", "table")
+
+    def __init__(self, dialect: str | None) -> None:
+        self.dialect = dialect
+        self.table: dict[str, Any] = {}
+        self.sources: dict[KeyPath, Source] = {}
+        self.problems: list[Diagnostic] = []
+        self.documents: list[Document] = []
 
 
 _INSTRUCTIONS_FILE: KeyPath = ("preset", "instructions_file")
