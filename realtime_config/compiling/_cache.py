@@ -141,8 +141,8 @@ class _RecordingLoader(CheckedLoader):
         super().__init__(root)
         self.read: list[str] = []
 
-    def document(self, path: Path) -> Document:
-        self.read.append(os.path.abspath(path))  # noqa: PTH100 (symlinks kept)
-        document = super().document(path)
+    def document(self, path: Path, key: Path | None = None) -> Document:
+        self.read.append(os.path.abspath(key or path))  # noqa: PTH100 (symlinks kept)
+        document = super().document(path, key)
         self.read.extend(document.settings.named_files(str(document.path.parent)))
         return document

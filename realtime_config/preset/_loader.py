@@ -98,13 +98,15 @@ class Loader:
             text = os.path.join(self._cwd, text)  # noqa: PTH118 (as above)
         return Path(os.path.normpath(text))
 
-    def document(self, path: Path) -> Document:
-        """The parsed document at ``path`` (cached), or a PresetError.
+    def document(self, path: Path, key: Path | None = None) -> Document:
+        """The parsed document at ``path`` (cached), or a PresetError; ``key``: ``path``
+        normalised, when the caller has it already (``path`` then only names the file).
 
         Values with no JSON form are refused here; the schema check waits for the dialect,
         which a file without ``type`` takes from its bases.
         """
-        key = path if path in self._documents else self._normalized(path)
+        if key is None:
+            key = path if path in self._documents else self._normalized(path)
         cached: Document | PresetError | None = self._documents.get(key)
         if cached is None:
             try:

@@ -65,8 +65,8 @@ if TYPE_CHECKING:  # what resolving needs, for the type checker only (no start-u
         def cyclic(self) -> MutableMapping[Path, Outcome]:
             """The files of a cycle, kept apart."""
 
-        def document(self, path: Path) -> Document:
-            """The parsed document at ``path``, or a PresetError."""
+        def document(self, path: Path, key: Path | None = None) -> Document:
+            """The parsed document at ``path`` (normalised: ``key``), or a PresetError."""
 
         def root_for(self, path: Path) -> Path:
             """The project root of the file at ``path``."""
@@ -163,7 +163,7 @@ class Resolution:
 
     def _document(self, path: Path) -> Document:
         given = self.given if path == self.top else None
-        return self.loader.document(given if given is not None else path)
+        return self.loader.document(given if given is not None else path, path)
 
     def _read_bases(self, path: Path) -> list[Base]:
         """The entries of ``preset.extends`` in the file at ``path``: each base's confined
