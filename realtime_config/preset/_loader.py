@@ -84,6 +84,7 @@ class Loader:
         # (for a folder reached through a symlink: the others are known from ``folders``).
         self._lexical_root = self._normalized(root) if root is not None else None
         self._inside: dict[Path, bool] = {}
+        self._roots: dict[str, Path] = {}  # by folder: the Path of its root, built once
         # Files in the root whose read proves they are no symlink (see _escapes_root).
         self._unproved: dict[Path, tuple[Path, Path | None]] = {}
 
@@ -180,7 +181,13 @@ class Loader:
         """The project root of the file at ``path``: the loader's, or the one found for it."""
         if self.root is not None:
             return self.root
-        return self.folders.root(os.path.dirname(path))  # noqa: PTH120 (a string: per file)
+        folder = os.path.dirname(path)  # noqa: PTH120 (a string: per file)
+        root = self._roots.get(folder)
+        if root is None:
+            if len(self._roots) >= self.folders.limit:
+                self._roots.clear()
+            root = self._roots[folder] = self.folders.root(folder)
+        return root
 
     def _resolve(self, path: Path, given: Path | None = None) -> Preset:
         """The resolved preset at ``path``: from the cache, failures included, or resolved."""
