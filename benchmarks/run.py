@@ -452,7 +452,7 @@ def ratio(samples: Samples, numerator: str, denominator: str) -> float:
 def markdown(found: Results, judged: list[Target]) -> str:
     """The results as the Markdown of benchmarks/README.md's results section."""
     results, loaded, startup, library = found.sizes, found.loaded, found.startup, found.library
-    lines = [f"Load average before the run: {found.load_before}; after: {found.load_after}.", ""]
+    lines = [f"Before the run: {found.load_before}; after: {found.load_after}.", ""]
     lines += ["| goal | measured | |", "|---|---:|---|"]
     lines += [f"| {t.text} | {t.measured} | {'met' if t.met else '**not met**'} |" for t in judged]
     lines += [

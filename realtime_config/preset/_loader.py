@@ -221,6 +221,8 @@ class Loader:
             folder = path.parent
             found = self._inside.get(folder)
             if found is None:
+                if len(self._inside) >= self.folders.limit:  # bounded, as every cache here
+                    self._inside.clear()
                 try:
                     found = self._inside[folder] = folder.resolve().is_relative_to(root)
                 except (OSError, RuntimeError, ValueError):
