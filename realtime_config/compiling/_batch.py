@@ -1,8 +1,8 @@
 """Checking a batch of preset files: validate's entry point, in worker processes for long lists.
 
-Each file is loaded (read, parsed, resolved and checked, _loader and _checks) and checked for
-its target (_targets); the diagnostics of every file come back in order, and nothing raises
-for bad input.
+Each file is loaded (read, parsed and resolved by preset/, checked as checking/_compose
+says) and checked for its target (_targets); the diagnostics of every file come back in
+order, and nothing raises for bad input.
 """
 
 from __future__ import annotations
