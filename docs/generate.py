@@ -34,6 +34,8 @@ API_END = "<!-- end of generated API reference -->"
 
 _API_SECTIONS = {
     "_loader": "Loading presets",
+    "_compose": "Loading presets",
+    "_model": "Loading presets",
     "_batch": "Checking presets",
     "_diagnostics": "Checking presets",
     "_targets": "Compiling",

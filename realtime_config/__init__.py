@@ -4,6 +4,7 @@
     >>> preset = realtime_config.load_preset("presets/phone-support.toml")
     >>> body = realtime_config.compile_preset(preset)
     >>> realtime_config.dumps_payload(body, compact=True)
+    >>> realtime_config.loads_preset('model = "gpt-realtime"', path="presets/draft.toml")
 
 Every name is imported on first use, so that validating presets (a pre-commit hook's job)
 never pays for the HTTP stack, and ``import realtime_config`` for nothing it does not use.
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
         UnknownTargetError,
     )
     from realtime_config._schema import load_schema, schema_path
+    from realtime_config.checking._compose import load_preset, loads_preset
     from realtime_config.client._client import (
         AcceptedCall,
         AsyncRealtimeClient,
@@ -63,7 +65,7 @@ if TYPE_CHECKING:
         compile_preset,
         compile_preset_with_warnings,
     )
-    from realtime_config.preset._loader import Preset, load_preset
+    from realtime_config.preset._model import Preset
     from realtime_config.serve._app import create_app as create_app
 
 _MODULE_OF: dict[str, str] = {
@@ -81,7 +83,8 @@ _MODULE_OF: dict[str, str] = {
         ],
         "_errors",
     ),
-    **dict.fromkeys(["Preset", "load_preset"], "preset._loader"),
+    **dict.fromkeys(["load_preset", "loads_preset"], "checking._compose"),
+    **dict.fromkeys(["Preset"], "preset._model"),
     **dict.fromkeys(["load_schema", "schema_path"], "_schema"),
     **dict.fromkeys(
         ["TARGETS", "Target", "compile_preset", "compile_preset_with_warnings"],
@@ -163,5 +166,6 @@ __all__ = [
     "dumps_payload",
     "load_preset",
     "load_schema",
+    "loads_preset",
     "schema_path",
 ]

@@ -2,8 +2,8 @@
 
 ARCHITECTURE.md draws the same layers: the package's folders in pipeline order. Every module
 must be placed in one; a module may import from its own layer or a lower one, never from a
-higher one, and the imports (at the
-top of a module or inside a function, but not those only for type checking) form no cycle.
+higher one, and the imports of every kind (at the top of a module, inside a function, or only
+for the type checker under ``TYPE_CHECKING``) form no cycle.
 """
 
 from __future__ import annotations
@@ -30,11 +30,15 @@ LAYERS = {
         *["compiling._targets", "compiling._compile", "compiling._translate"],
         *["compiling._cache", "compiling._batch"],
     },
-    "preset": {"preset", "preset._loader", "preset._fastparse"},
     "checking": {
         "checking",
-        *["checking._validate", "checking._checks", "checking._quick_check"],
-        *["checking._meta_check", "checking._refs"],
+        *["checking._compose", "checking._validate", "checking._checks"],
+        *["checking._quick_check", "checking._meta_check", "checking._refs"],
+    },
+    "preset": {
+        "preset",
+        *["preset._loader", "preset._resolve", "preset._parse", "preset._read"],
+        *["preset._paths", "preset._model", "preset._fastparse"],
     },
     "floor": {
         *["_version", "_errors", "_diagnostics", "_report", "_keys", "_wording", "_source"],
@@ -62,8 +66,9 @@ def layer_of(module: str) -> int:
     raise AssertionError(f"realtime_config.{module} is in no layer: place it in LAYERS")
 
 
-def runtime_imports(path: Path) -> set[str]:
-    """The package modules a file imports at run time (lazy ones too, TYPE_CHECKING not)."""
+def imports(path: Path, *, type_checking: bool = True) -> set[str]:
+    """The package modules a file imports: at the top, inside functions, and (unless
+    ``type_checking`` is false) those only for the type checker."""
     found: set[str] = set()
 
     class Visitor(ast.NodeVisitor):
@@ -72,7 +77,8 @@ def runtime_imports(path: Path) -> set[str]:
             checking = (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
                 isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
             )
-            for child in node.orelse if checking else [*node.body, *node.orelse]:
+            skipped = checking and not type_checking
+            for child in node.orelse if skipped else [*node.body, *node.orelse]:
                 self.visit(child)
 
         def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
@@ -95,11 +101,11 @@ def package_modules() -> dict[str, Path]:
     return {module_name(path): path for path in PACKAGE.rglob("*.py")}
 
 
-def import_graph() -> dict[str, set[str]]:
+def import_graph(*, type_checking: bool = True) -> dict[str, set[str]]:
     modules = package_modules()
     assert len(modules) >= 20
     return {
-        name: {m for m in runtime_imports(path) if m in modules and m != name}
+        name: {m for m in imports(path, type_checking=type_checking) if m in modules and m != name}
         for name, path in modules.items()
     }
 
@@ -141,8 +147,27 @@ def test_the_import_graph_has_no_cycle() -> None:
     assert cycles == []
 
 
-def test_the_graph_sees_lazy_imports() -> None:
-    """A function-level import counts: the test would miss the cycles it exists for."""
+def test_the_graph_sees_lazy_and_type_checking_imports() -> None:
+    """A function-level import counts, and so does one only for the type checker: the test
+    would miss the cycles it exists for."""
     graph = import_graph()
+    runtime = import_graph(type_checking=False)
     assert "client._client" in graph["__init__"] or "client._client" in graph["cli"]
-    assert "compiling._targets" in graph["client._client"]  # imported inside prepare_request
+    assert "compiling._targets" in runtime["client._client"]  # imported inside prepare_request
+    # checking/_validate names the preset's types for the type checker only.
+    assert "preset._model" in graph["checking._validate"]
+    assert "preset._model" not in runtime["checking._validate"]
+
+
+def test_the_preset_stage_sits_below_checking() -> None:
+    """preset/ resolves and runs the checks it is given; it imports nothing of checking/."""
+    graph = import_graph()
+    preset = [name for name in graph if name == "preset" or name.startswith("preset.")]
+    assert {
+        name: graph[name] for name in preset if any(m.startswith("checking") for m in graph[name])
+    } == {}
+
+
+def test_the_preset_model_is_a_leaf_that_imports_no_stage() -> None:
+    stages = ("cli", "serve", "client", "authoring", "compiling", "checking", "preset.")
+    assert sorted(m for m in import_graph()["preset._model"] if m.startswith(stages)) == []

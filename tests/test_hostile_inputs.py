@@ -429,3 +429,32 @@ def test_brackets_inside_a_multi_line_string_are_text_not_nesting(
     path = write(project / "p.toml", text)
     assert [str(d) for d in check_files([path])] == []
     assert load_preset(path).session["instructions"] == "[" * 70 + "{ Ada "
+
+
+def test_periods_in_strings_and_comments_do_not_start_the_full_nesting_scan(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A preset with paragraphs of instructions pays no key-path scan: only the ``.``, ``[``
+    and ``{`` outside strings and comments bound the nesting. (Private: no public call can
+    say whether the scan ran.)"""
+    from realtime_config import _source
+
+    def refused(text: str, limit: int) -> object:
+        raise AssertionError("the full nesting scan ran")
+
+    monkeypatch.setattr(_source, "nesting_overflow", refused)
+    prose = "Be brief. Say the date as 3.12.2026. See https://example.com/a.b.c. " * 20
+    text = (
+        f'# A comment. With periods. Many... of them.\nvoice = "ash"\ninstructions = """\n'
+        f'{prose}\n"""\n[tracing]\nworkflow_name = \'{prose}\'\nmetadata = {{ note = "{prose}" }}\n'
+    )
+    path = write(project / "p.toml", text)
+    assert [str(d) for d in check_files([path])] == []
+
+
+@pytest.mark.parametrize("parts", [63, 64, 70])
+def test_dotted_keys_beside_prose_are_still_bounded(project: Path, parts: int) -> None:
+    prose = 'instructions = "' + "A sentence. " * 40 + '"\n'
+    path = write(project / "p.toml", f"{prose}{chain(parts)} = 1\n")
+    expected = [] if parts <= 64 else [f"p.toml:2:{2 * 64 + 1}: {TOO_DEEP}"]
+    assert [str(d) for d in check_files([path]) if d.rule == "nesting"] == expected

@@ -204,6 +204,49 @@ def test_symlink_out_of_the_root_is_refused(project: Path, key: str) -> None:
     ]
 
 
+@pytest.mark.parametrize("key", ["extends", "instructions_file"])
+def test_a_folder_symlinked_out_of_the_root_is_refused(project: Path, key: str) -> None:
+    """The quick proof of confinement follows each folder: one reached through a symlink
+    takes the exact way."""
+    write(project.parent / "elsewhere" / "secret.toml", "")
+    (project / "shared").symlink_to(project.parent / "elsewhere")
+    path = write(project / "p.toml", f'preset.{key} = "shared/secret.toml"\n')
+    column = len(f"preset.{key} = ") + 1
+    assert error_lines(path) == [
+        f"p.toml:1:{column}: error: preset.{key}: 'shared/secret.toml' leads outside the "
+        "project root through a symlink"
+    ]
+
+
+def test_symlinks_that_stay_inside_the_root_are_followed(project: Path) -> None:
+    write(project / "real" / "base.toml", 'voice = "ash"\n')
+    (project / "linked").symlink_to(project / "real")
+    (project / "top.toml").symlink_to(
+        # Names in a symlinked file are relative to where the link is, not to its target.
+        write(project / "real" / "top.toml", 'preset.extends = "real/base.toml"\nspeed = 1.1\n')
+    )
+    child = write(project / "c.toml", 'preset.extends = "linked/base.toml"\n')
+    assert load_preset(child).session == {"voice": "ash"}
+    assert load_preset(project / "top.toml").session == {"voice": "ash", "speed": 1.1}
+
+
+def test_a_file_read_as_a_base_is_still_confined_as_a_listed_file(project: Path) -> None:
+    """A nested project's file, read first as another's base, then listed itself: the
+    symlink check of a listed file is not skipped because its text is known already."""
+    inner = project / "inner"
+    write(inner / "pyproject.toml", "[project]\nname = 'inner'\n")
+    write(project / "sibling.toml", 'voice = "ash"\n')
+    (inner / "link.toml").symlink_to(project / "sibling.toml")
+    base_user = write(project / "user.toml", 'preset.extends = "inner/link.toml"\n')
+    from realtime_config import check_files
+
+    found = check_files([base_user, inner / "link.toml"])
+    assert [str(d) for d in found] == [
+        "inner/link.toml:1:1: error: leads outside the project root through a symlink; only "
+        "files inside the root are read"
+    ]
+
+
 def test_root_option_narrows_the_root(project: Path) -> None:
     write(project / "base.toml", "")
     path = write(project / "sub" / "p.toml", 'preset.extends = "../base.toml"\n')

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 
 from realtime_config import _schema, check_files
 from realtime_config.checking import _quick_check
-from realtime_config.preset._loader import parse_toml
+from realtime_config.preset._fastparse import compiled_loads
+from realtime_config.preset._parse import parse_toml
 from tests.conftest import BETA_CASES, PROJECT, shipped_presets, write
 from tests.strategies import json_values, session_tables
 
@@ -77,6 +78,22 @@ def test_offline_commands_do_not_import_the_http_client(arguments: list[str]) ->
     assert modules & NETWORK_MODULES == set()
 
 
+def test_validating_valid_presets_imports_nothing_a_valid_preset_does_not_need() -> None:
+    """tomllib answers only when the compiled parser fails, difflib only makes suggestions;
+    an invalid preset still gets both (the second run)."""
+    shipped = [str(p.relative_to(PROJECT)) for p in shipped_presets()]
+    result, modules = imported_modules("-m", "realtime_config", "validate", *shipped)
+    assert result.returncode == 0, result.stderr
+    assert "realtime_config.preset._parse" in modules
+    unneeded = {"difflib", "tomllib._parser"} if compiled_loads() is not None else {"difflib"}
+    assert modules & unneeded == set()
+    bad = str(INVALID_CASES.relative_to(PROJECT) / "enum-typo.toml")
+    result, modules = imported_modules("-m", "realtime_config", "validate", bad)
+    assert result.returncode == 1, result.stderr
+    assert "difflib" in modules
+    assert "did you mean" in result.stdout
+
+
 def test_importing_the_package_imports_nothing_but_its_version() -> None:
     result, modules = imported_modules("-c", "import realtime_config")
     assert result.returncode == 0, result.stderr
@@ -92,7 +109,7 @@ def test_a_name_of_the_package_imports_its_module_on_first_use() -> None:
         "import sys, realtime_config\n"
         "before = sorted(m for m in sys.modules if m.startswith('realtime_config.'))\n"
         "realtime_config.load_preset\n"
-        "print(before, 'realtime_config.preset._loader' in sys.modules, 'jsonschema' in sys.modules)\n"
+        "print(before, 'realtime_config.checking._compose' in sys.modules, 'jsonschema' in sys.modules)\n"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout == "['realtime_config._version'] True False\n"

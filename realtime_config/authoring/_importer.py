@@ -42,15 +42,10 @@ from realtime_config._schema import (
 )
 from realtime_config._source import Position
 from realtime_config._toml_write import field_of, render_preset
-from realtime_config.preset._loader import (
-    MAX_DEPTH,
-    Document,
-    Preset,
-    TextKind,
-    json_form_diagnostics,
-    read_text,
-    with_cross_field_checks,
-)
+from realtime_config.checking._compose import with_cross_field_checks
+from realtime_config.preset._model import Document, Preset
+from realtime_config.preset._parse import MAX_DEPTH, json_form_diagnostics
+from realtime_config.preset._read import TextKind, read_text
 
 SESSION_EVENTS: Final = ("session.created", "session.updated", "session.update")
 """Events whose ``session`` is imported: the two server events and the client event."""

@@ -42,12 +42,9 @@ from realtime_config._diagnostics import Diagnostic, Severity
 from realtime_config._errors import PresetError
 from realtime_config._keys import KeyPath, copy_json, format_path
 from realtime_config._project import display_path, find_root, project_presets
-from realtime_config.preset._loader import (
-    Document,
-    Loader,
-    Preset,
-    _merge,
-)
+from realtime_config.checking._compose import CheckedLoader as Loader
+from realtime_config.preset._model import Document, Preset
+from realtime_config.preset._resolve import merge as _merge
 
 if sys.version_info >= (3, 11):
     import tomllib

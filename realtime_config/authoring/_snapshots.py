@@ -17,9 +17,9 @@ from realtime_config._diagnostics import Diagnostic
 from realtime_config._errors import OutputFileError, PresetError, SnapshotError
 from realtime_config._files import write_atomic
 from realtime_config._project import display_path, project_presets
+from realtime_config.checking._compose import CheckedLoader
 from realtime_config.compiling._compile import dumps_payload
 from realtime_config.compiling._targets import compile_preset_with_warnings
-from realtime_config.preset._loader import Loader
 
 SnapshotState = Literal["unchanged", "written", "missing", "stale", "orphaned", "failed"]
 
@@ -123,7 +123,7 @@ def sync_snapshots(
     diagnostic shared by several presets (one in a common base) is carried by the first.
     """
     plan = plan_snapshots(out_dir, presets, root=root)
-    loader = Loader(Path(root) if root is not None else None)
+    loader = CheckedLoader(Path(root) if root is not None else None)
     results: list[SnapshotResult] = []
     reported: set[Diagnostic] = set()
     for preset_path, snapshot in plan.snapshots:

@@ -31,7 +31,7 @@ from realtime_config._schema import (
 )
 from realtime_config._toml_write import toml_inline, toml_key
 from realtime_config.authoring._importer import schema_header
-from realtime_config.preset._loader import load_preset
+from realtime_config.checking._compose import load_preset
 
 DEFAULT_DIALECT: Final = "realtime"
 """What ``new`` writes unless told otherwise: a GA realtime preset."""

@@ -37,7 +37,7 @@ from realtime_config._wording import (
 )
 
 if TYPE_CHECKING:
-    from realtime_config.preset._loader import Preset
+    from realtime_config.preset._model import Preset
 
 
 def cross_field_diagnostics(preset: Preset) -> list[Diagnostic]:

@@ -36,7 +36,7 @@ from realtime_config.checking._quick_check import is_certainly_valid
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
 
-    from realtime_config.preset._loader import Anchor, Document, ResolvedTable
+    from realtime_config.preset._model import Anchor, Document, ResolvedTable
 
 
 def schema_diagnostics(document: Document | ResolvedTable) -> list[Diagnostic]:

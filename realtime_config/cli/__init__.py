@@ -279,9 +279,9 @@ def compile_command(
     With --out-dir, write (or --check) the compiled snapshot of every preset instead.
     """
     from realtime_config._files import write_atomic
+    from realtime_config.checking._compose import load_preset
     from realtime_config.compiling._compile import dumps_payload
     from realtime_config.compiling._targets import compile_preset_with_warnings
-    from realtime_config.preset._loader import load_preset
 
     if out_dir is not None or check:
         compile_snapshots(presets, out_dir, check, target, output, compact, drop_unsupported, root)
@@ -431,8 +431,8 @@ def submit_command(
         if target not in (None, "calls.accept"):
             raise click.UsageError(f"--call-id goes with --target calls.accept, not {target}")
         target = "calls.accept"
+    from realtime_config.checking._compose import load_preset
     from realtime_config.client._client import RealtimeClient
-    from realtime_config.preset._loader import load_preset
 
     loaded = load_preset(preset, root=root)
     print_warnings(loaded.warnings)
@@ -596,8 +596,8 @@ def diff_command(
     differ, 2 a preset cannot be compiled or a usage error.
     """
     from realtime_config.authoring._diff import changes_to_json, diff_payloads, format_changes
+    from realtime_config.checking._compose import CheckedLoader as Loader
     from realtime_config.compiling._targets import compile_preset_with_warnings
-    from realtime_config.preset._loader import Loader
 
     loader = Loader(root)
     payloads: list[dict[str, Any]] = []

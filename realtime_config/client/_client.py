@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
     import httpx
 
-    from realtime_config.preset._loader import Preset
+    from realtime_config.preset._model import Preset
 
 __all__ = [
     "AcceptedCall",
@@ -463,7 +463,7 @@ class _ClientBase(abc.ABC, Generic[_Http, _Transport, _Sleep]):
         """
         from realtime_config.compiling._compile import dumps_payload
         from realtime_config.compiling._targets import chosen_target, compile_preset_with_warnings
-        from realtime_config.preset._loader import Preset
+        from realtime_config.preset._model import Preset
 
         warnings: list[Diagnostic] = []
         if isinstance(source, Mapping):

@@ -1,8 +1,8 @@
 """Checking a batch of preset files: validate's entry point, in worker processes for long lists.
 
-Each file is loaded (read, parsed, resolved and checked, _loader and _checks) and checked for
-its target (_targets); the diagnostics of every file come back in order, and nothing raises
-for bad input.
+Each file is loaded (read, parsed and resolved by preset/, checked as checking/_compose
+says) and checked for its target (_targets); the diagnostics of every file come back in
+order, and nothing raises for bad input.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Final
 from realtime_config._diagnostics import Diagnostic
 from realtime_config._errors import PresetError
 from realtime_config._keys import dedupe
-from realtime_config.preset._loader import Loader
+from realtime_config.checking._compose import CheckedLoader as Loader
 
 PARALLEL_MIN_FILES: Final = 200
 """Below this many files, starting worker processes costs more than it saves (measured in

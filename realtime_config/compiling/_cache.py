@@ -18,14 +18,14 @@ import os
 import pickle
 import threading
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from realtime_config.checking._compose import CheckedLoader
 from realtime_config.compiling._compile import dumps_payload
 from realtime_config.compiling._targets import compile_preset
-from realtime_config.preset._loader import Document, Loader, Preset
+from realtime_config.preset._model import Document, Preset
 
 RACY_SECONDS: Final = 2.0
 """How recent a change must be for a file's times to be no proof that it is unchanged."""
@@ -121,7 +121,7 @@ class PresetCache:
         loader = _RecordingLoader(self.root)
         preset = loader.load(given)  # a PresetError is raised, never cached
         read = loader.read
-        names = dict.fromkeys([key, *map(str, read), *map(str, preset.source_files)])
+        names = dict.fromkeys([key, *read, *map(str, preset.source_files)])
         stamps = tuple((name, _stamp(name)) for name in names)
         entry = _Entry(preset, stamps)
         recent = started - int(RACY_SECONDS * 1e9)
@@ -134,31 +134,15 @@ class PresetCache:
         return entry
 
 
-class _RecordingLoader(Loader):
+class _RecordingLoader(CheckedLoader):
     """A Loader that notes every file it reads and every file each of them names."""
 
     def __init__(self, root: Path | None) -> None:
         super().__init__(root)
-        self.read: list[Path] = []
+        self.read: list[str] = []
 
-    def document(self, path: Path) -> Document:
-        self.read.append(Path(os.path.abspath(path)))  # noqa: PTH100 (symlinks kept)
-        document = super().document(path)
-        self.read.extend(_named(document))
+    def document(self, path: Path, key: Path | None = None) -> Document:
+        self.read.append(os.path.abspath(key or path))  # noqa: PTH100 (symlinks kept)
+        document = super().document(path, key)
+        self.read.extend(document.settings.named_files(str(document.path.parent)))
         return document
-
-
-def _named(document: Document) -> list[Path]:
-    """The files a document names: its ``extends`` bases and its instructions file."""
-    settings = document.table.get("preset")
-    if not isinstance(settings, Mapping):
-        return []
-    named = settings.get("extends", [])
-    names = [named] if isinstance(named, str) else named if isinstance(named, list) else []
-    names = [*names, settings.get("instructions_file")]
-    folder = document.path.parent
-    return [
-        Path(os.path.normpath(folder / name))
-        for name in names
-        if isinstance(name, str) and "\0" not in name
-    ]

@@ -25,7 +25,7 @@ from realtime_config.compiling._translate import (
     ga_body_from_beta,
     has_beta_counterpart,
 )
-from realtime_config.preset._loader import Preset
+from realtime_config.preset._model import Preset
 
 Response = Literal["client_secret", "beta_session", "empty"]
 
@@ -260,12 +260,13 @@ def _preset_from_mapping(session: Mapping[str, Any]) -> Preset:
     from pathlib import Path
 
     from realtime_config._schema import dialect_of
-    from realtime_config.preset._loader import Document, with_cross_field_checks
+    from realtime_config.checking._compose import check_document, with_cross_field_checks
+    from realtime_config.preset._model import Document
 
     table = copy_json(dict(session))
     document = Document(Path("<session>"), "<session>", "", table)
     try:
-        document.check(dialect_of(table))
+        check_document(document, dialect_of(table))
     except PresetError as error:
         raise PresetError([p for p in error.diagnostics if p.is_error]) from None
     raw_settings = table.pop("preset", {})

@@ -18,11 +18,6 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
-
 Loads = Callable[[str], dict[str, Any]]
 
 
@@ -53,4 +48,8 @@ def loads(text: str) -> dict[str, Any]:
             return fast(text)
         except Exception:  # tomllib below gives the answer, and the words of any error
             pass
+    if sys.version_info >= (3, 11):  # imported here: a valid preset never needs it
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib
     return tomllib.loads(text)

@@ -56,6 +56,7 @@ from realtime_config._errors import (
     ServeConfigError,
 )
 from realtime_config._project import display_path, find_root, project_presets
+from realtime_config.checking._compose import CheckedLoader as Loader
 from realtime_config.client._client import (
     DEFAULT_MAX_RETRIES,
     REDACTED,
@@ -63,7 +64,7 @@ from realtime_config.client._client import (
     CreatedSession,
     PreparedRequest,
 )
-from realtime_config.preset._loader import Loader, Preset
+from realtime_config.preset._model import Preset
 
 if TYPE_CHECKING:
     import httpx
