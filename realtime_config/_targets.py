@@ -84,7 +84,7 @@ def _calls_accept(preset: Preset) -> dict[str, Any]:
 def _beta_session(preset: Preset, *, creating: bool) -> dict[str, Any]:
     session = preset.session
     if preset.dialect != "beta":
-        session, _ = beta_session_from_ga(session)
+        session, _ = beta_session_from_ga(session, creating=creating)
     return compile_session(session, "beta", creating=creating)
 
 

@@ -10,7 +10,8 @@ are dropped (TOML has no null; import reads a server's null as "not set"), every
 properties is closed and gets ``x-order`` in the official order, and an ``anyOf`` of a plain
 string and a string enum becomes an open enum (``x-open-enum``). Then ga-overlay.json adds
 what the official schema lacks: ranges, server defaults, the fields that ``false`` switches
-off (``x-off``), and the compiler's annotations. The beta branch (``$defs/beta``) and the
+off (``x-off``), and the compiler's and checks' annotations (``paths`` for every GA dialect,
+``dialect_paths`` for one). The beta branch (``$defs/beta``) and the
 shared ``$defs/preset`` are kept by hand and left as they are.
 """
 
@@ -90,6 +91,12 @@ def build(schema: dict[str, Any]) -> str:
         for path, patch in overlay["paths"].items()
         if not sum(_apply(root, path, patch) for root in roots.values())
     ]
+    for dialect, paths in overlay["dialect_paths"].items():
+        unmatched += [
+            f"{dialect}: {path}"
+            for path, patch in paths.items()
+            if not _apply(roots[dialect], path, patch)
+        ]
     if unmatched:
         raise SystemExit(f"ga-overlay.json: no such path: {', '.join(unmatched)}")
     for root in roots.values():

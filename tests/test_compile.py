@@ -234,7 +234,7 @@ def test_beta_session_update_target_drops_client_secret(project: Path) -> None:
     )
     assert compile_preset(preset, "beta.session.update") == {
         "type": "session.update",
-        "session": {"modalities": ["audio", "text"], "voice": "ash"},
+        "session": {"voice": "ash"},
     }
 
 

@@ -34,7 +34,7 @@ from realtime_config import (
 from realtime_config._checks import cross_field_diagnostics
 
 # The schema's own helpers read the annotations the expectations are built from.
-from realtime_config._schema import branch_of_type, resolve, validator
+from realtime_config._schema import branch_of_type, dialect_schema, resolve, validator
 from realtime_config.cli import main
 from tests.conftest import (
     GOLDEN,
@@ -380,8 +380,52 @@ def test_beta_session_update_is_the_sessions_body_without_client_secret(preset: 
     assert list(event) == ["type", "session"]
     assert event["type"] == "session.update"
     assert "client_secret" not in event["session"]
-    assert event["session"] == {k: v for k, v in body.items() if k != "client_secret"}
-    assert list(event["session"]) == [k for k in body if k != "client_secret"]
+    expected = {
+        key: value
+        for key, value in body.items()
+        if key != "client_secret" and (key != "modalities" or key in loaded.session)
+    }
+    for key in ("input_audio_format", "output_audio_format"):
+        if loaded.session.get(key) == "pcm16":
+            expected[key] = "pcm16"  # the sessions body omits the default; an update sends it
+    assert event["session"] == expected
+    order = dialect_schema("beta")["x-order"]
+    assert list(event["session"]) == sorted(event["session"], key=order.index)
+
+
+def test_update_events_add_no_creation_default(project: Path) -> None:
+    """An update sends what is written: no modalities added, written pcm16 formats kept."""
+    preset = load_preset(
+        write(project / "p.toml", 'instructions = "Be brief."\ninput_audio_format = "pcm16"\n')
+    )
+    assert compile_preset(preset, "beta.session.update") == {
+        "type": "session.update",
+        "session": {"instructions": "Be brief.", "input_audio_format": "pcm16"},
+    }
+    assert compile_preset(preset, "sessions") == {
+        "modalities": ["audio", "text"],
+        "instructions": "Be brief.",
+    }
+    assert compile_preset(preset, "session.update") == {
+        "type": "session.update",
+        "session": {
+            "type": "realtime",
+            "instructions": "Be brief.",
+            "audio": {"input": {"format": {"type": "audio/pcm", "rate": 24000}}},
+        },
+    }
+    ga = load_preset(
+        write(project / "ga.toml", 'type = "realtime"\noutput_modalities = ["audio"]\n')
+    )
+    assert compile_preset(ga, "beta.session.update") == {
+        "type": "session.update",
+        "session": {"modalities": ["audio", "text"]},
+    }
+    bare = load_preset(write(project / "bare.toml", 'type = "realtime"\ninstructions = "Hi."\n'))
+    assert compile_preset(bare, "beta.session.update") == {
+        "type": "session.update",
+        "session": {"instructions": "Hi."},
+    }
 
 
 @pytest.mark.parametrize("preset", all_presets(), ids=preset_name)
@@ -393,6 +437,9 @@ def test_session_update_is_the_ga_session_with_every_false_as_null(preset: Path)
     assert list(event) == ["type", "session"]
     assert event["session"]["type"] in ("realtime", "transcription")
     without_nulls = without_null_values(event["session"])
+    if loaded.dialect == "beta" and "modalities" not in loaded.session:
+        # the beta creation default ["audio", "text"] is not added to an update
+        created = {k: v for k, v in created.items() if k != "output_modalities"}
     assert without_nulls == without_null_values(created)
 
 
