@@ -2,6 +2,7 @@
 
     python schema/generate.py          # rewrite the GA branch in place
     python schema/generate.py --check  # exit 1 if the file is not what this script builds
+    python schema/generate.py --missing  # list the spec's and the SDK's key paths it lacks
 
 The official schema (official-ga-request.json: RealtimeCreateClientSecretRequest and every
 schema it references) is turned into a preset schema: references are inlined, ``oneOf``
@@ -29,11 +30,16 @@ SCHEMA_FILE = HERE / "realtime-session.schema.json"
 OFFICIAL_FILE = HERE / "official-ga-request.json"
 OVERLAY_FILE = HERE / "ga-overlay.json"
 
+SDK_KEYS_FILE = HERE / "sdk-request-keys.json"
+
 SESSION_SCHEMAS = {
     "realtime": "RealtimeSessionCreateRequestGA",
     "transcription": "RealtimeTranscriptionSessionCreateRequestGA",
 }
 REQUEST_SCHEMA = "RealtimeCreateClientSecretRequest"
+REQUESTS = {"client_secrets": (REQUEST_SCHEMA, tuple(SESSION_SCHEMAS))}
+"""Each request the GA branches are built from: its official schema, and the dialects that
+its ``session`` can be (the branches a key path of it must be found in)."""
 
 # OpenAPI and documentation keywords with no meaning for a preset validator.
 DROPPED = frozenset(
@@ -59,8 +65,20 @@ TOP_DESCRIPTION = (
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail if the schema is stale")
+    parser.add_argument(
+        "--missing",
+        action="store_true",
+        help="list the request key paths of the spec and the SDK that the schema lacks",
+    )
     arguments = parser.parse_args()
     current = SCHEMA_FILE.read_text(encoding="utf-8")
+    if arguments.missing:
+        official = json.loads(OFFICIAL_FILE.read_text(encoding="utf-8"))["$defs"]
+        sdk = json.loads(SDK_KEYS_FILE.read_text(encoding="utf-8"))["requests"]
+        lacking = missing_paths(json.loads(current), official, sdk)
+        for request, source, path in lacking:
+            print(f"{request}: {path} ({source})")
+        return 1 if lacking else 0
     built = build(json.loads(current))
     if arguments.check:
         if built != current:
@@ -119,6 +137,52 @@ def build(schema: dict[str, Any]) -> str:
     defs.update(roots)
     schema["$defs"] = defs
     return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+
+def missing_paths(
+    schema: dict[str, Any], official: dict[str, Any], sdk: dict[str, list[str]]
+) -> list[tuple[str, str, str]]:
+    """Each request key path of the spec or the SDK's list that no preset can write:
+    (request, where the path comes from, path), sorted."""
+    lacking = []
+    for request, (name, dialects) in REQUESTS.items():
+        sources = dict.fromkeys(request_paths(official, official[name]), "spec")
+        for path in sdk.get(request, ()):
+            sources[path] = "sdk" if path not in sources else "spec, sdk"
+        roots = [schema["$defs"][dialect] for dialect in dialects]
+        for path, source in sources.items():
+            inside = path.removeprefix("session.") if path.startswith("session.") else path
+            if path != "session" and not any(_nodes_at(root, inside) for root in roots):
+                lacking.append((request, source, path))
+    unknown = sorted(set(sdk) - set(REQUESTS))
+    if unknown:
+        raise SystemExit(f"{SDK_KEYS_FILE.name}: no such request: {', '.join(unknown)}")
+    return sorted(lacking)
+
+
+def request_paths(definitions: dict[str, Any], node: Any, path: str = "") -> set[str]:
+    """Every property path of an official request schema (``session.tools[].name``)."""
+    found: set[str] = set()
+    stack = [(node, path)]
+    seen: set[tuple[str, str]] = set()
+    while stack:
+        current, where = stack.pop()
+        if not isinstance(current, dict):
+            continue
+        if "$ref" in current:
+            name = current["$ref"].rsplit("/", 1)[-1]
+            if (name, where) not in seen:
+                seen.add((name, where))
+                stack.append((definitions[name], where))
+        for union in ("oneOf", "anyOf", "allOf"):
+            stack.extend((branch, where) for branch in current.get(union, ()))
+        for key, child in current.get("properties", {}).items():
+            full = f"{where}.{key}" if where else key
+            found.add(full)
+            stack.append((child, full))
+        if isinstance(current.get("items"), dict):
+            stack.append((current["items"], f"{where}[]"))
+    return found
 
 
 class Converter:
@@ -211,7 +275,9 @@ def _apply(root: dict[str, Any], path: str, patch: dict[str, Any]) -> int:
     nodes = _nodes_at(root, path)
     for node in nodes:
         for key, value in patch.items():
-            if key.startswith("branch:"):
+            if key.startswith("add:"):
+                _add_property(node, key.removeprefix("add:"), value)
+            elif key.startswith("branch:"):
                 json_type = key.removeprefix("branch:")
                 for branch in _branches(node):
                     if branch.get("type") == json_type:
@@ -221,6 +287,15 @@ def _apply(root: dict[str, Any], path: str, patch: dict[str, Any]) -> int:
         if patch.get("x-off"):
             _make_switchable(node)
     return len(nodes)
+
+
+def _add_property(node: dict[str, Any], name: str, field: dict[str, Any]) -> None:
+    """A field the official schema lacks (the SDK has it), added to each table branch, last."""
+    for branch in _branches(node):
+        if branch.get("type") == "object" and "properties" in branch:
+            branch["properties"][name] = json.loads(json.dumps(field))
+            if name not in branch["x-order"]:
+                branch["x-order"].append(name)
 
 
 def _make_switchable(node: dict[str, Any]) -> None:

@@ -7,6 +7,7 @@ draws from the schema's GA branch.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -29,15 +30,16 @@ from realtime_config.cli import main
 from tests.conftest import PROJECT, write
 from tests.fake_api import CANARY_KEY, EXPIRES_AT, SECRET, FakeAPI, serve
 from tests.strategies import ga_session_tables, session_tables
-from tests.test_targets import OFFICIAL_SCHEMA, official_errors
+from tests.test_targets import official_errors, official_schema
 
 EVERY_KEY = sorted((PROJECT / "tests" / "cases" / "ga").glob("every-key*.toml"))
 """Presets that together set every key of the GA realtime session (some keys exclude others)."""
 PROPERTIES = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+@functools.cache
 def official_definitions() -> dict[str, Any]:
-    definitions: dict[str, Any] = json.loads(OFFICIAL_SCHEMA.read_text(encoding="utf-8"))["$defs"]
+    definitions: dict[str, Any] = official_schema()["$defs"]
     return definitions
 
 
@@ -169,7 +171,7 @@ include = ["item.input_audio_transcription.logprobs"]
 
 [audio.input]
 format = { type = "audio/pcmu" }
-noise_reduction = { type = "far_field" }
+noise_reduction = { type = "far_field", strength = 0.4 }
 turn_detection = { type = "server_vad", threshold = 0.4, prefix_padding_ms = 200, silence_duration_ms = 300, create_response = true, interrupt_response = true, idle_timeout_ms = 6000 }
 
 [audio.input.transcription]

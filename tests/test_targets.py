@@ -90,9 +90,29 @@ def closed(node: Any) -> Any:
     return result
 
 
+def with_sdk_fields(node: Any) -> Any:
+    """The official schema plus what the SDK (openai 3.57.0) has and the spec lacks: a
+    ``strength`` number after ``type`` in each noise-reduction table."""
+    if isinstance(node, list):
+        return [with_sdk_fields(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    result = {key: with_sdk_fields(value) for key, value in node.items()}
+    kind = node.get("properties", {}).get("type", {})
+    if kind.get("$ref", "").endswith("/NoiseReductionType"):
+        result["properties"] = {**result["properties"], "strength": {"type": "number"}}
+    return result
+
+
+def official_schema() -> dict[str, Any]:
+    """The official request schema, with the SDK's additions."""
+    loaded: dict[str, Any] = with_sdk_fields(json.loads(OFFICIAL_SCHEMA.read_text("utf-8")))
+    return loaded
+
+
 @functools.cache
 def official_validator() -> Draft202012Validator:
-    schema = closed(json.loads(OFFICIAL_SCHEMA.read_text(encoding="utf-8")))
+    schema = closed(official_schema())
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
 
@@ -106,7 +126,7 @@ def official_errors(body: Mapping[str, Any]) -> list[str]:
 
 def official_properties(*names: str) -> list[str]:
     """The property names, in the official order, of the request object at ``names``."""
-    defs = json.loads(OFFICIAL_SCHEMA.read_text(encoding="utf-8"))["$defs"]
+    defs = official_schema()["$defs"]
     node = defs["RealtimeCreateClientSecretRequest"]
     for name in names:
         node = node["properties"][name]
