@@ -5,8 +5,9 @@ labels, VAD settings of the other ``turn_detection.type`` (beta; in GA presets t
 closed alternatives catch them), ``tools[].parameters`` that is not a JSON Schema, more than
 one ``output_modalities`` value, an MCP tool without exactly one server, a setting that
 needs another model, that its model refuses or that needs a feature switched off, reasoning
-settings on a model known not to reason. Warnings: settings with no effect, unknown model
-ids, voices and transcription models.
+settings on a model known not to reason, a model past its shutdown date. Warnings: settings
+with no effect, deprecated models before their shutdown, unknown model ids, voices and
+transcription models.
 """
 
 from __future__ import annotations
@@ -432,6 +433,60 @@ def _unknown_value_checks(preset: Preset, session: Any, fields: Fields) -> Itera
         )
 
 
+TODAY_VARIABLE: Final = "REALTIME_CONFIG_TODAY"
+"""The environment variable that fixes the date model shutdowns are judged on (YYYY-MM-DD):
+a CI run that must not change with the calendar, or a look ahead at a coming shutdown."""
+
+
+def _lifecycle_checks(preset: Preset, session: Any, fields: Fields) -> Iterator[Diagnostic]:
+    """Deprecated models (``x-deprecated``): a warning before their shutdown, an error from
+    that day on, naming the date and the successor."""
+    for path, field, value in fields:
+        retired = field.get("x-deprecated", {}).get(value) if isinstance(value, str) else None
+        if retired is None:
+            continue
+        today = _today()
+        name = f"{format_path(path)} `{format_inline(value)}`"
+        successor = f"use `{retired['use']}`"
+        if today is None:
+            yield preset.diagnostic(
+                path,
+                "deprecated",
+                f"{name}: {TODAY_VARIABLE} is not a date (YYYY-MM-DD), so the shutdown on "
+                f"{retired['shutdown']} cannot be judged",
+                anchor="value",
+            )
+        elif today < retired["shutdown"]:
+            yield preset.diagnostic(
+                path,
+                "deprecated",
+                f"{name} is deprecated and shuts down on {retired['shutdown']}; {successor}",
+                severity="warning",
+                anchor="value",
+            )
+        else:
+            yield preset.diagnostic(
+                path,
+                "shut-down",
+                f"{name} shut down on {retired['shutdown']}; {successor}",
+                anchor="value",
+            )
+
+
+def _today() -> str | None:
+    """Today as YYYY-MM-DD, or the date that TODAY_VARIABLE fixes (None if it is no date)."""
+    import datetime
+    import os
+
+    fixed = os.environ.get(TODAY_VARIABLE)
+    if fixed is None:
+        return datetime.date.today().isoformat()
+    try:
+        return datetime.date.fromisoformat(fixed).isoformat() if len(fixed) == 10 else None
+    except ValueError:
+        return None
+
+
 _KNOWN: dict[int, tuple[Schema, list[str], frozenset[str]]] = {}
 
 
@@ -445,7 +500,13 @@ def _known_values(schema: Schema) -> tuple[list[str], frozenset[str]]:
 
 
 _CHECKS: Final = {
-    "beta": (_tool_checks, _vad_checks, _no_effect_checks, _unknown_value_checks),
+    "beta": (
+        _tool_checks,
+        _vad_checks,
+        _no_effect_checks,
+        _lifecycle_checks,
+        _unknown_value_checks,
+    ),
     "realtime": (
         _modalities_check,
         _tool_checks,
@@ -453,8 +514,10 @@ _CHECKS: Final = {
         _model_requirement_checks,
         _reasoning_checks,
         _no_effect_checks,
+        _lifecycle_checks,
         _unknown_value_checks,
     ),
-    "transcription": (_model_requirement_checks, _unknown_value_checks),
+    "transcription": (_model_requirement_checks, _lifecycle_checks, _unknown_value_checks),
+    "translation": (_lifecycle_checks, _unknown_value_checks),
 }
 """The cross-field checks of each dialect, in the order their findings are listed."""

@@ -35,11 +35,22 @@ SDK_KEYS_FILE = HERE / "sdk-request-keys.json"
 SESSION_SCHEMAS = {
     "realtime": "RealtimeSessionCreateRequestGA",
     "transcription": "RealtimeTranscriptionSessionCreateRequestGA",
+    "translation": "RealtimeTranslationSessionCreateRequest",
 }
+"""Each GA dialect (the value of a preset's top-level ``type``) and its official session."""
 REQUEST_SCHEMA = "RealtimeCreateClientSecretRequest"
-REQUESTS = {"client_secrets": (REQUEST_SCHEMA, tuple(SESSION_SCHEMAS))}
+REQUESTS = {
+    "client_secrets": (REQUEST_SCHEMA, ("realtime", "transcription")),
+    "translations.client_secrets": (
+        "RealtimeTranslationClientSecretCreateRequest",
+        ("translation",),
+    ),
+}
 """Each request the GA branches are built from: its official schema, and the dialects that
-its ``session`` can be (the branches a key path of it must be found in)."""
+its ``session`` can be. The overlay's ``paths`` apply to the dialects of the first request;
+every other dialect takes only its own ``dialect_paths``."""
+DEFAULT_DIALECT = "realtime"
+"""The GA branch a ``type`` that names no dialect is checked against (and told it is wrong)."""
 
 # OpenAPI and documentation keywords with no meaning for a preset validator.
 DROPPED = frozenset(
@@ -56,9 +67,10 @@ NODE_LEVEL = frozenset({"description", "default"})
 
 TOP_DESCRIPTION = (
     "A TOML preset of an OpenAI Realtime session, in one of two dialects. With a top-level "
-    "type (realtime or transcription) it is a GA preset: the session object of POST "
-    "/v1/realtime/client_secrets. Without one it is a beta preset: the fields of the POST "
-    "/v1/realtime/sessions body. [preset] holds the preset's own settings in both."
+    "type (realtime, transcription or translation) it is a GA preset: the session object of "
+    "POST /v1/realtime/client_secrets (translation: /v1/realtime/translations/client_secrets). "
+    "Without one it is a beta preset: the fields of the POST /v1/realtime/sessions body. "
+    "[preset] holds the preset's own settings in both."
 )
 
 
@@ -94,31 +106,44 @@ def build(schema: dict[str, Any]) -> str:
     official = json.loads(OFFICIAL_FILE.read_text(encoding="utf-8"))["$defs"]
     overlay = json.loads(OVERLAY_FILE.read_text(encoding="utf-8"))
     converter = Converter(official)
-    request = converter.convert(official[REQUEST_SCHEMA])
-    expires_after = request["properties"]["expires_after"]
-    _patch_expires_after(expires_after, overlay["expires_after"])
-
-    roots = {}
-    for dialect, name in SESSION_SCHEMAS.items():
-        root = converter.convert(official[name])
-        root.pop("required", None)  # a child of a GA base inherits type
-        root.update(overlay["root"][dialect])
-        roots[dialect] = root
+    roots: dict[str, dict[str, Any]] = {}
+    expires_after: dict[str, dict[str, Any]] = {}
+    for request_name, dialects in REQUESTS.values():
+        request = converter.convert(official[request_name])
+        lifetime = request["properties"]["expires_after"]
+        _patch_expires_after(lifetime, overlay["expires_after"])
+        for dialect in dialects:
+            root = converter.convert(official[SESSION_SCHEMAS[dialect]])
+            # A child of a GA base inherits type; what else the request requires is needed to
+            # create a session, not in an update event (which cannot even change a model).
+            required = [key for key in root.pop("required", ()) if key != "type"]
+            if required:
+                root["x-required-on-create"] = required
+            for key, value in overlay["root"][dialect].items():
+                if key.startswith("add:"):
+                    _add_property(root, key.removeprefix("add:"), value)
+                else:
+                    root[key] = value
+            roots[dialect] = root
+            expires_after[dialect] = lifetime
+    shared = REQUESTS["client_secrets"][1]
     unmatched = [
         path
         for path, patch in overlay["paths"].items()
-        if not sum(_apply(root, path, patch) for root in roots.values())
+        if not sum(_apply(roots[dialect], path, patch) for dialect in shared)
     ]
     for dialect, paths in overlay["dialect_paths"].items():
-        unmatched += [
-            f"{dialect}: {path}"
-            for path, patch in paths.items()
-            if not _apply(roots[dialect], path, patch)
-        ]
+        for path, entry in paths.items():
+            # "paths:X": the same patch as the shared entry X
+            patch = (
+                overlay["paths"][entry.removeprefix("paths:")] if isinstance(entry, str) else entry
+            )
+            if not _apply(roots[dialect], path, patch):
+                unmatched.append(f"{dialect}: {path}")
     if unmatched:
         raise SystemExit(f"ga-overlay.json: no such path: {', '.join(unmatched)}")
-    for root in roots.values():
-        root["properties"]["expires_after"] = json.loads(json.dumps(expires_after))
+    for dialect, root in roots.items():
+        root["properties"]["expires_after"] = json.loads(json.dumps(expires_after[dialect]))
         root["properties"]["preset"] = dict(schema["$defs"]["beta"]["properties"]["preset"])
         root["x-outside-session"] = ["expires_after"]
         _check_descriptions(root, ())
@@ -127,11 +152,7 @@ def build(schema: dict[str, Any]) -> str:
     for key in ("if", "then", "else"):
         schema.pop(key, None)
     schema["if"] = {"required": ["type"]}
-    schema["then"] = {
-        "if": {"properties": {"type": {"const": "transcription"}}},
-        "then": {"$ref": "#/$defs/transcription"},
-        "else": {"$ref": "#/$defs/realtime"},
-    }
+    schema["then"] = _dialect_dispatch([d for d in SESSION_SCHEMAS if d != DEFAULT_DIALECT])
     schema["else"] = {"$ref": "#/$defs/beta"}
     defs = schema.pop("$defs")
     defs.update(roots)
@@ -183,6 +204,19 @@ def request_paths(definitions: dict[str, Any], node: Any, path: str = "") -> set
         if isinstance(current.get("items"), dict):
             stack.append((current["items"], f"{where}[]"))
     return found
+
+
+def _dialect_dispatch(dialects: list[str]) -> dict[str, Any]:
+    """The GA branch a table with a ``type`` is checked against: the dialect that ``type``
+    names, else the default one (whose enum then says which values there are)."""
+    if not dialects:
+        return {"$ref": f"#/$defs/{DEFAULT_DIALECT}"}
+    first, *rest = dialects
+    return {
+        "if": {"properties": {"type": {"const": first}}},
+        "then": {"$ref": f"#/$defs/{first}"},
+        "else": _dialect_dispatch(rest),
+    }
 
 
 class Converter:
@@ -290,12 +324,18 @@ def _apply(root: dict[str, Any], path: str, patch: dict[str, Any]) -> int:
 
 
 def _add_property(node: dict[str, Any], name: str, field: dict[str, Any]) -> None:
-    """A field the official schema lacks (the SDK has it), added to each table branch, last."""
+    """A field the official schema lacks (the SDK has it, or a preset's ``type``), added to
+    each table branch: last in the key order, or first and unsent if it is never emitted."""
     for branch in _branches(node):
         if branch.get("type") == "object" and "properties" in branch:
-            branch["properties"][name] = json.loads(json.dumps(field))
-            if name not in branch["x-order"]:
-                branch["x-order"].append(name)
+            added = json.loads(json.dumps(field))
+            if field.get("x-emit") == "never":  # a key that only selects: first, never sent
+                branch["properties"] = {name: added, **branch["properties"]}
+                branch["x-order"].insert(0, name)
+            else:
+                branch["properties"][name] = added
+                if name not in branch["x-order"]:
+                    branch["x-order"].append(name)
 
 
 def _make_switchable(node: dict[str, Any]) -> None:

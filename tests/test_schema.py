@@ -112,7 +112,7 @@ def test_false_elsewhere_is_invalid(key: str) -> None:
 def test_open_strings_accept_any_string_and_list_known_values() -> None:
     assert validator().is_valid({"model": "my-fine-tune", "voice": "voice_1234"})
     props = load_schema()["$defs"]["beta"]["properties"]
-    assert "gpt-realtime" in known_values(props["model"])
+    assert "gpt-realtime-1.5" in known_values(props["model"])
     assert "marin" in known_values(props["voice"])
 
 
