@@ -5,8 +5,8 @@ response, a GA session object (``calls.accept``) or a GA ``session.*`` event (it
 has a ``type``) gives a GA preset; a translation body, response or event (its session has
 ``type = "translation"``, or only translation keys, one of them a translation model or
 ``audio.output.language``) a translation preset; a beta sessions body, session object or
-event a beta one. The keys a server sets (``x-read-only`` on the dialect's root and its tables,
-``x-read-only-outside-session`` beside the session) are dropped and named. In a GA shape a
+event a beta one. The keys a server sets (``x-read-only`` on the dialect's root and its
+tables, ``x-read-only-outside-session`` beside the session) are dropped and named. In a GA shape a
 null where the preset can say ``false`` (``_schema.switchable_paths``) becomes ``false``,
 and any other null a server fills in on a known field is read as "not set"; a beta shape
 may be null only on its switchable fields, as before.
@@ -393,6 +393,8 @@ def _dialect(session: Mapping[str, Any]) -> str:
 
 
 def _says_translation(session: Mapping[str, Any]) -> bool:
+    """Whether a session without ``type`` is a translation session: all its keys fit, and
+    its model is a known translation model or one of its keys is a translation key only."""
     root = dialect_schema("translation")
     if not _keys_fit(root, session):
         return False

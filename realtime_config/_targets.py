@@ -183,7 +183,11 @@ def chosen_target(preset: Preset, name: str | None = None) -> Target:
     return get_target(chosen) if chosen else default_target(preset)
 
 
-_API_WORDS = {"ga": "the GA endpoint", "beta": "the beta endpoint"}
+_API_WORDS = {
+    "ga": "the GA endpoint",
+    "beta": "the beta endpoint",
+    "translation": "the translation endpoint",
+}
 
 
 def target_diagnostics(
@@ -191,8 +195,11 @@ def target_diagnostics(
 ) -> list[Diagnostic]:
     """What ``target`` cannot carry of a checked preset, one located diagnostic each.
 
-    A transcription session refused as a whole is always an error; each unsupported field
-    is an error, or with ``drop_unsupported`` a warning that it is left out.
+    A session refused as a whole (a translation session by any other target, any other
+    session by a translation target, a transcription session by a target that has none) and
+    a key the target needs to create the session (``x-required-on-create``) are always
+    errors; each unsupported field is an error, or with ``drop_unsupported`` a warning that
+    it is left out.
     """
     refused = _refused_session(preset, target)
     if refused is not None:
