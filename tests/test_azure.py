@@ -164,6 +164,9 @@ def test_azure_settings_that_cannot_work_are_one_line_errors(
         )
     with pytest.raises(ClientConfigError, match="unknown provider 'aws'"):
         RealtimeClient(provider="aws")
+    with pytest.raises(ClientConfigError) as token:
+        RealtimeClient(provider="openai", azure_ad_token="t")
+    assert str(token.value) == "an Azure AD token is for provider azure, not openai"
     azure_env.setenv("AZURE_OPENAI_ENDPOINT", "https://acme.openai.azure.com")
     client = RealtimeClient()
     with pytest.raises(MissingAPIKeyError) as missing:

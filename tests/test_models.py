@@ -166,3 +166,22 @@ def test_reasoning_settings_on_a_model_that_does_not_reason_are_errors(project: 
         'type = "realtime"\nmodel = "gpt-realtime-2.1"\nreasoning.effort = "low"\n',
     )
     assert validate("q.toml")[:2] == (0, "")
+
+
+@pytest.mark.parametrize("fixed", ["2026-02-30", "2026-1-05", "20261201"])
+def test_only_a_real_calendar_date_fixes_today(monkeypatch: pytest.MonkeyPatch, fixed: str) -> None:
+    # The date is read in the checks; its reader is the one thing no command can show alone.
+    from realtime_config._checks import _today
+
+    monkeypatch.setenv("REALTIME_CONFIG_TODAY", fixed)
+    assert _today() is None
+
+
+def test_without_a_fixed_date_today_is_the_clock_s(monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime
+
+    from realtime_config._checks import _today
+
+    monkeypatch.delenv("REALTIME_CONFIG_TODAY")
+    before = datetime.date.today().isoformat()
+    assert _today() in (before, datetime.date.today().isoformat())
