@@ -3,8 +3,8 @@
 Each shape imports into a preset of its own dialect: a GA ``client_secrets`` body or
 response, a GA session object (``calls.accept``) or a GA ``session.*`` event (its session
 has a ``type``) gives a GA preset; a translation body, response or event (its session has
-``type = "translation"``, or only translation keys, one of them a translation model or
-``audio.output.language``) a translation preset; a beta sessions body, session object or
+``type = "translation"``, or only translation keys: in an event, one of them a translation
+model or a key beta lacks) a translation preset; a beta sessions body, session object or
 event a beta one. The keys a server sets (``x-read-only`` on the dialect's root and its
 tables, ``x-read-only-outside-session`` beside the session) are dropped and named. In a GA shape a
 null where the preset can say ``false`` (``_schema.switchable_paths``) becomes ``false``,
@@ -40,7 +40,6 @@ from realtime_config._loader import (
 )
 from realtime_config._project import display_path, find_root
 from realtime_config._schema import (
-    DIALECTS,
     SCHEMA_FILENAME,
     Schema,
     branch_of_type,
@@ -350,15 +349,16 @@ def _shape(data: Mapping[str, Any], display: str, locator: JSONLocator) -> _Shap
             f"session: expected a JSON object, found {_json_kind(session)}",
             "session",
         )
-    dialect = _dialect(session)
+    # A client_secrets body has no beta form: without a type, only a translation session fits.
+    dialect = _dialect(session, typeless_request="type" not in data)
     if "type" not in data and dialect == "beta":
         raise _fail(
             display,
             locator.key_position(("session",)),
             "type",
-            'session: a client_secrets session needs its type ("realtime" or "transcription"), '
-            "unless it is a translation session (its model a translation model, or its "
-            "audio.output.language set)",
+            'session: a client_secrets session needs its type ("realtime" or "transcription"); '
+            "without one it is read as a translation session, and this one has keys a "
+            "translation session has not",
             "session",
         )
     root = dialect_schema(dialect)
@@ -382,30 +382,31 @@ def _shape(data: Mapping[str, Any], display: str, locator: JSONLocator) -> _Shap
     return shape
 
 
-def _dialect(session: Mapping[str, Any]) -> str:
+def _dialect(session: Mapping[str, Any], *, typeless_request: bool = False) -> str:
     """The dialect of a session: its ``type``'s; without one, a translation session (whose
-    requests and update events carry no type) when every key of it is a translation key and
-    one of them says translation, else beta."""
+    requests and update events carry no type) when every key of it is a translation key and,
+    unless it is the session of a client_secrets body (which has no beta form), one of them
+    says translation; else beta."""
     dialect = dialect_of(session)
-    if dialect == "beta" and _says_translation(session):
+    if dialect == "beta" and _says_translation(session, typeless_request):
         return "translation"
     return dialect
 
 
-def _says_translation(session: Mapping[str, Any]) -> bool:
+def _says_translation(session: Mapping[str, Any], fitting_is_enough: bool) -> bool:
     """Whether a session without ``type`` is a translation session: all its keys fit, and
-    its model is a known translation model or one of its keys is a translation key only."""
+    (unless ``fitting_is_enough``) its model is a known translation model or one of its keys
+    is not a beta key."""
     root = dialect_schema("translation")
     if not _keys_fit(root, session):
         return False
+    if fitting_is_enough:
+        return True
     model = child(root, "model")
     if model is not None and session.get("model") in known_values(model):
         return True
-    others = [d for d in DIALECTS if d != "translation"]
-    return any(
-        all(field_schema(path, other) is None for other in others)
-        for path in _leaf_paths(session, ())
-    )
+    # A realtime or transcription session always says its type: a key beta lacks is enough.
+    return any(field_schema(path, "beta") is None for path in _leaf_paths(session, ()))
 
 
 def _leaf_paths(value: Any, path: KeyPath) -> Iterator[KeyPath]:

@@ -115,6 +115,19 @@ def test_every_translation_preset_gives_a_body_the_official_request_accepts(
     assert translation_errors({"session": {"model": "m", **without_nulls(event["session"])}}) == []
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ga_session_tables("translation"))
+def test_every_translation_body_and_event_imports_back_to_itself(table: dict[str, Any]) -> None:
+    body = compile_preset(table)
+    imported = import_payload(body)
+    assert imported.dialect == "translation"
+    assert compile_preset(imported.session) == body
+    event = compile_preset(table, "translations.session.update")
+    if event["session"]:  # an empty update says nothing a dialect could be read from
+        again = import_payload(event)
+        assert compile_preset(again.session, "translations.session.update") == event
+
+
 def without_nulls(node: Any) -> Any:
     if isinstance(node, dict):
         return {k: without_nulls(v) for k, v in node.items() if v is not None}
@@ -286,10 +299,17 @@ def test_import_reads_a_translation_update_event() -> None:
     }
 
 
-def test_a_session_without_type_that_says_nothing_of_translation_is_still_refused() -> None:
+def test_a_typeless_session_is_translation_only_if_its_keys_fit() -> None:
     with pytest.raises(PresetError) as caught:
         import_payload({"session": {"model": "gpt-realtime-2", "instructions": "Hi"}})
     assert "a client_secrets session needs its type" in str(caught.value)
+    # A client_secrets body has no beta form: a typeless session that fits is translation.
+    assert import_payload({"session": {"model": "acme-translate"}}).session == {
+        "type": "translation",
+        "model": "acme-translate",
+    }
+    # An event may be beta: there a translation key or model must say so.
+    assert import_payload({"type": "session.update", "session": {"model": "m"}}).dialect == "beta"
 
 
 def test_new_translation_writes_a_starter_that_validates(project: Path) -> None:
