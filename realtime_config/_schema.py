@@ -42,16 +42,17 @@ def load_schema() -> Schema:
     return loaded
 
 
-DIALECTS: Final = ("beta", "realtime", "transcription")
+DIALECTS: Final = ("beta", "realtime", "transcription", "translation")
 """The preset dialects: the beta sessions body, and the GA session object of each type."""
 
 
 def dialect_of(table: Mapping[str, Any]) -> str:
-    """The dialect a resolved table is written in: GA when it has a top-level ``type``."""
+    """The dialect a resolved table is written in: GA when it has a top-level ``type``
+    (the dialect it names, else realtime, whose schema then says the type is wrong)."""
     kind = table.get("type")
     if kind is None:
         return "beta"
-    return kind if kind in ("realtime", "transcription") else "realtime"
+    return kind if kind in DIALECTS[1:] else "realtime"
 
 
 def dialect_schema(dialect: str) -> Schema:
@@ -183,6 +184,28 @@ def switchable_paths(dialect: str) -> tuple[tuple[str, ...], ...]:
                     found.append((*path, key))
                 stack.append(((*path, key), resolved))
     return tuple(sorted(found, key=lambda p: _order_key(dialect, p)))
+
+
+@functools.cache
+def session_settings(dialect: str) -> tuple[str, ...]:
+    """The settings a dialect's session has, as dotted paths in the schema's key order: a
+    plain table is opened (``audio.output.language``), anything else is one setting."""
+    found: list[str] = []
+
+    def visit(node: Schema, prefix: str) -> None:
+        table = branch_of_type(node, "object")
+        for key in table.get("x-order", ()) if table is not None else ():
+            field = resolve(table["properties"][key])  # type: ignore[index]
+            if field.get("x-emit") == "never":  # a translation preset's type: not a setting
+                continue
+            inner = branch_of_type(field, "object")
+            if inner is not None and field.get("type") == "object" and "anyOf" not in field:
+                visit(field, f"{prefix}{key}.")
+            else:
+                found.append(f"{prefix}{key}")
+
+    visit(dialect_schema(dialect), "")
+    return tuple(found)
 
 
 def _order_key(dialect: str, path: tuple[str, ...]) -> tuple[int, ...]:

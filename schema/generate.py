@@ -2,6 +2,7 @@
 
     python schema/generate.py          # rewrite the GA branch in place
     python schema/generate.py --check  # exit 1 if the file is not what this script builds
+    python schema/generate.py --missing  # list the spec's and the SDK's key paths it lacks
 
 The official schema (official-ga-request.json: RealtimeCreateClientSecretRequest and every
 schema it references) is turned into a preset schema: references are inlined, ``oneOf``
@@ -10,7 +11,8 @@ are dropped (TOML has no null; import reads a server's null as "not set"), every
 properties is closed and gets ``x-order`` in the official order, and an ``anyOf`` of a plain
 string and a string enum becomes an open enum (``x-open-enum``). Then ga-overlay.json adds
 what the official schema lacks: ranges, server defaults, the fields that ``false`` switches
-off (``x-off``), and the compiler's annotations. The beta branch (``$defs/beta``) and the
+off (``x-off``), and the compiler's and checks' annotations (``paths`` for every GA dialect,
+``dialect_paths`` for one). The beta branch (``$defs/beta``) and the
 shared ``$defs/preset`` are kept by hand and left as they are.
 """
 
@@ -28,11 +30,27 @@ SCHEMA_FILE = HERE / "realtime-session.schema.json"
 OFFICIAL_FILE = HERE / "official-ga-request.json"
 OVERLAY_FILE = HERE / "ga-overlay.json"
 
+SDK_KEYS_FILE = HERE / "sdk-request-keys.json"
+
 SESSION_SCHEMAS = {
     "realtime": "RealtimeSessionCreateRequestGA",
     "transcription": "RealtimeTranscriptionSessionCreateRequestGA",
+    "translation": "RealtimeTranslationSessionCreateRequest",
 }
+"""Each GA dialect (the value of a preset's top-level ``type``) and its official session."""
 REQUEST_SCHEMA = "RealtimeCreateClientSecretRequest"
+REQUESTS = {
+    "client_secrets": (REQUEST_SCHEMA, ("realtime", "transcription")),
+    "translations.client_secrets": (
+        "RealtimeTranslationClientSecretCreateRequest",
+        ("translation",),
+    ),
+}
+"""Each request the GA branches are built from: its official schema, and the dialects that
+its ``session`` can be. The overlay's ``paths`` apply to the dialects of the first request;
+every other dialect takes only its own ``dialect_paths``."""
+DEFAULT_DIALECT = "realtime"
+"""The GA branch a ``type`` that names no dialect is checked against (and told it is wrong)."""
 
 # OpenAPI and documentation keywords with no meaning for a preset validator.
 DROPPED = frozenset(
@@ -49,17 +67,30 @@ NODE_LEVEL = frozenset({"description", "default"})
 
 TOP_DESCRIPTION = (
     "A TOML preset of an OpenAI Realtime session, in one of two dialects. With a top-level "
-    "type (realtime or transcription) it is a GA preset: the session object of POST "
-    "/v1/realtime/client_secrets. Without one it is a beta preset: the fields of the POST "
-    "/v1/realtime/sessions body. [preset] holds the preset's own settings in both."
+    "type (realtime, transcription or translation) it is a GA preset: the session object of "
+    "POST /v1/realtime/client_secrets (translation: /v1/realtime/translations/client_secrets). "
+    "Without one it is a beta preset: the fields of the POST /v1/realtime/sessions body. "
+    "[preset] holds the preset's own settings in both."
 )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail if the schema is stale")
+    parser.add_argument(
+        "--missing",
+        action="store_true",
+        help="list the request key paths of the spec and the SDK that the schema lacks",
+    )
     arguments = parser.parse_args()
     current = SCHEMA_FILE.read_text(encoding="utf-8")
+    if arguments.missing:
+        official = json.loads(OFFICIAL_FILE.read_text(encoding="utf-8"))["$defs"]
+        sdk = json.loads(SDK_KEYS_FILE.read_text(encoding="utf-8"))["requests"]
+        lacking = missing_paths(json.loads(current), official, sdk)
+        for request, source, path in lacking:
+            print(f"{request}: {path} ({source})")
+        return 1 if lacking else 0
     built = build(json.loads(current))
     if arguments.check:
         if built != current:
@@ -75,25 +106,44 @@ def build(schema: dict[str, Any]) -> str:
     official = json.loads(OFFICIAL_FILE.read_text(encoding="utf-8"))["$defs"]
     overlay = json.loads(OVERLAY_FILE.read_text(encoding="utf-8"))
     converter = Converter(official)
-    request = converter.convert(official[REQUEST_SCHEMA])
-    expires_after = request["properties"]["expires_after"]
-    _patch_expires_after(expires_after, overlay["expires_after"])
-
-    roots = {}
-    for dialect, name in SESSION_SCHEMAS.items():
-        root = converter.convert(official[name])
-        root.pop("required", None)  # a child of a GA base inherits type
-        root.update(overlay["root"][dialect])
-        roots[dialect] = root
+    roots: dict[str, dict[str, Any]] = {}
+    expires_after: dict[str, dict[str, Any]] = {}
+    for request_name, dialects in REQUESTS.values():
+        request = converter.convert(official[request_name])
+        lifetime = request["properties"]["expires_after"]
+        _patch_expires_after(lifetime, overlay["expires_after"])
+        for dialect in dialects:
+            root = converter.convert(official[SESSION_SCHEMAS[dialect]])
+            # A child of a GA base inherits type; what else the request requires is needed to
+            # create a session, not in an update event (which cannot even change a model).
+            required = [key for key in root.pop("required", ()) if key != "type"]
+            if required:
+                root["x-required-on-create"] = required
+            for key, value in overlay["root"][dialect].items():
+                if key.startswith("add:"):
+                    _add_property(root, key.removeprefix("add:"), value)
+                else:
+                    root[key] = value
+            roots[dialect] = root
+            expires_after[dialect] = lifetime
+    shared = REQUESTS["client_secrets"][1]
     unmatched = [
         path
         for path, patch in overlay["paths"].items()
-        if not sum(_apply(root, path, patch) for root in roots.values())
+        if not sum(_apply(roots[dialect], path, patch) for dialect in shared)
     ]
+    for dialect, paths in overlay["dialect_paths"].items():
+        for path, entry in paths.items():
+            # "paths:X": the same patch as the shared entry X
+            patch = (
+                overlay["paths"][entry.removeprefix("paths:")] if isinstance(entry, str) else entry
+            )
+            if not _apply(roots[dialect], path, patch):
+                unmatched.append(f"{dialect}: {path}")
     if unmatched:
         raise SystemExit(f"ga-overlay.json: no such path: {', '.join(unmatched)}")
-    for root in roots.values():
-        root["properties"]["expires_after"] = json.loads(json.dumps(expires_after))
+    for dialect, root in roots.items():
+        root["properties"]["expires_after"] = json.loads(json.dumps(expires_after[dialect]))
         root["properties"]["preset"] = dict(schema["$defs"]["beta"]["properties"]["preset"])
         root["x-outside-session"] = ["expires_after"]
         _check_descriptions(root, ())
@@ -102,16 +152,71 @@ def build(schema: dict[str, Any]) -> str:
     for key in ("if", "then", "else"):
         schema.pop(key, None)
     schema["if"] = {"required": ["type"]}
-    schema["then"] = {
-        "if": {"properties": {"type": {"const": "transcription"}}},
-        "then": {"$ref": "#/$defs/transcription"},
-        "else": {"$ref": "#/$defs/realtime"},
-    }
+    schema["then"] = _dialect_dispatch([d for d in SESSION_SCHEMAS if d != DEFAULT_DIALECT])
     schema["else"] = {"$ref": "#/$defs/beta"}
     defs = schema.pop("$defs")
     defs.update(roots)
     schema["$defs"] = defs
     return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+
+def missing_paths(
+    schema: dict[str, Any], official: dict[str, Any], sdk: dict[str, list[str]]
+) -> list[tuple[str, str, str]]:
+    """Each request key path of the spec or the SDK's list that no preset can write:
+    (request, where the path comes from, path), sorted."""
+    lacking = []
+    for request, (name, dialects) in REQUESTS.items():
+        sources = dict.fromkeys(request_paths(official, official[name]), "spec")
+        for path in sdk.get(request, ()):
+            sources[path] = "sdk" if path not in sources else "spec, sdk"
+        roots = [schema["$defs"][dialect] for dialect in dialects]
+        for path, source in sources.items():
+            inside = path.removeprefix("session.") if path.startswith("session.") else path
+            if path != "session" and not any(_nodes_at(root, inside) for root in roots):
+                lacking.append((request, source, path))
+    unknown = sorted(set(sdk) - set(REQUESTS))
+    if unknown:
+        raise SystemExit(f"{SDK_KEYS_FILE.name}: no such request: {', '.join(unknown)}")
+    return sorted(lacking)
+
+
+def request_paths(definitions: dict[str, Any], node: Any, path: str = "") -> set[str]:
+    """Every property path of an official request schema (``session.tools[].name``)."""
+    found: set[str] = set()
+    stack = [(node, path)]
+    seen: set[tuple[str, str]] = set()
+    while stack:
+        current, where = stack.pop()
+        if not isinstance(current, dict):
+            continue
+        if "$ref" in current:
+            name = current["$ref"].rsplit("/", 1)[-1]
+            if (name, where) not in seen:
+                seen.add((name, where))
+                stack.append((definitions[name], where))
+        for union in ("oneOf", "anyOf", "allOf"):
+            stack.extend((branch, where) for branch in current.get(union, ()))
+        for key, child in current.get("properties", {}).items():
+            full = f"{where}.{key}" if where else key
+            found.add(full)
+            stack.append((child, full))
+        if isinstance(current.get("items"), dict):
+            stack.append((current["items"], f"{where}[]"))
+    return found
+
+
+def _dialect_dispatch(dialects: list[str]) -> dict[str, Any]:
+    """The GA branch a table with a ``type`` is checked against: the dialect that ``type``
+    names, else the default one (whose enum then says which values there are)."""
+    if not dialects:
+        return {"$ref": f"#/$defs/{DEFAULT_DIALECT}"}
+    first, *rest = dialects
+    return {
+        "if": {"properties": {"type": {"const": first}}},
+        "then": {"$ref": f"#/$defs/{first}"},
+        "else": _dialect_dispatch(rest),
+    }
 
 
 class Converter:
@@ -204,7 +309,9 @@ def _apply(root: dict[str, Any], path: str, patch: dict[str, Any]) -> int:
     nodes = _nodes_at(root, path)
     for node in nodes:
         for key, value in patch.items():
-            if key.startswith("branch:"):
+            if key.startswith("add:"):
+                _add_property(node, key.removeprefix("add:"), value)
+            elif key.startswith("branch:"):
                 json_type = key.removeprefix("branch:")
                 for branch in _branches(node):
                     if branch.get("type") == json_type:
@@ -214,6 +321,21 @@ def _apply(root: dict[str, Any], path: str, patch: dict[str, Any]) -> int:
         if patch.get("x-off"):
             _make_switchable(node)
     return len(nodes)
+
+
+def _add_property(node: dict[str, Any], name: str, field: dict[str, Any]) -> None:
+    """A field the official schema lacks (the SDK has it, or a preset's ``type``), added to
+    each table branch: last in the key order, or first and unsent if it is never emitted."""
+    for branch in _branches(node):
+        if branch.get("type") == "object" and "properties" in branch:
+            added = json.loads(json.dumps(field))
+            if field.get("x-emit") == "never":  # a key that only selects: first, never sent
+                branch["properties"] = {name: added, **branch["properties"]}
+                branch["x-order"].insert(0, name)
+            else:
+                branch["properties"][name] = added
+                if name not in branch["x-order"]:
+                    branch["x-order"].append(name)
 
 
 def _make_switchable(node: dict[str, Any]) -> None:

@@ -17,6 +17,11 @@ BETA_CASES = PROJECT / "tests" / "cases" / "beta"
 GOLDEN = PROJECT / "tests" / "golden"
 REGENERATE = os.environ.get("REALTIME_CONFIG_REGENERATE") == "1"
 
+TODAY = "2026-12-01"
+"""The date every test judges model shutdowns on (REALTIME_CONFIG_TODAY, inherited by the
+commands the tests start): no test depends on the clock."""
+os.environ["REALTIME_CONFIG_TODAY"] = TODAY
+
 DESIGN_KEY_ORDER = [
     "model",
     "modalities",

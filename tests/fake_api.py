@@ -23,13 +23,28 @@ CANARY_KEY = "sk-canary-DO-NOT-LEAK-1234567890"
 
 SECRET = "ek_fake_0123456789abcdef"
 EXPIRES_AT = 1767225600  # 2026-01-01T00:00:00Z
-PATHS = {"/v1/realtime/sessions": "sessions", "/v1/realtime/client_secrets": "client_secrets"}
+PATHS = {
+    "/v1/realtime/sessions": "sessions",
+    "/v1/realtime/client_secrets": "client_secrets",
+    "/v1/realtime/translations/client_secrets": "translations.client_secrets",
+}
 CALL_ACCEPT = re.compile(r"/v1/realtime/calls/[A-Za-z0-9_-]+/accept")
 """SIP calls.accept: the API answers 200 with an empty body."""
 
 
-def target_of(path: str) -> str | None:
+AZURE_PREFIX = "/openai"
+"""An Azure OpenAI resource serves the same v1 paths below /openai (/openai/v1/realtime/...)."""
+
+AD_TOKEN = "eyJ-canary-entra-token-DO-NOT-LEAK-0987654321"
+"""The Microsoft Entra token the Azure fake accepts as a bearer."""
+
+
+def target_of(path: str, *, azure: bool = False) -> str | None:
     """The endpoint a request path names, as the target registry spells it."""
+    if azure:
+        if not path.startswith(AZURE_PREFIX + "/"):
+            return None
+        path = path.removeprefix(AZURE_PREFIX)
     if CALL_ACCEPT.fullmatch(path):
         return "calls.accept"
     return PATHS.get(path)
@@ -68,8 +83,11 @@ def error_body(message: str, type_: str, code: str | None, param: str | None = N
 class FakeAPI:
     """The fake server's state: its address, the script, and what it saw."""
 
-    def __init__(self, api_key: str = CANARY_KEY) -> None:
+    def __init__(self, api_key: str = CANARY_KEY, *, azure: bool = False) -> None:
         self.api_key = api_key
+        self.azure = azure
+        """Serve as an Azure OpenAI resource: paths below /openai, the key in an api-key
+        header (no Authorization) or an Entra token (AD_TOKEN) as the bearer."""
         self.requests: list[Recorded] = []
         self.problems: list[str] = []
         self._script: deque[Reply] = deque()
@@ -78,10 +96,15 @@ class FakeAPI:
         self._server: ThreadingHTTPServer | None = None
 
     @property
-    def base_url(self) -> str:
+    def endpoint(self) -> str:
+        """The server's origin: what AZURE_OPENAI_ENDPOINT names for the Azure fake."""
         assert self._server is not None
         host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/v1"
+        return f"http://{host!s}:{port}"
+
+    @property
+    def base_url(self) -> str:
+        return self.endpoint + (AZURE_PREFIX if self.azure else "") + "/v1"
 
     def url(self, target: str) -> str:
         return f"{self.base_url}/realtime/{target}"
@@ -137,11 +160,11 @@ class FakeAPI:
             self.problems.append(problem)
             _send(handler, 400, error_body(problem, "invalid_request_error", "fake_check"))
             return
-        if headers.get("authorization") != f"Bearer {self.api_key}":
+        if not self._authorized(headers):
             # The real API quotes (part of) the key it was given; this fake quotes all of
             # it, so that the tests prove the client redacts what a server echoes.
-            given = headers.get("authorization", "").removeprefix("Bearer ")
-            message = f"Incorrect API key provided: {given}."
+            given = headers.get("api-key") or headers.get("authorization", "")
+            message = f"Incorrect API key provided: {given.removeprefix('Bearer ')}."
             _send(handler, 401, error_body(message, "invalid_request_error", "invalid_api_key"))
             return
         reply = self._next_reply() or Reply()
@@ -152,14 +175,23 @@ class FakeAPI:
             return
         content = reply.body
         if content is None:
-            content = self._created(target_of(recorded.path) or "", recorded.json())
+            content = self._created(
+                target_of(recorded.path, azure=self.azure) or "", recorded.json()
+            )
         _send(handler, reply.status, content, reply.headers)
 
-    @staticmethod
-    def _check(recorded: Recorded) -> str | None:
+    def _authorized(self, headers: dict[str, str]) -> bool:
+        bearer = headers.get("authorization")
+        if not self.azure:
+            return bearer == f"Bearer {self.api_key}" and "api-key" not in headers
+        if "api-key" in headers:  # Azure's key header, and then no bearer beside it
+            return bearer is None and headers["api-key"] == self.api_key
+        return bearer == f"Bearer {AD_TOKEN}"
+
+    def _check(self, recorded: Recorded) -> str | None:
         if recorded.method != "POST":
             return f"expected POST, got {recorded.method}"
-        if target_of(recorded.path) is None:
+        if target_of(recorded.path, azure=self.azure) is None:
             return f"unexpected path {recorded.path}"
         if recorded.headers.get("content-type") != "application/json":
             return f"bad content-type {recorded.headers.get('content-type')!r}"
@@ -187,6 +219,8 @@ class FakeAPI:
                 "client_secret": {"value": SECRET, "expires_at": EXPIRES_AT},
             }
         session = payload.get("session", {})
+        if target == "translations.client_secrets":  # the request has no type; the answer has
+            session = {"type": "translation", **session}
         return {
             "value": SECRET,
             "expires_at": EXPIRES_AT,
@@ -233,8 +267,8 @@ def _handler(fake: FakeAPI) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def serve(api_key: str = CANARY_KEY) -> Iterator[FakeAPI]:
+def serve(api_key: str = CANARY_KEY, *, azure: bool = False) -> Iterator[FakeAPI]:
     """A running fake; on exit, fail if it saw a request a real client must not send."""
-    with FakeAPI(api_key).running() as fake:
+    with FakeAPI(api_key, azure=azure).running() as fake:
         yield fake
     assert not fake.problems, fake.problems

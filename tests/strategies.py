@@ -217,21 +217,31 @@ def _fix_tools(draw: st.DrawFn, table: dict[str, Any]) -> None:
 
 @st.composite
 def ga_session_tables(draw: st.DrawFn, kind: str | None = None) -> dict[str, Any]:
-    """A GA preset's table (``type = "realtime"`` or ``"transcription"``), drawn from the
-    schema's GA branch, valid by the schema and the project's cross-field checks."""
+    """A GA preset's table (``type = "realtime"``, ``"transcription"`` or ``"translation"``),
+    drawn from the schema's GA branch, valid by the schema and the project's checks."""
     dialect = kind or draw(st.sampled_from(["realtime", "transcription"]))
     schema = load_schema()["$defs"][dialect]
     table: dict[str, Any] = draw(from_schema(schema, top=True))
     table["type"] = dialect
     table = {"type": dialect, **{k: v for k, v in table.items() if k != "type"}}
+    for key in schema.get("x-required-on-create", ()):  # a translation session's model
+        if key not in table:
+            table[key] = draw(from_schema(schema["properties"][key]))
     if "output_modalities" in table:
         table["output_modalities"] = table["output_modalities"][:1]
+    if table.get("model") in schema["properties"].get("model", {}).get(
+        "x-non-reasoning-models", ()
+    ):
+        table.pop("reasoning", None)
+        table.pop("parallel_tool_calls", None)
     _fix_tools(draw, table)
     audio_input = table.get("audio", {}).get("input", {})
     transcription = audio_input.get("transcription")
     if isinstance(transcription, dict):
         if transcription.get("model") == WHISPER:
-            audio_input["turn_detection"] = False
+            transcription.pop("prompt", None)
+            if dialect == "transcription":
+                audio_input["turn_detection"] = False
         else:
             transcription.pop("delay", None)
     table = {key: value for key, value in table.items() if value != {} or key == "type"}

@@ -20,7 +20,7 @@ from realtime_config.compiling._cache import RACY_SECONDS
 from tests.conftest import PROJECT, shipped_presets, write
 
 BASE = """type = "realtime"
-model = "gpt-realtime"
+model = "gpt-realtime-1.5"
 output_modalities = ["audio"]
 
 [audio.output]

@@ -62,14 +62,14 @@ from tests.conftest import OPENAI_ENVIRONMENT, exception_texts, write
 from tests.fake_api import CANARY_KEY, EXPIRES_AT, SECRET, FakeAPI, Reply, error_body, serve
 
 PAYLOAD: dict[str, Any] = {
-    "model": "gpt-realtime",
+    "model": "gpt-realtime-1.5",
     "modalities": ["audio", "text"],
     "instructions": "Grüß Gott, sei kurz ✓",
     "temperature": 0.8,
 }
 GA_PAYLOAD: dict[str, Any] = {
     "expires_after": {"anchor": "created_at", "seconds": 600},
-    "session": {"type": "realtime", "model": "gpt-realtime", "output_modalities": ["audio"]},
+    "session": {"type": "realtime", "model": "gpt-realtime-1.5", "output_modalities": ["audio"]},
 }
 
 
@@ -119,7 +119,7 @@ def test_sessions_posts_the_compact_body_with_the_documented_headers(api: FakeAP
     assert request.method == "POST"
     assert request.path == "/v1/realtime/sessions"
     assert request.body == dumps_payload(PAYLOAD, compact=True).encode()
-    assert request.body.startswith(b'{"model":"gpt-realtime","modalities":["audio","text"]')
+    assert request.body.startswith(b'{"model":"gpt-realtime-1.5","modalities":["audio","text"]')
     assert "Grüß Gott, sei kurz ✓".encode() in request.body
     assert request.headers["authorization"] == f"Bearer {CANARY_KEY}"
     assert request.headers["content-type"] == "application/json"
@@ -261,7 +261,8 @@ def test_session_update_target_cannot_be_submitted(api: FakeAPI) -> None:
         client.create_session({"type": "session.update", "session": {}}, target="session.update")
     assert str(info.value) == (
         "target session.update is a WebSocket client event, not an HTTP request: send it over "
-        "the Realtime WebSocket, or submit with --target client_secrets or --target calls.accept or --target sessions"
+        "the Realtime WebSocket, or submit with --target client_secrets or --target calls.accept "
+        "or --target sessions or --target translations.client_secrets"
     )
     assert api.requests == []
 
@@ -270,7 +271,8 @@ def test_unknown_target_is_refused() -> None:
     with RealtimeClient(api_key=CANARY_KEY) as client, pytest.raises(ClientConfigError) as info:
         client.create_session(PAYLOAD, target="transcription_sessions")
     assert str(info.value) == (
-        "unknown target 'transcription_sessions'; expected one of: client_secrets, calls.accept, sessions"
+        "unknown target 'transcription_sessions'; expected one of: client_secrets, calls.accept, "
+        "sessions, translations.client_secrets"
     )
 
 
@@ -864,13 +866,13 @@ def test_results_do_not_show_the_ephemeral_key_in_their_repr(api: FakeAPI) -> No
 def test_client_repr_hides_the_key() -> None:
     with RealtimeClient(api_key=CANARY_KEY, organization="org_1") as client:
         assert repr(client) == (
-            "RealtimeClient(base_url='https://api.openai.com/v1', organization='org_1', "
-            "project=None, api_key=<set>, max_retries=2)"
+            "RealtimeClient(provider='openai', base_url='https://api.openai.com/v1', "
+            "organization='org_1', project=None, api_key=<set>, max_retries=2)"
         )
     async_client = AsyncRealtimeClient()
     assert repr(async_client) == (
-        "AsyncRealtimeClient(base_url='https://api.openai.com/v1', organization=None, "
-        "project=None, api_key=<missing>, max_retries=2)"
+        "AsyncRealtimeClient(provider='openai', base_url='https://api.openai.com/v1', "
+        "organization=None, project=None, api_key=<missing>, max_retries=2)"
     )
     asyncio.run(async_client.aclose())
 
@@ -955,7 +957,7 @@ def test_prepare_request_needs_no_key_and_redacts_it(api: FakeAPI) -> None:
 
 
 def test_a_loaded_preset_is_compiled_for_its_own_target(api: FakeAPI, project: Path) -> None:
-    text = 'model = "gpt-realtime"\ntemperature = 0.9\n[preset]\ntarget = "client_secrets"\n'
+    text = 'model = "gpt-realtime-1.5"\ntemperature = 0.9\n[preset]\ntarget = "client_secrets"\n'
     preset = load_preset(write(project / "p.toml", text))
     with client_for(api) as client:
         with pytest.raises(PresetError):  # GA has no temperature

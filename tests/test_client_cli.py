@@ -15,7 +15,7 @@ from tests.conftest import PROJECT, preset_name, shipped_presets, write
 from tests.fake_api import CANARY_KEY, EXPIRES_AT, SECRET, FakeAPI, Reply, error_body, serve
 
 PRESET = """\
-model = "gpt-realtime"
+model = "gpt-realtime-1.5"
 instructions = "Sei kurz. ✓"
 voice = "marin"
 output_audio_format = "g711_ulaw"
@@ -28,7 +28,7 @@ silence_duration_ms = 400
 seconds = 900
 """
 PRESET_BODY = (
-    '{"model":"gpt-realtime","modalities":["audio","text"],"instructions":"Sei kurz. ✓",'
+    '{"model":"gpt-realtime-1.5","modalities":["audio","text"],"instructions":"Sei kurz. ✓",'
     '"voice":"marin","output_audio_format":"g711_ulaw","turn_detection":{"type":"server_vad",'
     '"threshold":0.6,"silence_duration_ms":400},'
     '"client_secret":{"expires_after":{"anchor":"created_at","seconds":900}}}'
@@ -148,7 +148,12 @@ def submittable() -> list[tuple[Path, str]]:
     for path in shipped_presets():
         preset = load_preset(path)
         for target in TARGETS.values():
-            if target.endpoint and (preset.dialect != "transcription" or target.transcription):
+            translating = (preset.dialect == "translation") == (target.speaks == "translation")
+            if (
+                target.endpoint
+                and translating
+                and (preset.dialect != "transcription" or target.transcription)
+            ):
                 pairs.append((path, target.name))
     return pairs
 
@@ -157,6 +162,7 @@ ENDPOINT_PATHS = {
     "sessions": "/v1/realtime/sessions",
     "client_secrets": "/v1/realtime/client_secrets",
     "calls.accept": "/v1/realtime/calls/rtc_test_42/accept",
+    "translations.client_secrets": "/v1/realtime/translations/client_secrets",
 }
 
 
@@ -197,7 +203,7 @@ def test_the_client_secrets_body_is_byte_identical_to_compile_compact(
 
 
 def test_unsupported_fields_fail_unless_dropped(api: FakeAPI, project: Path) -> None:
-    path = write(project / "warm.toml", 'model = "gpt-realtime"\ntemperature = 0.9\n')
+    path = write(project / "warm.toml", 'model = "gpt-realtime-1.5"\ntemperature = 0.9\n')
     refused = submit(api, str(path), "--target", "client_secrets")
     assert refused.exit_code == 1
     assert refused.stderr == (
@@ -283,7 +289,8 @@ def test_session_update_cannot_be_submitted(api: FakeAPI, preset: Path) -> None:
     assert_one_line_error(
         result,
         "target session.update is a WebSocket client event, not an HTTP request: send it over "
-        "the Realtime WebSocket, or submit with --target client_secrets or --target calls.accept or --target sessions",
+        "the Realtime WebSocket, or submit with --target client_secrets or --target calls.accept "
+        "or --target sessions or --target translations.client_secrets",
     )
     assert api.requests == []
 

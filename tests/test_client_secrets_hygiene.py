@@ -34,7 +34,7 @@ PATH_KEY = "sk-proj-CANARYpathkey0123456789"
 SHORT_KEY = "k3y"
 CANARIES = (PASSWORD, QUERY_SECRET, PATH_KEY, "CANARY")
 
-PAYLOAD = {"model": "gpt-realtime", "modalities": ["text"]}
+PAYLOAD = {"model": "gpt-realtime-1.5", "modalities": ["text"]}
 KEY_IN_PATH = (
     "the base URL's path holds what looks like an API key; "
     "a key is sent only in the Authorization header"
@@ -156,7 +156,7 @@ def test_a_key_echoed_percent_encoded_is_redacted() -> None:
 
 @pytest.fixture
 def preset(project: Path) -> Path:
-    return write(project / "p.toml", 'model = "gpt-realtime"\n')
+    return write(project / "p.toml", 'model = "gpt-realtime-1.5"\n')
 
 
 @pytest.mark.parametrize("base_url", sorted(REFUSED))

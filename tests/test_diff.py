@@ -111,7 +111,7 @@ def test_diff_of_each_own_target(project: Path) -> None:
         '- modalities: ["audio", "text"]\n'
         '- voice: "ash"\n'
         '+ type: "session.update"\n'
-        '+ session: {"modalities": ["audio", "text"], "voice": "ash"}\n',
+        '+ session: {"voice": "ash"}\n',
         "",
     )
 

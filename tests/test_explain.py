@@ -34,8 +34,14 @@ def explained(field: str, columns: int = 100) -> str:
 
 def emission_rule(field: str) -> str:
     """The emission line of a beta field's explanation."""
-    [line] = [line for line in explained(field).splitlines() if line.startswith("  emission:")]
-    return line.removeprefix("  emission:").strip()
+    lines = explained(field).splitlines()
+    [start] = [i for i, line in enumerate(lines) if line.startswith("  emission:")]
+    wrapped = [lines[start]]
+    for line in lines[start + 1 :]:  # the row's own continuation lines, if it wraps
+        if not line.startswith(" " * 15):
+            break
+        wrapped.append(line)
+    return " ".join(line.removeprefix("  emission:").strip() for line in wrapped)
 
 
 def schema_paths(node: Any, prefix: str = "") -> Iterator[str]:
@@ -68,7 +74,7 @@ input_audio_format
   type:        string
   allowed:     "pcm16", "g711_ulaw" or "g711_alaw"
   default:     "pcm16"
-  emission:    omitted when absent or equal to the default "pcm16"
+  emission:    omitted when absent or equal to the default "pcm16"; an update sends it as written
   GA body:     session.audio.input.format (target client_secrets); "pcm16" as
                { type = "audio/pcm", rate = 24000 }, "g711_ulaw" as { type = "audio/pcmu" },
                "g711_alaw" as { type = "audio/pcma" }
@@ -135,15 +141,20 @@ def test_explain_emission_rules_in_plain_words() -> None:
     assert emission_rule("turn_detection.type") == (
         'always sent inside turn_detection; "server_vad" when not set'
     )
-    assert emission_rule("modalities") == 'always sent; ["audio", "text"] when not set'
+    assert emission_rule("modalities") == (
+        'always sent; ["audio", "text"] when not set; an update sends it as written'
+    )
     assert emission_rule("output_audio_format") == (
-        'omitted when absent or equal to the default "pcm16"'
+        'omitted when absent or equal to the default "pcm16"; an update sends it as written'
     )
     assert emission_rule("tracing") == ("sent when set, omitted when absent; false is sent as null")
     assert emission_rule("tools.parameters") == (
         "sent when set, omitted when absent; copied exactly as written, key order kept"
     )
-    assert emission_rule("client_secret") == "sent only when a key inside it is set"
+    assert emission_rule("client_secret") == (
+        "sent only when a key inside it is set; only when a session is created, never in an "
+        "update event"
+    )
     assert emission_rule("preset.extends") == (
         "never sent: a setting of the preset itself, not of the session"
     )

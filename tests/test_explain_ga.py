@@ -29,7 +29,7 @@ EXPLAINED = {
     # A key always sent inside its table: the emission line names the table.
     "expires_after.anchor": """\
 expires_after.anchor
-  in:          realtime sessions and transcription sessions (GA presets)
+  in:          realtime, transcription and translation sessions (GA presets)
   type:        string
   allowed:     only "created_at"
   default:     "created_at"
@@ -43,7 +43,7 @@ currently supported.
     # Only one model takes it, and beta never had it.
     "audio.input.transcription.delay": f"""\
 audio.input.transcription.delay
-  in:          realtime sessions and transcription sessions (GA presets)
+  in:          realtime and transcription sessions (GA presets)
   type:        string
   allowed:     "minimal", "low", "medium", "high" or "xhigh"
   emission:    sent when set, omitted when absent
@@ -57,19 +57,20 @@ Realtime sessions.
     # The dialect's own key: a beta preset is the one without it.
     "type": """\
 type
-  in:          realtime sessions and transcription sessions (GA presets)
+  in:          realtime, transcription and translation sessions (GA presets)
   type:        string
-  allowed:     "realtime" or "transcription"
+  allowed:     "realtime", "transcription" or "translation"
   emission:    sent when set, omitted when absent
   beta name:   none: a beta preset has no type
 
-The kind of session, and the dialect of the preset: realtime (speech to speech) or transcription. A
-preset with a top-level type is a GA preset; a child of a GA base inherits it.
+The kind of session, and the dialect of the preset: realtime (speech to speech), transcription, or
+translation (a translation session: its own branch). A preset with a top-level type is a GA preset;
+a child of a GA base inherits it.
 """,
     # Inside a mapped field (turn_detection): the beta name is found below the mapping.
     "audio.input.turn_detection.threshold": """\
 audio.input.turn_detection.threshold
-  in:          realtime sessions and transcription sessions (GA presets)
+  in:          realtime and transcription sessions (GA presets)
   type:        number (integer or float)
   allowed:     0.0 to 1.0
   default:     0.5
@@ -105,7 +106,7 @@ A label for this MCP server, used to identify it in tool calls.
     # The preset's own settings are never sent, so no beta name is looked for.
     "preset.description": """\
 preset.description
-  in:          realtime sessions and transcription sessions (GA presets)
+  in:          realtime, transcription and translation sessions (GA presets)
   type:        string
   emission:    never sent: a setting of the preset itself, not of the session
 

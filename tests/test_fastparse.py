@@ -64,7 +64,7 @@ def test_the_sources_are_found() -> None:
 def test_every_preset_and_case_parses_alike(path: Path) -> None:
     text = path.read_bytes().decode("utf-8", "replace")
     first, second = both(text)
-    assert first == second
+    assert first == second or repr(first) == repr(second)  # nan is not equal to itself
     assert type(first) is type(second)
 
 
@@ -100,7 +100,7 @@ def mutated_documents(draw: st.DrawFn) -> str:
 @example("a = {\nb = 1}\n")  # a newline in an inline table: TOML 1.1 only
 def test_mutated_documents_parse_alike(text: str) -> None:
     first, second = both(text)
-    assert first == second
+    assert first == second or repr(first) == repr(second)  # nan is not equal to itself
     assert type(first) is type(second)
 
 

@@ -319,7 +319,7 @@ def test_a_ga_tool_without_a_name_is_refused_by_compile_or_accepted_by_import(
     # "tools[0]: missing required key `name`". Compile and import must agree.
     path = project / "p.toml"
     path.write_text(
-        'type = "realtime"\nmodel = "gpt-realtime"\n[[tools]]\ntype = "function"\n',
+        'type = "realtime"\nmodel = "gpt-realtime-1.5"\n[[tools]]\ntype = "function"\n',
         encoding="utf-8",
     )
     try:

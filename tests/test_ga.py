@@ -7,6 +7,7 @@ draws from the schema's GA branch.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -29,15 +30,16 @@ from realtime_config.cli import main
 from tests.conftest import PROJECT, write
 from tests.fake_api import CANARY_KEY, EXPIRES_AT, SECRET, FakeAPI, serve
 from tests.strategies import ga_session_tables, session_tables
-from tests.test_targets import OFFICIAL_SCHEMA, official_errors
+from tests.test_targets import official_errors, official_schema
 
 EVERY_KEY = sorted((PROJECT / "tests" / "cases" / "ga").glob("every-key*.toml"))
 """Presets that together set every key of the GA realtime session (some keys exclude others)."""
 PROPERTIES = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+@functools.cache
 def official_definitions() -> dict[str, Any]:
-    definitions: dict[str, Any] = json.loads(OFFICIAL_SCHEMA.read_text(encoding="utf-8"))["$defs"]
+    definitions: dict[str, Any] = official_schema()["$defs"]
     return definitions
 
 
@@ -169,7 +171,7 @@ include = ["item.input_audio_transcription.logprobs"]
 
 [audio.input]
 format = { type = "audio/pcmu" }
-noise_reduction = { type = "far_field" }
+noise_reduction = { type = "far_field", strength = 0.4 }
 turn_detection = { type = "server_vad", threshold = 0.4, prefix_padding_ms = 200, silence_duration_ms = 300, create_response = true, interrupt_response = true, idle_timeout_ms = 6000 }
 
 [audio.input.transcription]
@@ -226,7 +228,7 @@ max_output_tokens = "inf"
 
 [audio.input]
 noise_reduction = { type = "near_field" }
-transcription = { model = "gpt-4o-mini-transcribe", languages = ["en", "de"] }
+transcription = { model = "gpt-live-transcribe", languages = ["en", "de"] }
 
 [audio.input.turn_detection]
 type = "server_vad"
@@ -262,7 +264,7 @@ def test_design_example_compiles_in_the_official_order_with_nothing_added(projec
             "instructions": "You are Ada, a concise support agent for Acme Rail.",
             "audio": {
                 "input": {
-                    "transcription": {"model": "gpt-4o-mini-transcribe", "languages": ["en", "de"]},
+                    "transcription": {"model": "gpt-live-transcribe", "languages": ["en", "de"]},
                     "noise_reduction": {"type": "near_field"},
                     "turn_detection": {
                         "type": "server_vad",
@@ -352,6 +354,13 @@ def test_a_transcription_preset_is_not_a_billable_realtime_session(project: Path
             continue
         with pytest.raises(PresetError) as raised:
             compile_preset(preset, name, drop_unsupported=True)
+        if target.speaks == "translation":
+            assert str(raised.value) == (
+                f"t.toml:1:8: error: target {name} carries only translation sessions "
+                '(type = "translation"), and this is a transcription session '
+                '(type = "transcription")'
+            )
+            continue
         assert str(raised.value) == (
             f"t.toml:1:8: error: target {name} cannot carry a transcription session "
             '(type = "transcription"); compile it for client_secrets or session.update'
@@ -401,10 +410,28 @@ def nulls_to_false(value: Any) -> Any:
     return value
 
 
+def with_switched_off(created: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """``created`` with each null of ``update`` written as false, table by table."""
+    merged = dict(created)
+    for key, value in update.items():
+        if value is None:
+            merged[key] = False
+        elif isinstance(value, dict) and isinstance(created.get(key), dict):
+            merged[key] = with_switched_off(created[key], value)
+        elif isinstance(value, dict):
+            inner = with_switched_off({}, value)
+            if inner:
+                merged[key] = inner
+    return merged
+
+
 def equivalent_ga_preset(beta: Mapping[str, Any]) -> dict[str, Any]:
     """The GA preset that says what a beta preset says: its GA event, nulls as false."""
-    table: dict[str, Any] = nulls_to_false(compile_preset(beta, "session.update")["session"])
     secrets = compile_preset(beta, "client_secrets")
+    # The created session, plus what the update switches off (an update adds no default).
+    table: dict[str, Any] = with_switched_off(
+        secrets["session"], compile_preset(beta, "session.update")["session"]
+    )
     if "expires_after" in secrets:
         table["expires_after"] = secrets["expires_after"]
     return table
@@ -418,16 +445,28 @@ def test_sessions_of_a_ga_preset_is_the_payload_of_its_beta_equivalent(
     assume("temperature" not in beta)
     # GA keeps one output modality: ["audio"] and ["text", "audio"] read back as the default.
     assume(beta.get("modalities") in (None, ["audio", "text"], ["text"]))
-    # gpt-realtime-whisper with turn detection on is a beta preset no GA preset can say.
+    # gpt-realtime-whisper with a transcription prompt is a beta preset no GA preset can say.
     transcription = beta.get("input_audio_transcription")
     whisper = (
         isinstance(transcription, dict) and transcription.get("model") == "gpt-realtime-whisper"
     )
-    assume(not whisper or beta.get("turn_detection") is False)
+    assume(not whisper or "prompt" not in transcription)  # type: ignore[operator]
     ga = equivalent_ga_preset(beta)
     assert compile_preset(ga, "sessions") == compile_preset(beta, "sessions")
     assert compile_preset(ga, "client_secrets") == compile_preset(beta, "client_secrets")
-    assert compile_preset(ga, "session.update") == compile_preset(beta, "session.update")
+    # An update sends what is written: the GA preset writes what the beta one leaves to its
+    # creation defaults (["audio"] output, a pcm16 format left out), so only the switches agree.
+    assert switches(compile_preset(ga, "session.update")) == switches(
+        compile_preset(beta, "session.update")
+    )
+
+
+def switches(node: Any) -> Any:
+    """The nulls of an event, at their paths."""
+    if isinstance(node, dict):
+        found = {k: switches(v) for k, v in node.items() if v is None or isinstance(v, dict)}
+        return {k: v for k, v in found.items() if v != {}}
+    return node
 
 
 # --- submitting GA presets ---------------------------------------------------------------

@@ -254,7 +254,7 @@ def tool_preset(project: Path, parameters: dict[str, Any]) -> Path:
     table = json.dumps(parameters).replace('":', '" =')
     return write(
         project / "presets" / "tool.toml",
-        f'model = "gpt-realtime"\n\n[[tools]]\nname = "f"\nparameters = {table}\n',
+        f'model = "gpt-realtime-1.5"\n\n[[tools]]\nname = "f"\nparameters = {table}\n',
     )
 
 

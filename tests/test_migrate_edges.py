@@ -39,9 +39,9 @@ def test_the_schema_directive_stays_on_the_first_line_when_the_first_key_moves(
     project: Path,
 ) -> None:
     # Editors read #:schema on the first line only; it used to move with voice.
-    assert migrated(project, SCHEMA + 'voice = "ash"\nmodel = "gpt-realtime"\n') == (
+    assert migrated(project, SCHEMA + 'voice = "ash"\nmodel = "gpt-realtime-1.5"\n') == (
         SCHEMA
-        + 'type = "realtime"\noutput_modalities = ["audio"]\nmodel = "gpt-realtime"\n'
+        + 'type = "realtime"\noutput_modalities = ["audio"]\nmodel = "gpt-realtime-1.5"\n'
         + '\n[audio.output]\nvoice = "ash"\n'
     )
 
@@ -140,7 +140,7 @@ def test_a_preset_that_does_not_load_is_reported_and_nothing_is_written(project:
 
 
 def test_a_ga_preset_among_beta_ones_is_left_as_it_is(project: Path) -> None:
-    ga = write(project / "ga.toml", 'type = "realtime"\nmodel = "gpt-realtime"\n')
+    ga = write(project / "ga.toml", 'type = "realtime"\nmodel = "gpt-realtime-1.5"\n')
     write(project / "beta.toml", 'voice = "ash"\n')
     assert run("migrate", "--check", "ga.toml", "beta.toml") == (
         1,
@@ -148,7 +148,7 @@ def test_a_ga_preset_among_beta_ones_is_left_as_it_is(project: Path) -> None:
         "",
     )
     assert run("migrate", "--in-place", "ga.toml", "beta.toml") == (0, "migrated beta.toml\n", "")
-    assert ga.read_text(encoding="utf-8") == 'type = "realtime"\nmodel = "gpt-realtime"\n'
+    assert ga.read_text(encoding="utf-8") == 'type = "realtime"\nmodel = "gpt-realtime-1.5"\n'
     assert run("migrate", "--check", "ga.toml", "beta.toml") == (
         0,
         "every preset is already GA\n",

@@ -239,7 +239,7 @@ def test_the_name_check_is_in_the_library(project: Path) -> None:
 
 BASE = """\
 #:schema ../../schema/realtime-session.schema.json
-model = "gpt-realtime"
+model = "gpt-realtime-1.5"
 voice = "sage"
 
 [turn_detection]
@@ -323,7 +323,7 @@ def test_a_file_where_the_presets_folder_should_be_is_an_error(project: Path) ->
 
 GA_BASE = """\
 type = "realtime"
-model = "gpt-realtime"
+model = "gpt-realtime-1.5"
 
 [audio.output]
 voice = "marin"

@@ -183,7 +183,7 @@ def summaries(output: str) -> list[int]:
 def test_a_bad_preset_fails_with_its_diagnostic_and_the_fix_passes(
     user_repository: UserRepository,
 ) -> None:
-    user_repository.add("presets/bad.toml", 'model = "gpt-realtime"\ntemprature = 0.7\n')
+    user_repository.add("presets/bad.toml", 'model = "gpt-realtime-1.5"\ntemprature = 0.7\n')
 
     failed = user_repository.pre_commit("--files", "presets/bad.toml")
     assert failed.returncode == 1, failed.stdout
@@ -191,7 +191,7 @@ def test_a_bad_preset_fails_with_its_diagnostic_and_the_fix_passes(
     assert BAD_LINE in failed.stdout.splitlines()
     assert "Traceback" not in failed.stdout
 
-    user_repository.add("presets/bad.toml", 'model = "gpt-realtime"\ntemperature = 0.7\n')
+    user_repository.add("presets/bad.toml", 'model = "gpt-realtime-1.5"\ntemperature = 0.7\n')
     fixed = user_repository.pre_commit("--files", "presets/bad.toml", "--verbose")
     assert fixed.returncode == 0, fixed.stdout
     assert status_line(fixed.stdout).endswith("Passed")
@@ -203,7 +203,7 @@ def test_parallel_batches_each_check_their_own_files_and_load_bases_from_disk(
 ) -> None:
     user_repository.add(
         "presets/base.toml",
-        'model = "gpt-realtime"\nvoice = "marin"\n\n[turn_detection]\nthreshold = 0.5\n',
+        'model = "gpt-realtime-1.5"\nvoice = "marin"\n\n[turn_detection]\nthreshold = 0.5\n',
     )
     for number in range(1, 40):
         key = "temprature" if number == 17 else "temperature"
@@ -227,7 +227,7 @@ def test_parallel_batches_each_check_their_own_files_and_load_bases_from_disk(
 
 
 def test_a_preset_checked_alone_still_resolves_its_base(user_repository: UserRepository) -> None:
-    base = 'model = "gpt-realtime"\nvoice = "marin"\n'
+    base = 'model = "gpt-realtime-1.5"\nvoice = "marin"\n'
     user_repository.add("presets/base.toml", base)
     user_repository.add("presets/child.toml", 'preset.extends = "base.toml"\ntemperature = 0.7\n')
 
@@ -245,7 +245,7 @@ def test_a_preset_checked_alone_still_resolves_its_base(user_repository: UserRep
 
 
 def test_only_toml_files_under_presets_are_checked(user_repository: UserRepository) -> None:
-    user_repository.add("presets/good.toml", 'model = "gpt-realtime"\n')
+    user_repository.add("presets/good.toml", 'model = "gpt-realtime-1.5"\n')
     user_repository.add("tests/cases/beta/instructions/notes.md", "# not a preset = [\n")
     user_repository.add("config/other.toml", "this is [not valid\n")
     user_repository.add("nested/presets/also.toml", 'modalities = ["text"]\n')

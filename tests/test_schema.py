@@ -112,7 +112,7 @@ def test_false_elsewhere_is_invalid(key: str) -> None:
 def test_open_strings_accept_any_string_and_list_known_values() -> None:
     assert validator().is_valid({"model": "my-fine-tune", "voice": "voice_1234"})
     props = load_schema()["$defs"]["beta"]["properties"]
-    assert "gpt-realtime" in known_values(props["model"])
+    assert "gpt-realtime-1.5" in known_values(props["model"])
     assert "marin" in known_values(props["voice"])
 
 
@@ -139,3 +139,61 @@ def test_the_ga_branch_is_what_the_generator_builds_from_the_official_schema() -
 def test_preset_target_lists_exactly_the_registry() -> None:
     target = load_schema()["$defs"]["preset"]["properties"]["target"]
     assert target["enum"] == list(TARGETS)
+
+
+def load_generator() -> Any:
+    """schema/generate.py as a module: the checks it runs are tested through its functions."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("generate", PROJECT / "schema" / "generate.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_request_key_of_the_spec_and_the_sdk_can_be_written() -> None:
+    """schema/generate.py --missing: nothing of the spec or the SDK's key list is lacking."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, str(PROJECT / "schema" / "generate.py"), "--missing"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+
+
+def test_the_missing_check_names_what_the_schema_lacks() -> None:
+    generate = load_generator()
+    schema = json.loads(schema_path().read_text(encoding="utf-8"))
+    official = json.loads((PROJECT / "schema" / "official-ga-request.json").read_text("utf-8"))
+    official = official["$defs"]
+    sdk = json.loads((PROJECT / "schema" / "sdk-request-keys.json").read_text("utf-8"))
+    sdk = sdk["requests"]
+    sdk["client_secrets"] = [*sdk["client_secrets"], "session.audio.input.format.channels"]
+    for dialect in ("realtime", "transcription"):
+        realtime = schema["$defs"][dialect]["properties"]
+        del realtime["include"]
+        turn = realtime["audio"]["properties"]["input"]["properties"]["turn_detection"]
+        for branch in turn["anyOf"]:
+            branch.get("properties", {}).pop("idle_timeout_ms", None)
+    assert generate.missing_paths(schema, official, sdk) == [
+        ("client_secrets", "sdk", "session.audio.input.format.channels"),
+        ("client_secrets", "spec, sdk", "session.audio.input.turn_detection.idle_timeout_ms"),
+        ("client_secrets", "spec, sdk", "session.include"),
+    ]
+
+
+def test_noise_reduction_strength_is_a_number_in_every_ga_session() -> None:
+    for dialect in ("realtime", "transcription"):
+        strength = field_schema(("audio", "input", "noise_reduction", "strength"), dialect)
+        assert strength is not None and strength["type"] == "number", dialect
+    assert validator("realtime").is_valid(
+        {"type": "realtime", "audio": {"input": {"noise_reduction": {"strength": 0.5}}}}
+    )
+    assert not validator("realtime").is_valid(
+        {"type": "realtime", "audio": {"input": {"noise_reduction": {"strength": "high"}}}}
+    )

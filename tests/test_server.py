@@ -40,8 +40,8 @@ from tests.conftest import PROJECT, write
 from tests.fake_api import CANARY_KEY, EXPIRES_AT, SECRET, FakeAPI, Reply, error_body
 from tests.serving import free_socket, serving
 
-AGENT = 'model = "gpt-realtime"\nvoice = "marin"\npreset.description = "Voice agent."\n'
-SUPPORT = 'preset.target = "client_secrets"\nmodel = "gpt-realtime"\nvoice = "marin"\n'
+AGENT = 'model = "gpt-realtime-1.5"\nvoice = "marin"\npreset.description = "Voice agent."\n'
+SUPPORT = 'preset.target = "client_secrets"\nmodel = "gpt-realtime-1.5"\nvoice = "marin"\n'
 ALLOWED = "http://app.example.test:3000"
 OTHER = "http://evil.example.test"
 WRONG_KEY = "sk-wrong-CANARY-0987654321"
@@ -89,7 +89,7 @@ def test_mints_with_each_presets_default_target(api: FakeAPI, presets: Path) -> 
     assert beta.json() == {
         "id": "sess_001",
         "object": "realtime.session",
-        "model": "gpt-realtime",
+        "model": "gpt-realtime-1.5",
         "modalities": ["audio", "text"],
         "voice": "marin",
         "client_secret": {"value": SECRET, "expires_at": EXPIRES_AT},
@@ -110,7 +110,7 @@ def test_mints_with_each_presets_default_target(api: FakeAPI, presets: Path) -> 
         "/v1/realtime/client_secrets",
     ]
     assert api.requests[0].json() == {
-        "model": "gpt-realtime",
+        "model": "gpt-realtime-1.5",
         "modalities": ["audio", "text"],
         "voice": "marin",
     }
@@ -126,7 +126,7 @@ def test_a_request_cannot_change_the_preset(api: FakeAPI, presets: Path) -> None
         )
     assert response.status_code == 200
     assert api.requests[0].json() == {
-        "model": "gpt-realtime",
+        "model": "gpt-realtime-1.5",
         "modalities": ["audio", "text"],
         "voice": "marin",
     }
@@ -552,7 +552,7 @@ def test_mounted_in_a_host_app_that_runs_its_lifespan(
 def test_start_up_refuses_an_invalid_preset_with_its_diagnostics(
     api: FakeAPI, presets: Path
 ) -> None:
-    bad = write(presets / "presets" / "bad.toml", 'model = "gpt-realtime"\ntemperature = 5\n')
+    bad = write(presets / "presets" / "bad.toml", 'model = "gpt-realtime-1.5"\ntemperature = 5\n')
     broken = write(presets / "presets" / "broken.toml", "model = \n")
     expected = check_files([bad, broken], root=presets)
     assert [d.file for d in expected] == ["presets/bad.toml", "presets/broken.toml"]
@@ -561,7 +561,7 @@ def test_start_up_refuses_an_invalid_preset_with_its_diagnostics(
     assert caught.value.diagnostics == tuple(expected)
 
 
-UPDATE = 'preset.target = "session.update"\nmodel = "gpt-realtime"\n'
+UPDATE = 'preset.target = "session.update"\nmodel = "gpt-realtime-1.5"\n'
 
 
 def test_start_up_refuses_a_named_preset_that_cannot_mint(api: FakeAPI, presets: Path) -> None:
@@ -633,7 +633,7 @@ def run_cli(*args: str, env: dict[str, str | None] | None = None) -> Any:
 
 
 def test_serve_exits_1_with_the_diagnostics_of_an_invalid_preset(presets: Path) -> None:
-    bad = write(presets / "presets" / "bad.toml", 'model = "gpt-realtime"\ntemperature = 5\n')
+    bad = write(presets / "presets" / "bad.toml", 'model = "gpt-realtime-1.5"\ntemperature = 5\n')
     expected = [str(d) for d in check_files([bad], root=presets)]
     assert expected[0].startswith("presets/bad.toml:2:")
     result = run_cli(env={"OPENAI_API_KEY": CANARY_KEY})

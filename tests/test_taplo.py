@@ -107,7 +107,7 @@ def test_an_invalid_preset_fails_with_errors_naming_the_keys(tmp_path: Path) -> 
     folder = project_with_schema(tmp_path)
     bad = write(
         folder / "bad.toml",
-        f'{HEADER}\nmodel = "gpt-realtime"\ntemprature = 0.8\nspeed = "fast"\n',
+        f'{HEADER}\nmodel = "gpt-realtime-1.5"\ntemprature = 0.8\nspeed = "fast"\n',
     )
     code, output = lint(str(bad), cwd=tmp_path)
     assert code == 1, output

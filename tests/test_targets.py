@@ -30,7 +30,7 @@ from realtime_config import (
 )
 
 # The schema's own helpers read the annotations the expectations are built from.
-from realtime_config._schema import branch_of_type, resolve, validator
+from realtime_config._schema import branch_of_type, dialect_schema, resolve, validator
 
 # Generated tables must pass the schema alone (asserted) and may fail the cross-field checks
 # (assumed away): a public call runs both and does not tell them apart.
@@ -90,9 +90,29 @@ def closed(node: Any) -> Any:
     return result
 
 
+def with_sdk_fields(node: Any) -> Any:
+    """The official schema plus what the SDK (openai 3.57.0) has and the spec lacks: a
+    ``strength`` number after ``type`` in each noise-reduction table."""
+    if isinstance(node, list):
+        return [with_sdk_fields(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    result = {key: with_sdk_fields(value) for key, value in node.items()}
+    kind = node.get("properties", {}).get("type", {})
+    if kind.get("$ref", "").endswith("/NoiseReductionType"):
+        result["properties"] = {**result["properties"], "strength": {"type": "number"}}
+    return result
+
+
+def official_schema() -> dict[str, Any]:
+    """The official request schema, with the SDK's additions."""
+    loaded: dict[str, Any] = with_sdk_fields(json.loads(OFFICIAL_SCHEMA.read_text("utf-8")))
+    return loaded
+
+
 @functools.cache
 def official_validator() -> Draft202012Validator:
-    schema = closed(json.loads(OFFICIAL_SCHEMA.read_text(encoding="utf-8")))
+    schema = closed(official_schema())
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
 
@@ -106,7 +126,7 @@ def official_errors(body: Mapping[str, Any]) -> list[str]:
 
 def official_properties(*names: str) -> list[str]:
     """The property names, in the official order, of the request object at ``names``."""
-    defs = json.loads(OFFICIAL_SCHEMA.read_text(encoding="utf-8"))["$defs"]
+    defs = official_schema()["$defs"]
     node = defs["RealtimeCreateClientSecretRequest"]
     for name in names:
         node = node["properties"][name]
@@ -212,7 +232,7 @@ def test_closing_the_official_schema_keeps_valid_bodies_valid(body: dict[str, An
 @pytest.mark.parametrize(
     ("body", "error"),
     [
-        ({**OFFICIAL_REQUEST_EXAMPLE, "model": "gpt-realtime"}, "Additional properties"),
+        ({**OFFICIAL_REQUEST_EXAMPLE, "model": "gpt-realtime-1.5"}, "Additional properties"),
         (
             {"session": {"type": "realtime", "temperature": 0.8}},
             "is not valid under any of the given schemas",
@@ -324,6 +344,11 @@ def all_presets() -> list[Path]:
     return sorted({*shipped_presets(), *beta_presets()})
 
 
+def session_presets() -> list[Path]:
+    """Every preset with goldens but the translation ones: the sessions of client_secrets."""
+    return [p for p in all_presets() if load_preset(p).dialect != "translation"]
+
+
 def test_every_golden_belongs_to_a_preset() -> None:
     names = sorted(preset_name(p) for p in all_presets())
     assert sorted(path.name for path in GOLDEN.iterdir() if path.name in TARGETS) == sorted(TARGETS)
@@ -380,11 +405,75 @@ def test_beta_session_update_is_the_sessions_body_without_client_secret(preset: 
     assert list(event) == ["type", "session"]
     assert event["type"] == "session.update"
     assert "client_secret" not in event["session"]
-    assert event["session"] == {k: v for k, v in body.items() if k != "client_secret"}
-    assert list(event["session"]) == [k for k in body if k != "client_secret"]
+    expected = {
+        key: value
+        for key, value in body.items()
+        if key != "client_secret" and (key != "modalities" or key in loaded.session)
+    }
+    for key in ("input_audio_format", "output_audio_format"):
+        if loaded.session.get(key) == "pcm16":
+            expected[key] = "pcm16"  # the sessions body omits the default; an update sends it
+    assert event["session"] == expected
+    order = dialect_schema("beta")["x-order"]
+    assert list(event["session"]) == sorted(event["session"], key=order.index)
 
 
-@pytest.mark.parametrize("preset", all_presets(), ids=preset_name)
+@pytest.mark.parametrize(
+    "session",
+    [
+        {"instructions": "Answer in French."},
+        {"input_audio_format": "pcm16", "output_audio_format": "pcm16"},
+        {"modalities": ["text"], "turn_detection": None},
+    ],
+)
+def test_an_imported_beta_update_event_compiles_back_to_the_same_json(
+    session: dict[str, Any],
+) -> None:
+    """What Azure's legacy API versions (and LiveKit) send: nothing added, nothing dropped."""
+    from realtime_config.authoring._importer import import_payload
+
+    event = {"type": "session.update", "session": session}
+    imported = import_payload(event)
+    assert imported.dialect == "beta"
+    assert compile_preset(imported.session, "beta.session.update") == event
+
+
+def test_update_events_add_no_creation_default(project: Path) -> None:
+    """An update sends what is written: no modalities added, written pcm16 formats kept."""
+    preset = load_preset(
+        write(project / "p.toml", 'instructions = "Be brief."\ninput_audio_format = "pcm16"\n')
+    )
+    assert compile_preset(preset, "beta.session.update") == {
+        "type": "session.update",
+        "session": {"instructions": "Be brief.", "input_audio_format": "pcm16"},
+    }
+    assert compile_preset(preset, "sessions") == {
+        "modalities": ["audio", "text"],
+        "instructions": "Be brief.",
+    }
+    assert compile_preset(preset, "session.update") == {
+        "type": "session.update",
+        "session": {
+            "type": "realtime",
+            "instructions": "Be brief.",
+            "audio": {"input": {"format": {"type": "audio/pcm", "rate": 24000}}},
+        },
+    }
+    ga = load_preset(
+        write(project / "ga.toml", 'type = "realtime"\noutput_modalities = ["audio"]\n')
+    )
+    assert compile_preset(ga, "beta.session.update") == {
+        "type": "session.update",
+        "session": {"modalities": ["audio", "text"]},
+    }
+    bare = load_preset(write(project / "bare.toml", 'type = "realtime"\ninstructions = "Hi."\n'))
+    assert compile_preset(bare, "beta.session.update") == {
+        "type": "session.update",
+        "session": {"instructions": "Hi."},
+    }
+
+
+@pytest.mark.parametrize("preset", session_presets(), ids=preset_name)
 def test_session_update_is_the_ga_session_with_every_false_as_null(preset: Path) -> None:
     """The GA event carries the session of client_secrets, plus the switched-off features."""
     loaded = load_preset(preset)
@@ -393,6 +482,9 @@ def test_session_update_is_the_ga_session_with_every_false_as_null(preset: Path)
     assert list(event) == ["type", "session"]
     assert event["session"]["type"] in ("realtime", "transcription")
     without_nulls = without_null_values(event["session"])
+    if loaded.dialect == "beta" and "modalities" not in loaded.session:
+        # the beta creation default ["audio", "text"] is not added to an update
+        created = {k: v for k, v in created.items() if k != "output_modalities"}
     assert without_nulls == without_null_values(created)
 
 
@@ -402,7 +494,7 @@ def without_null_values(node: Any) -> Any:
     return node
 
 
-@pytest.mark.parametrize("preset", all_presets(), ids=preset_name)
+@pytest.mark.parametrize("preset", session_presets(), ids=preset_name)
 def test_every_preset_conforms_to_the_official_ga_schema(preset: Path) -> None:
     body = compile_preset(load_preset(preset), "client_secrets", drop_unsupported=True)
     assert official_errors(body) == []
@@ -430,10 +522,10 @@ def ga_body(text: str, project: Path, **options: bool) -> dict[str, Any]:
 
 
 def test_minimal_preset(project: Path) -> None:
-    body = ga_body('model = "gpt-realtime"\n', project)
+    body = ga_body('model = "gpt-realtime-1.5"\n', project)
     assert dumps_payload(body) == (
         '{\n  "session": {\n    "type": "realtime",\n    "output_modalities": [\n'
-        '      "audio"\n    ],\n    "model": "gpt-realtime"\n  }\n}\n'
+        '      "audio"\n    ],\n    "model": "gpt-realtime-1.5"\n  }\n}\n'
     )
 
 

@@ -111,11 +111,12 @@ def _normalize(name: str) -> str:
 def find_field(name: str, dialect: str | None = None) -> Field:
     """The field called ``name`` (``turn_detection.threshold``, ``tools[].name`` or ``tools.name``).
 
-    Without a ``dialect``, a GA realtime field, else a beta one, else a transcription one.
+    Without a ``dialect``, a GA realtime field, else a beta one, else a transcription one,
+    else a translation one.
     Raises UnknownFieldError, with the closest field name as a suggestion, when there is none.
     """
     wanted = _normalize(name)
-    order = [dialect] if dialect else [DEFAULT_DIALECT, "beta", "transcription"]
+    order = [dialect] if dialect else [DEFAULT_DIALECT, "beta", "transcription", "translation"]
     for each in order:
         for field in fields(each):
             if field.name == wanted:
@@ -216,6 +217,8 @@ def emission_rule(field: Field) -> str:
     """How the compiler sends the field, in plain words, from its ``x-*`` annotations."""
     node = field.schema
     rule = node.get("x-emit", "present")
+    if field.path == "type" and rule == "never":
+        return "never sent: it picks the dialect; the request has no type"
     if rule == "never" or field.inside_never:
         return "never sent: a setting of the preset itself, not of the session"
     if rule == "always":
@@ -236,6 +239,10 @@ def emission_rule(field: Field) -> str:
         text += "; false is sent as null"
     if node.get("x-verbatim"):
         text += "; copied exactly as written, key order kept"
+    if node.get("x-create-only"):
+        text += "; only when a session is created, never in an update event"
+    if node.get("x-update-emit", rule) != rule:
+        text += "; an update sends it as written"
     return text
 
 
@@ -266,6 +273,8 @@ def _beta_name(field: Field) -> str | None:
     """A GA field's name in a beta preset, from the beta fields' ``x-ga`` mapping."""
     if field.dialect == "beta" or field.inside_never or field.schema.get("x-emit") == "never":
         return None
+    if field.dialect == "translation":
+        return "none: a translation session has no beta form"
     from realtime_config.compiling._translate import beta_field_of
 
     found = beta_field_of(tuple(field.name.split(".")))
@@ -283,7 +292,8 @@ def _sessions_of(field: Field) -> str:
     parts = field.path.replace("[]", ".[]").split(".")
     path = tuple(0 if part == "[]" else part for part in parts)
     kinds = [d for d in DIALECTS if d != "beta" and field_schema(path, d) is not None]
-    return " and ".join(f"{kind} sessions" for kind in kinds) + " (GA presets)"
+    listed = ", ".join(kinds[:-1]) + " and " + kinds[-1] if len(kinds) > 1 else kinds[0]
+    return f"{listed} sessions (GA presets)"
 
 
 def _unbroken(text: str) -> str:
@@ -318,6 +328,18 @@ def explain_field(name: str, *, width: int = DEFAULT_WIDTH, dialect: str | None 
         rows.append(("allowed", allowed))
     if "default" in node:
         rows.append(("default", toml_inline(node["default"])))
+    retired = node.get("x-deprecated", {})
+    if retired:
+        rows.append(
+            (
+                "deprecated",
+                "; ".join(
+                    f"{toml_inline(model)} shuts down on {when['shutdown']}, use "
+                    f"{toml_inline(when['use'])}"
+                    for model, when in retired.items()
+                ),
+            )
+        )
     rows.append(("emission", emission_rule(field)))
     ga = _ga_rule(node)
     if ga is not None:

@@ -2,9 +2,11 @@
 
 Each shape imports into a preset of its own dialect: a GA ``client_secrets`` body or
 response, a GA session object (``calls.accept``) or a GA ``session.*`` event (its session
-has a ``type``) gives a GA preset; a beta sessions body, session object or event a beta
-one. The keys a server sets (``x-read-only`` on the dialect's root and its tables,
-``x-read-only-outside-session`` beside the session) are dropped and named. In a GA shape a
+has a ``type``) gives a GA preset; a translation body, response or event (its session has
+``type = "translation"``, or only translation keys: in an event, one of them a translation
+model or a key beta lacks) a translation preset; a beta sessions body, session object or
+event a beta one. The keys a server sets (``x-read-only`` on the dialect's root and its
+tables, ``x-read-only-outside-session`` beside the session) are dropped and named. In a GA shape a
 null where the preset can say ``false`` (``_schema.switchable_paths``) becomes ``false``,
 and any other null a server fills in on a known field is read as "not set"; a beta shape
 may be null only on its switchable fields, as before.
@@ -35,6 +37,8 @@ from realtime_config._schema import (
     child,
     dialect_of,
     dialect_schema,
+    field_schema,
+    known_values,
     load_schema,
     object_branch,
     resolve,
@@ -268,6 +272,9 @@ def _import(
             ]
         )
     table, dropped = _drop_read_only(root, shape.session, shape.prefix)
+    if dialect not in ("beta", table.get("type")):
+        # A translation request or update carries no type: the preset's type says the dialect.
+        table = {"type": dialect, **table}
     dropped = [*shape.dropped_before, *dropped, *shape.dropped_after]
     if dialect == "beta":
         bad = list(_bad_nulls(root, table, ()))
@@ -312,7 +319,7 @@ def _shape(data: Mapping[str, Any], display: str, locator: JSONLocator) -> _Shap
     The dialect is the session's: GA when it has a ``type``.
     """
     if "session" not in data:
-        return _Shape(data, dialect_of(data))
+        return _Shape(data, _dialect(data))
     if "type" in data:
         kind = data["type"]
         if kind not in SESSION_EVENTS:
@@ -337,13 +344,16 @@ def _shape(data: Mapping[str, Any], display: str, locator: JSONLocator) -> _Shap
             f"session: expected a JSON object, found {_json_kind(session)}",
             "session",
         )
-    dialect = dialect_of(session)
+    # A client_secrets body has no beta form: without a type, only a translation session fits.
+    dialect = _dialect(session, typeless_request="type" not in data)
     if "type" not in data and dialect == "beta":
         raise _fail(
             display,
             locator.key_position(("session",)),
             "type",
-            'session: a client_secrets session needs its type ("realtime" or "transcription")',
+            'session: a client_secrets session needs its type ("realtime" or "transcription"); '
+            "without one it is read as a translation session, and this one has keys a "
+            "translation session has not",
             "session",
         )
     root = dialect_schema(dialect)
@@ -365,6 +375,56 @@ def _shape(data: Mapping[str, Any], display: str, locator: JSONLocator) -> _Shap
         else:
             shape.unknown.append(key)
     return shape
+
+
+def _dialect(session: Mapping[str, Any], *, typeless_request: bool = False) -> str:
+    """The dialect of a session: its ``type``'s; without one, a translation session (whose
+    requests and update events carry no type) when every key of it is a translation key and,
+    unless it is the session of a client_secrets body (which has no beta form), one of them
+    says translation; else beta."""
+    dialect = dialect_of(session)
+    if dialect == "beta" and _says_translation(session, typeless_request):
+        return "translation"
+    return dialect
+
+
+def _says_translation(session: Mapping[str, Any], fitting_is_enough: bool) -> bool:
+    """Whether a session without ``type`` is a translation session: all its keys fit, and
+    (unless ``fitting_is_enough``) its model is a known translation model or one of its keys
+    is not a beta key."""
+    root = dialect_schema("translation")
+    if not _keys_fit(root, session):
+        return False
+    if fitting_is_enough:
+        return True
+    model = child(root, "model")
+    if model is not None and session.get("model") in known_values(model):
+        return True
+    # A realtime or transcription session always says its type: a key beta lacks is enough.
+    return any(field_schema(path, "beta") is None for path in _leaf_paths(session, ()))
+
+
+def _leaf_paths(value: Any, path: KeyPath) -> Iterator[KeyPath]:
+    """The key path of every value of a JSON object that is not an object itself."""
+    if isinstance(value, Mapping) and value:
+        for key, item in value.items():
+            yield from _leaf_paths(item, (*path, key))
+    elif path:
+        yield path
+
+
+def _keys_fit(node: Schema | None, value: Any) -> bool:
+    """Whether every key of a JSON object is a key of the schema node, at every level."""
+    if not isinstance(value, Mapping):
+        return node is not None
+    table = object_branch(node, value) if node is not None else None
+    if table is None or table.get("x-verbatim"):
+        return table is not None
+    properties = table.get("properties", {})
+    return all(
+        key in properties and _keys_fit(resolve(properties[key]), item)
+        for key, item in value.items()
+    )
 
 
 def _drop_read_only(

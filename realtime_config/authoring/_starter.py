@@ -82,9 +82,14 @@ def starter_text(
         lines.append(f"# are the server defaults, not the values of {relative}.")
         lines.append(f"preset.extends = {toml_inline(relative)}")
     root = dialect_schema(dialect)
+    required = root.get("x-required-on-create", ()) if base is None else ()
     if dialect != "beta" and base is None:
         lines.append(f"type = {toml_inline(dialect)}")
+    for key in required:  # what creating the session needs is set, to a known value
+        lines.append(f"{toml_key(key)} = {toml_inline(_example(resolve(root['properties'][key])))}")
     for path, field in _listed_fields(root, (), nested=dialect != "beta"):
+        if path[0] in required:
+            continue
         lines.append("")
         lines.extend(
             textwrap.wrap(
@@ -146,13 +151,15 @@ def _is_plain_table(field: Schema) -> bool:
 
 
 def _example(field: Schema) -> Any:
-    """The field's default; else its first known value, its children's defaults, or a
-    value of its first kind (``""``, ``[]``, its minimum, ``true``)."""
+    """The field's default; else its first known value that no rule flags (not deprecated,
+    not a model that refuses settings), its children's defaults, or a value of its first
+    kind (``""``, ``[]``, its minimum, ``true``)."""
     if "default" in field:
         return field["default"]
     known = known_values(field)
     if known:
-        return known[0]
+        flagged = {*field.get("x-deprecated", {}), *field.get("x-non-reasoning-models", ())}
+        return next((value for value in known if value not in flagged), known[0])
     for branch in branches(field):
         kind = branch.get("type")
         if "const" in branch:

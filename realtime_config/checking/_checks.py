@@ -4,8 +4,10 @@ Errors: a function or MCP ``tool_choice`` naming no tool, duplicate tool names o
 labels, VAD settings of the other ``turn_detection.type`` (beta; in GA presets the schema's
 closed alternatives catch them), ``tools[].parameters`` that is not a JSON Schema, more than
 one ``output_modalities`` value, an MCP tool without exactly one server, a setting that
-needs another model or a feature switched off. Warnings: settings with no effect, reasoning
-settings on a model known not to reason, unknown model ids, voices and transcription models.
+needs another model, that its model refuses or that needs a feature switched off, reasoning
+settings on a model known not to reason, a model past its shutdown date. Warnings: settings
+with no effect, deprecated models before their shutdown, unknown model ids, voices and
+transcription models.
 """
 
 from __future__ import annotations
@@ -243,12 +245,12 @@ def _one_of_groups(branch: Schema) -> dict[str, list[str]]:
 
 
 def _model_requirement_checks(preset: Preset, session: Any, fields: Fields) -> Iterator[Diagnostic]:
-    """Settings only one model takes (``x-needs-model``), and models that need a feature
-    switched off (``x-requires-off``)."""
+    """Settings only one model takes (``x-needs-model``), settings some models refuse
+    (``x-not-with-model``), and models that need a feature switched off (``x-requires-off``)."""
     present: dict[KeyPath, Any] = {}
     for path, field, value in fields:
         needed = field.get("x-needs-model")
-        if needed is None and "x-requires-off" not in field:
+        if needed is None and not _MODEL_RULES.intersection(field):
             continue
         if not present:
             present = {path: value for path, _, value in fields}
@@ -263,6 +265,14 @@ def _model_requirement_checks(preset: Preset, session: Any, fields: Fields) -> I
                 f"but {format_path(model_path)} {current}",
                 anchor="key",
             )
+        model = present.get(model_path)
+        if model in field.get("x-not-with-model", ()):
+            yield preset.diagnostic(
+                path,
+                "not-with-model",
+                f"{format_path(path)} is not supported with model {describe_value(model)}",
+                anchor="key",
+            )
         for model, off_path in field.get("x-requires-off", {}).items():
             switch = tuple(off_path.split("."))
             if value == model and present.get(switch) is not False:
@@ -275,6 +285,10 @@ def _model_requirement_checks(preset: Preset, session: Any, fields: Fields) -> I
                 )
 
 
+_MODEL_RULES: Final = frozenset({"x-not-with-model", "x-requires-off"})
+"""The annotations of a field that a model's value decides, besides ``x-needs-model``."""
+
+
 @functools.cache
 def _non_reasoning_models(dialect: str) -> tuple[Any, ...]:
     model_field = field_schema(("model",), dialect) or {}
@@ -282,7 +296,8 @@ def _non_reasoning_models(dialect: str) -> tuple[Any, ...]:
 
 
 def _reasoning_checks(preset: Preset, session: Any, fields: Fields) -> Iterator[Diagnostic]:
-    """Reasoning settings on a model the schema knows does not reason: a warning."""
+    """Reasoning settings on a model the schema knows does not reason: an error, since the
+    API rejects the whole request (or update) for them."""
     model = session.get("model")
     if model not in _non_reasoning_models(preset.dialect):
         return
@@ -290,10 +305,9 @@ def _reasoning_checks(preset: Preset, session: Any, fields: Fields) -> Iterator[
         if field.get("x-needs-reasoning"):
             yield preset.diagnostic(
                 path,
-                "no-effect",
-                f"{format_path(path)} has no effect: model {describe_value(model)} is not a "
-                "reasoning model",
-                severity="warning",
+                "needs-reasoning",
+                f"{format_path(path)} is not supported by model {describe_value(model)}: it is "
+                "not a reasoning model",
                 anchor="key",
             )
 
@@ -419,6 +433,60 @@ def _unknown_value_checks(preset: Preset, session: Any, fields: Fields) -> Itera
         )
 
 
+TODAY_VARIABLE: Final = "REALTIME_CONFIG_TODAY"
+"""The environment variable that fixes the date model shutdowns are judged on (YYYY-MM-DD):
+a CI run that must not change with the calendar, or a look ahead at a coming shutdown."""
+
+
+def _lifecycle_checks(preset: Preset, session: Any, fields: Fields) -> Iterator[Diagnostic]:
+    """Deprecated models (``x-deprecated``): a warning before their shutdown, an error from
+    that day on, naming the date and the successor."""
+    for path, field, value in fields:
+        retired = field.get("x-deprecated", {}).get(value) if isinstance(value, str) else None
+        if retired is None:
+            continue
+        today = _today()
+        name = f"{format_path(path)} `{format_inline(value)}`"
+        successor = f"use `{retired['use']}`"
+        if today is None:
+            yield preset.diagnostic(
+                path,
+                "deprecated",
+                f"{name}: {TODAY_VARIABLE} is not a date (YYYY-MM-DD), so the shutdown on "
+                f"{retired['shutdown']} cannot be judged",
+                anchor="value",
+            )
+        elif today < retired["shutdown"]:
+            yield preset.diagnostic(
+                path,
+                "deprecated",
+                f"{name} is deprecated and shuts down on {retired['shutdown']}; {successor}",
+                severity="warning",
+                anchor="value",
+            )
+        else:
+            yield preset.diagnostic(
+                path,
+                "shut-down",
+                f"{name} shut down on {retired['shutdown']}; {successor}",
+                anchor="value",
+            )
+
+
+def _today() -> str | None:
+    """Today as YYYY-MM-DD, or the date that TODAY_VARIABLE fixes (None if it is no date)."""
+    import datetime
+    import os
+
+    fixed = os.environ.get(TODAY_VARIABLE)
+    if fixed is None:
+        return datetime.date.today().isoformat()
+    try:
+        return datetime.date.fromisoformat(fixed).isoformat() if len(fixed) == 10 else None
+    except ValueError:
+        return None
+
+
 _KNOWN: dict[int, tuple[Schema, list[str], frozenset[str]]] = {}
 
 
@@ -432,7 +500,13 @@ def _known_values(schema: Schema) -> tuple[list[str], frozenset[str]]:
 
 
 _CHECKS: Final = {
-    "beta": (_tool_checks, _vad_checks, _no_effect_checks, _unknown_value_checks),
+    "beta": (
+        _tool_checks,
+        _vad_checks,
+        _no_effect_checks,
+        _lifecycle_checks,
+        _unknown_value_checks,
+    ),
     "realtime": (
         _modalities_check,
         _tool_checks,
@@ -440,8 +514,10 @@ _CHECKS: Final = {
         _model_requirement_checks,
         _reasoning_checks,
         _no_effect_checks,
+        _lifecycle_checks,
         _unknown_value_checks,
     ),
-    "transcription": (_model_requirement_checks, _unknown_value_checks),
+    "transcription": (_model_requirement_checks, _lifecycle_checks, _unknown_value_checks),
+    "translation": (_lifecycle_checks, _unknown_value_checks),
 }
 """The cross-field checks of each dialect, in the order their findings are listed."""

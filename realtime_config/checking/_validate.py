@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from realtime_config._diagnostics import Diagnostic
 from realtime_config._keys import KeyPath, format_key, format_path
 from realtime_config._schema import (
+    DIALECTS,
     Schema,
     branches,
     dialect_schema,
@@ -20,6 +21,7 @@ from realtime_config._schema import (
     field_schema,
     object_branch,
     resolve,
+    session_settings,
     switchable_paths,
     validator,
 )
@@ -335,6 +337,14 @@ def _misplaced_key(dialect: str, path: KeyPath, key: str, table: Any) -> tuple[s
     transcription session lacks, or a setting of another alternative of a union of tables.
     """
     name = format_key(key)
+    if dialect == "translation" and any(
+        field_schema((*path, key), other) is not None for other in DIALECTS if other != dialect
+    ):
+        return (
+            "translation",
+            f"`{format_path((*path, key))}` is not part of a translation session, which has "
+            f"{', '.join(session_settings(dialect)[:-1])} and {session_settings(dialect)[-1]}",
+        )
     if dialect == "transcription" and field_schema((*path, key), "realtime") is not None:
         return (
             "transcription",

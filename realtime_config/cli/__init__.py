@@ -194,9 +194,18 @@ def client_options(command: F) -> F:
     for option in reversed(
         [
             click.option(
+                "--provider",
+                type=click.Choice(["openai", "azure"]),
+                help="Whose API to post to [default: azure when $AZURE_OPENAI_ENDPOINT is set "
+                "and no OpenAI base URL is, else openai]. Azure: the key from "
+                "$AZURE_OPENAI_API_KEY in an api-key header, or $AZURE_OPENAI_AD_TOKEN as a "
+                "bearer.",
+            ),
+            click.option(
                 "--base-url",
                 metavar="URL",
-                help="API base URL [default: $OPENAI_BASE_URL, else https://api.openai.com/v1].",
+                help="API base URL [default: $OPENAI_BASE_URL, else https://api.openai.com/v1; "
+                "on Azure $AZURE_OPENAI_ENDPOINT/openai/v1].",
             ),
             click.option(
                 "--timeout",
@@ -383,8 +392,9 @@ def schema_command(show_path: bool) -> None:
     "--target",
     "-t",
     type=TARGET_CHOICE,
-    help="Endpoint to post to [default: preset.target, else client_secrets for GA presets "
-    "and sessions for beta ones]; the session.update events cannot be submitted.",
+    help="Endpoint to post to [default: preset.target, else client_secrets for GA presets, "
+    "translations.client_secrets for translation ones and sessions for beta ones]; the "
+    "session.update events cannot be submitted.",
 )
 @click.option(
     "--call-id",
@@ -412,6 +422,7 @@ def submit_command(
     preset: Path,
     target: str | None,
     call_id: str | None,
+    provider: str | None,
     base_url: str | None,
     timeout: float | None,
     max_retries: int,
@@ -424,7 +435,9 @@ def submit_command(
 
     With --call-id, accept that incoming SIP call with PRESET's session instead
     (POST /v1/realtime/calls/ID/accept). The key comes from OPENAI_API_KEY;
-    OPENAI_BASE_URL, OPENAI_ORG_ID and OPENAI_PROJECT_ID are honoured. Exit status 1 on
+    OPENAI_BASE_URL, OPENAI_ORG_ID and OPENAI_PROJECT_ID are honoured. With --provider
+    azure (the default when AZURE_OPENAI_ENDPOINT is set), the request goes to the
+    resource's v1 API with AZURE_OPENAI_API_KEY or AZURE_OPENAI_AD_TOKEN. Exit status 1 on
     any failure, with one line on stderr.
     """
     if call_id is not None:
@@ -435,19 +448,23 @@ def submit_command(
     from realtime_config.client._client import RealtimeClient
 
     loaded = load_preset(preset, root=root)
-    print_warnings(loaded.warnings)
-    with RealtimeClient(base_url=base_url, timeout=timeout, max_retries=max_retries) as client:
+    with RealtimeClient(
+        provider=provider, base_url=base_url, timeout=timeout, max_retries=max_retries
+    ) as client:
+        print_warnings(client.relevant_warnings(loaded.warnings))
         request = client.prepare_request(
             loaded, target=target, drop_unsupported=drop_unsupported, call_id=call_id
         )
         print_warnings(request.warnings)
         if dry_run:
             if not client.has_api_key:
-                click.echo(
-                    "realtime-config: note: OPENAI_API_KEY is not set, so this request has "
-                    "no Authorization header; a real submit would fail",
-                    err=True,
+                missing = (
+                    "AZURE_OPENAI_API_KEY and AZURE_OPENAI_AD_TOKEN are not set, so this "
+                    "request has no api-key header"
+                    if client.provider == "azure"
+                    else "OPENAI_API_KEY is not set, so this request has no Authorization header"
                 )
+                click.echo(f"realtime-config: note: {missing}; a real submit would fail", err=True)
             click.echo(request.as_text(), nl=False)
             return
         created = client.send(request)
@@ -461,8 +478,9 @@ def submit_command(
 @click.argument("field", required=False)
 @click.option(
     "--dialect",
-    type=click.Choice(["realtime", "transcription", "beta"]),
-    help="Which preset dialect: a GA realtime or transcription session, or beta. Default: "
+    type=click.Choice(["realtime", "transcription", "translation", "beta"]),
+    help="Which preset dialect: a GA realtime, transcription or translation session, or "
+    "beta. Default: "
     "the GA realtime field of that name, else the beta one.",
 )
 @report_errors
@@ -762,6 +780,12 @@ def migrate_command(
     help='A GA transcription session (type = "transcription").',
 )
 @click.option(
+    "--translation",
+    "dialect",
+    flag_value="translation",
+    help='A translation session (type = "translation", gpt-realtime-translate).',
+)
+@click.option(
     "--beta",
     "dialect",
     flag_value="beta",
@@ -771,8 +795,8 @@ def migrate_command(
 def new_command(name: str, base: Path | None, force: bool, dialect: str | None) -> None:
     """Write a starter preset at presets/NAME.toml of the project.
 
-    A GA realtime preset (type = "realtime") unless --transcription or --beta says
-    otherwise; it lists every session field with its server default, commented out. With
+    A GA realtime preset (type = "realtime") unless --transcription, --translation or
+    --beta says otherwise; it lists every session field with its server default, commented out. With
     --from, the starter extends that preset and lists the fields of its dialect.
     """
     from realtime_config._errors import PresetNameError
@@ -813,6 +837,7 @@ def serve_command(
     host: str,
     port: int,
     allow_origins: tuple[str, ...],
+    provider: str | None,
     base_url: str | None,
     timeout: float | None,
     max_retries: int,
@@ -821,8 +846,9 @@ def serve_command(
     """Serve client secrets over HTTP: POST /sessions/NAME mints one for presets/NAME.toml.
 
     PRESETS are preset files under presets/ (default: all of them). The key comes from
-    OPENAI_API_KEY. Stops cleanly on Ctrl+C or SIGTERM. Exit status 1 when a preset is
-    invalid or the serve extra is not installed.
+    OPENAI_API_KEY (with --provider azure, AZURE_OPENAI_API_KEY or AZURE_OPENAI_AD_TOKEN).
+    Stops cleanly on Ctrl+C or SIGTERM. Exit status 1 when a preset is invalid or the serve
+    extra is not installed.
     """
     try:
         import uvicorn  # noqa: F401  (missing: say so before any preset is loaded)
@@ -839,6 +865,7 @@ def serve_command(
         base_url=base_url,
         timeout=timeout,
         max_retries=max_retries,
+        provider=provider,
     )
     print_warnings(app.state.warnings)
     run(app, host=host, port=port)

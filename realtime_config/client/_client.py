@@ -20,7 +20,7 @@ import os
 import random
 import re
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http import HTTPStatus
@@ -70,6 +70,12 @@ MAX_RETRY_AFTER: Final = 120.0
 
 _CALL_ID: Final = re.compile(r"[A-Za-z0-9_-]{1,200}")
 """What a SIP call id may be: it goes into the request path, so nothing that could change it."""
+
+PROVIDERS: Final = ("openai", "azure")
+"""Where requests go: OpenAI's API, or an Azure OpenAI resource's v1 API (same GA bodies)."""
+
+AZURE_API_PATH: Final = "/openai/v1"
+"""The v1 API of an Azure OpenAI resource, below its endpoint (no api-version needed)."""
 
 REDACTED: Final = "[redacted]"
 """What stands in for the API key wherever a request is shown (``--dry-run``)."""
@@ -312,6 +318,51 @@ _Transport = TypeVar("_Transport", bound="httpx.BaseTransport | httpx.AsyncBaseT
 _Sleep = TypeVar("_Sleep", bound=Callable[[float], object])
 
 
+@dataclass(frozen=True)
+class _Connection:
+    """The provider's settings: where to post, with which credential in which header."""
+
+    provider: str
+    base_url: str | None
+    credential: str | None
+    header: str
+    """``Authorization`` (sent as ``Bearer <credential>``) or ``api-key`` (Azure's key)."""
+
+
+def _connection(
+    provider: str | None, api_key: str | None, azure_ad_token: str | None, base_url: str | None
+) -> _Connection:
+    """The provider asked for, else Azure when ``AZURE_OPENAI_ENDPOINT`` is set and no OpenAI
+    base URL is; its base URL and credential from the arguments, else the environment."""
+    if provider is None:
+        azure = _env("AZURE_OPENAI_ENDPOINT") and not (base_url or _env("OPENAI_BASE_URL"))
+        provider = "azure" if azure else "openai"
+    if provider not in PROVIDERS:
+        raise ClientConfigError(f"unknown provider {provider!r}; expected openai or azure")
+    if provider == "openai":
+        if azure_ad_token is not None:
+            raise ClientConfigError("an Azure AD token is for provider azure, not openai")
+        key = api_key if api_key is not None else _env("OPENAI_API_KEY")
+        return _Connection(provider, base_url or _env("OPENAI_BASE_URL"), key, "Authorization")
+    if api_key is not None and azure_ad_token is not None:
+        raise ClientConfigError("pass an Azure API key or an Azure AD token, not both")
+    if api_key is None and azure_ad_token is None:
+        # As the official SDK does: with no credential given, the token wins over the key.
+        azure_ad_token = _env("AZURE_OPENAI_AD_TOKEN")
+        api_key = None if azure_ad_token else _env("AZURE_OPENAI_API_KEY")
+    if base_url is None:
+        endpoint = _env("AZURE_OPENAI_ENDPOINT")
+        if endpoint is None:
+            raise ClientConfigError(
+                "provider azure needs the resource's endpoint: set AZURE_OPENAI_ENDPOINT "
+                "(https://RESOURCE.openai.azure.com) or pass a base URL"
+            )
+        base_url = endpoint.rstrip("/") + AZURE_API_PATH
+    if azure_ad_token:
+        return _Connection(provider, base_url, azure_ad_token, "Authorization")
+    return _Connection(provider, base_url, api_key, "api-key")
+
+
 class _ClientBase(abc.ABC, Generic[_Http, _Transport, _Sleep]):
     """Everything both clients share: settings, requests, the retry decision and the errors.
 
@@ -331,18 +382,21 @@ class _ClientBase(abc.ABC, Generic[_Http, _Transport, _Sleep]):
         http_client: _Http | None = None,
         transport: _Transport | None = None,
         sleep: _Sleep | None = None,
+        provider: str | None = None,
+        azure_ad_token: str | None = None,
     ) -> None:
-        key = api_key if api_key is not None else _env("OPENAI_API_KEY")
-        self._api_key: str | None = key or None
+        connection = _connection(provider, api_key, azure_ad_token, base_url)
+        self.provider = connection.provider
+        self._auth_header = connection.header
+        self._api_key: str | None = connection.credential or None
         if self._api_key is not None and not _header_safe(self._api_key):
             raise ClientConfigError(
                 "the API key contains spaces or characters that an HTTP header cannot carry"
             )
-        self.base_url = _check_base_url(
-            base_url or _env("OPENAI_BASE_URL") or DEFAULT_BASE_URL, self._api_key
-        )
-        self.organization = organization or _env("OPENAI_ORG_ID")
-        self.project = project or _env("OPENAI_PROJECT_ID")
+        self.base_url = _check_base_url(connection.base_url or DEFAULT_BASE_URL, self._api_key)
+        openai = self.provider == "openai"  # an Azure resource has no organization or project
+        self.organization = organization or (_env("OPENAI_ORG_ID") if openai else None)
+        self.project = project or (_env("OPENAI_PROJECT_ID") if openai else None)
         for label, value in (("organization", self.organization), ("project", self.project)):
             if value is not None and not _header_safe(value):
                 raise ClientConfigError(f"the {label} id {value!r} is not a valid header value")
@@ -387,13 +441,21 @@ class _ClientBase(abc.ABC, Generic[_Http, _Transport, _Sleep]):
 
     @property
     def has_api_key(self) -> bool:
-        """Whether a key was given or found in ``OPENAI_API_KEY``."""
+        """Whether a credential was given or found in the environment (``OPENAI_API_KEY``;
+        on Azure ``AZURE_OPENAI_AD_TOKEN`` or ``AZURE_OPENAI_API_KEY``)."""
         return self._api_key is not None
+
+    def relevant_warnings(self, warnings: Iterable[Diagnostic]) -> tuple[Diagnostic, ...]:
+        """The warnings that hold for this provider: on Azure a model field names a
+        deployment (``x-deployment``), so an unknown model id is no warning there."""
+        if self.provider != "azure":
+            return tuple(warnings)
+        return tuple(w for w in warnings if not (w.rule == "unknown-value" and _deployment(w.key)))
 
     def __repr__(self) -> str:
         key = "set" if self._api_key else "missing"
         return (
-            f"{type(self).__name__}(base_url={self.base_url!r}, "
+            f"{type(self).__name__}(provider={self.provider!r}, base_url={self.base_url!r}, "
             f"organization={self.organization!r}, project={self.project!r}, "
             f"api_key=<{key}>, max_retries={self.max_retries})"
         )
@@ -433,7 +495,9 @@ class _ClientBase(abc.ABC, Generic[_Http, _Transport, _Sleep]):
     def _headers(self, *, redact: bool) -> list[tuple[str, str]]:
         headers: list[tuple[str, str]] = []
         if self._api_key is not None:
-            headers.append(("Authorization", f"Bearer {REDACTED if redact else self._api_key}"))
+            shown = REDACTED if redact else self._api_key
+            bearer = self._auth_header == "Authorization"
+            headers.append((self._auth_header, f"Bearer {shown}" if bearer else shown))
         headers += [
             ("Content-Type", "application/json"),
             ("Accept", "application/json"),
@@ -485,9 +549,12 @@ class _ClientBase(abc.ABC, Generic[_Http, _Transport, _Sleep]):
     def _send_headers(self) -> list[tuple[str, str]]:
         """The headers to really send, key included; the check that one was given."""
         if self._api_key is None:
-            raise MissingAPIKeyError(
-                "no API key: set the OPENAI_API_KEY environment variable (nothing was sent)"
+            where = (
+                "the AZURE_OPENAI_API_KEY or AZURE_OPENAI_AD_TOKEN environment variable"
+                if self.provider == "azure"
+                else "the OPENAI_API_KEY environment variable"
             )
+            raise MissingAPIKeyError(f"no API key: set {where} (nothing was sent)")
         return self._headers(redact=False)
 
     def _session_request(
@@ -768,6 +835,14 @@ _TIMEOUT_PHASES: Final = {
 _SECRET_LOOKING: Final = re.compile(r"(?<![A-Za-z0-9])(?:sk-|ek_)[A-Za-z0-9_-]{16,}")
 
 
+def _deployment(key: str) -> bool:
+    """Whether a diagnostic's key is a model field that names an Azure deployment."""
+    from realtime_config._schema import DIALECTS, field_schema
+
+    path = tuple(key.split("."))
+    return any((field_schema(path, d) or {}).get("x-deployment") for d in DIALECTS)
+
+
 def _check_base_url(base_url: str, api_key: str | None) -> str:
     """The base URL without its trailing slash, or ClientConfigError.
 
@@ -841,11 +916,15 @@ class RealtimeClient(_ClientBase["httpx.Client", "httpx.BaseTransport", Callable
     """Mints ephemeral client secrets from compiled payloads or presets (blocking).
 
     Settings not given are read from ``OPENAI_API_KEY``, ``OPENAI_BASE_URL``,
-    ``OPENAI_ORG_ID`` and ``OPENAI_PROJECT_ID``. ``timeout`` is seconds (every phase, the
-    connect phase capped at 5 s) or an ``httpx.Timeout``; the default is 30 s with a 5 s
-    connect. Pass ``http_client`` or ``transport`` for proxies or tests; a client passed in
-    is used as is (its timeout is overridden per request) and never closed here. ``sleep``
-    waits between attempts (default ``time.sleep``).
+    ``OPENAI_ORG_ID`` and ``OPENAI_PROJECT_ID``. ``provider="azure"`` (the default when
+    ``AZURE_OPENAI_ENDPOINT`` is set and no OpenAI base URL is) posts to
+    ``{AZURE_OPENAI_ENDPOINT}/openai/v1`` with the key in an ``api-key`` header
+    (``AZURE_OPENAI_API_KEY``), or a Microsoft Entra token as a bearer (``azure_ad_token``,
+    ``AZURE_OPENAI_AD_TOKEN``, which wins when neither is given). ``timeout`` is seconds
+    (every phase, the connect phase capped at 5 s) or an ``httpx.Timeout``; the default is
+    30 s with a 5 s connect. Pass ``http_client`` or ``transport`` for proxies or tests; a
+    client passed in is used as is (its timeout is overridden per request) and never closed
+    here. ``sleep`` waits between attempts (default ``time.sleep``).
     """
 
     def _new_http(

@@ -1,9 +1,10 @@
 """Compiling a resolved preset into the request body of a target.
 
 The emission rules are read from the schema's annotations (``x-order``, ``x-emit``,
-``x-when-absent``, ``x-null-when-false``, ``x-false-on-create``, ``x-verbatim``); this module
-keeps no list of fields of its own. Each dialect is emitted from its own branch of the
-schema; what a target does with the result (wrap it, translate it) is in ``_targets``.
+``x-update-emit``, ``x-when-absent``, ``x-null-when-false``, ``x-false-on-create``,
+``x-verbatim``); this module keeps no list of fields of its own. Each dialect is emitted
+from its own branch of the schema; what a target does with the result (wrap it, translate
+it) is in ``_targets``.
 Functions here are pure: data in, new data out, input untouched.
 """
 
@@ -26,8 +27,9 @@ def compile_session(
 
     For ``beta`` this is the ``POST /v1/realtime/sessions`` body. ``creating`` says whether
     a session is being created (then a GA feature that is off by default is simply not
-    sent when ``false``) or updated (then every ``false`` is sent as null, and what only
-    creation takes, ``x-create-only``, is left out).
+    sent when ``false``) or updated (then every ``false`` is sent as null, what only
+    creation takes, ``x-create-only``, is left out, and a field whose creation rule adds or
+    omits a default follows its ``x-update-emit`` rule: an update sends what is written).
     """
     payload, _ = _emit_table(dialect_schema(dialect), session, creating)
     return payload
@@ -51,6 +53,8 @@ def _emit_table(
         rule = field.get("x-emit", "present")
         if rule == "never" or (not creating and field.get("x-create-only")):
             continue
+        if not creating:
+            rule = field.get("x-update-emit", rule)
         if key in table:
             value = table[key]
             if rule == "non-default" and value == field.get("default"):

@@ -36,8 +36,9 @@ class Target:
 
     name: str
     summary: str
-    speaks: Literal["ga", "beta"]
-    """The API generation of the body: a preset of the other dialect is translated."""
+    speaks: Literal["ga", "beta", "translation"]
+    """The API generation of the body: a preset of the other generation is translated. A
+    translation session is a request of its own: only its targets carry it."""
     build: Callable[[Preset], dict[str, Any]]
     """The body for a checked preset; fields the target cannot carry are left out."""
     endpoint: str | None = None
@@ -50,9 +51,13 @@ class Target:
     """Whether a transcription session (``type = "transcription"``) can be carried."""
     path_parameters: tuple[str, ...] = ()
     """Values the endpoint's path needs (``call_id``), given when submitting."""
+    creates: bool = True
+    """Whether the body creates a session (then ``x-required-on-create`` holds), rather than
+    updating one."""
 
 
 def _client_secrets(preset: Preset) -> dict[str, Any]:
+    """``{"expires_after"?, "session"}``: a GA or translation client secret request."""
     if preset.dialect == "beta":
         return ga_body_from_beta(preset.session)
     root = dialect_schema(preset.dialect)
@@ -84,7 +89,7 @@ def _calls_accept(preset: Preset) -> dict[str, Any]:
 def _beta_session(preset: Preset, *, creating: bool) -> dict[str, Any]:
     session = preset.session
     if preset.dialect != "beta":
-        session, _ = beta_session_from_ga(session)
+        session, _ = beta_session_from_ga(session, creating=creating)
     return compile_session(session, "beta", creating=creating)
 
 
@@ -107,6 +112,7 @@ TARGETS: Final[Mapping[str, Target]] = {
             "ga",
             _session_update,
             transcription=True,
+            creates=False,
         ),
         Target(
             "calls.accept",
@@ -134,6 +140,24 @@ TARGETS: Final[Mapping[str, Target]] = {
                 "type": "session.update",
                 "session": _beta_session(preset, creating=False),
             },
+            creates=False,
+        ),
+        Target(
+            "translations.client_secrets",
+            "POST /v1/realtime/translations/client_secrets: a client secret for a translation "
+            "session",
+            "translation",
+            _client_secrets,
+            endpoint="/realtime/translations/client_secrets",
+            response="client_secret",
+            default_for=("translation",),
+        ),
+        Target(
+            "translations.session.update",
+            "the session.update event of the Realtime translation WebSocket",
+            "translation",
+            _session_update,
+            creates=False,
         ),
     )
 }
@@ -159,7 +183,11 @@ def chosen_target(preset: Preset, name: str | None = None) -> Target:
     return get_target(chosen) if chosen else default_target(preset)
 
 
-_API_WORDS = {"ga": "the GA endpoint", "beta": "the beta endpoint"}
+_API_WORDS = {
+    "ga": "the GA endpoint",
+    "beta": "the beta endpoint",
+    "translation": "the translation endpoint",
+}
 
 
 def target_diagnostics(
@@ -167,9 +195,28 @@ def target_diagnostics(
 ) -> list[Diagnostic]:
     """What ``target`` cannot carry of a checked preset, one located diagnostic each.
 
-    A transcription session refused as a whole is always an error; each unsupported field
-    is an error, or with ``drop_unsupported`` a warning that it is left out.
+    A session refused as a whole (a translation session by any other target, any other
+    session by a translation target, a transcription session by a target that has none) and
+    a key the target needs to create the session (``x-required-on-create``) are always
+    errors; each unsupported field is an error, or with ``drop_unsupported`` a warning that
+    it is left out.
     """
+    refused = _refused_session(preset, target)
+    if refused is not None:
+        return [refused]
+    if target.creates and preset.dialect != "beta":
+        needed = dialect_schema(preset.dialect).get("x-required-on-create", ())
+        missing = [key for key in needed if key not in preset.session]
+        if missing:
+            keys = " and ".join(f"`{key}`" for key in missing)
+            return [
+                preset.diagnostic(
+                    ("type",),
+                    "required",
+                    f"target {target.name} creates a {preset.dialect} session, which needs {keys}",
+                    anchor="value",
+                )
+            ]
     if preset.dialect == "transcription" and not target.transcription:
         carriers = " or ".join(t.name for t in TARGETS.values() if t.transcription)
         return [
@@ -189,6 +236,31 @@ def target_diagnostics(
         _, lost = beta_session_from_ga(preset.session)
     severity: Severity = "warning" if drop_unsupported else "error"
     return [_unsupported(preset, target, path, severity) for path in lost]
+
+
+def _refused_session(preset: Preset, target: Target) -> Diagnostic | None:
+    """A translation session is its own request: its targets take nothing else, and no
+    other target takes it. Refused as a whole, at ``type``."""
+    translating = preset.dialect == "translation"
+    if translating == (target.speaks == "translation"):
+        return None
+    if translating:
+        carriers = " or ".join(t.name for t in TARGETS.values() if t.speaks == "translation")
+        message = (
+            f"target {target.name} cannot carry a translation session "
+            f'(type = "translation"); compile it for {carriers}'
+        )
+    else:
+        kind = (
+            "a beta preset (no type)"
+            if preset.dialect == "beta"
+            else f'a {preset.dialect} session (type = "{preset.dialect}")'
+        )
+        message = (
+            f"target {target.name} carries only translation sessions "
+            f'(type = "translation"), and this is {kind}'
+        )
+    return preset.diagnostic(("type",), "target-refused", message, anchor="value")
 
 
 def _unsupported(preset: Preset, target: Target, path: KeyPath, severity: Severity) -> Diagnostic:

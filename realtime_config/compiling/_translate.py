@@ -57,7 +57,7 @@ def ga_body_from_beta(session: Mapping[str, Any], *, creating: bool = True) -> d
     """
     schema = dialect_schema("beta")
     slots: dict[str, Any] = dict(copy_json(schema.get("x-ga-const", {})))
-    _collect(schema, compile_session(session), slots, creating)
+    _collect(schema, compile_session(session, creating=creating), slots, creating)
     body = _assemble(schema["x-ga-order"], slots)
     # In the official GA key order at every level, as a GA preset's body is: a beta tool
     # lists parameters before description, the GA schema the other way round.
@@ -187,10 +187,14 @@ def _ga_constants() -> set[KeyPath]:
     }
 
 
-def beta_session_from_ga(session: Mapping[str, Any]) -> tuple[dict[str, Any], list[KeyPath]]:
+def beta_session_from_ga(
+    session: Mapping[str, Any], *, creating: bool = True
+) -> tuple[dict[str, Any], list[KeyPath]]:
     """A GA realtime session as a beta session table, and the GA paths beta cannot carry.
 
-    What cannot be carried is left out of the table.
+    What cannot be carried is left out of the table. When ``creating``, a value that is the
+    beta default (``["audio"]`` output, beta's ``["audio", "text"]``) is left for the beta
+    emission rules to add; in an update, which adds nothing, it is written out.
     """
     index = _beta_fields_by_ga_path()
     constants = _ga_constants()
@@ -204,7 +208,7 @@ def beta_session_from_ga(session: Mapping[str, Any]) -> tuple[dict[str, Any], li
             continue
         if path in index:
             beta_path, field = index[path]
-            converted, lost = _backward(field, value, path)
+            converted, lost = _backward(field, value, path, creating)
             unsupported.extend(lost)
             if converted is not _ABSENT:
                 _put(beta, beta_path, converted)
@@ -220,11 +224,14 @@ def beta_session_from_ga(session: Mapping[str, Any]) -> tuple[dict[str, Any], li
 _ABSENT = object()
 
 
-def _backward(field: Schema, value: Any, path: KeyPath) -> tuple[Any, list[KeyPath]]:
+def _backward(
+    field: Schema, value: Any, path: KeyPath, creating: bool = True
+) -> tuple[Any, list[KeyPath]]:
     """A GA value in the beta field's form, and the parts of it beta cannot carry."""
     if "x-ga-pick" in field:
-        if value == _forward(field, field.get("x-when-absent")):
-            return _ABSENT, []
+        absent = field.get("x-when-absent")
+        if value == _forward(field, absent):
+            return (_ABSENT if creating else copy_json(absent)), []
         return copy_json(value), _lost_parts(field, value, path)
     mapping = field.get("x-ga-map")
     if mapping is not None:

@@ -64,6 +64,7 @@ from realtime_config.client._client import (
     CreatedSession,
     PreparedRequest,
 )
+from realtime_config.compiling._targets import TARGETS
 from realtime_config.preset._model import Preset
 
 if TYPE_CHECKING:
@@ -74,8 +75,13 @@ __all__ = ["Authorize", "ServedPreset", "create_app", "run"]
 Authorize = Callable[[Request], "bool | Awaitable[bool]"]
 """The host app's check: truthy to mint, falsy for 403; raise HTTPException(401) to say 401."""
 
-MINTING_TARGETS: Final = frozenset({"client_secrets", "sessions"})
-"""The targets whose response carries a client secret; every other one is refused."""
+MINTING_TARGETS: Final = frozenset(
+    target.name
+    for target in TARGETS.values()
+    if target.response in ("client_secret", "beta_session")
+)
+"""The targets whose response carries a client secret (from the registry: client_secrets,
+sessions, translations.client_secrets); every other one is refused."""
 
 ALLOWED_METHODS: Final = "GET, POST"
 ALLOWED_HEADERS: Final = "Authorization, Content-Type"
@@ -117,11 +123,13 @@ def create_app(
     project: str | None = None,
     timeout: float | httpx.Timeout | None = None,
     max_retries: int = DEFAULT_MAX_RETRIES,
+    provider: str | None = None,
 ) -> Starlette:
     """The ASGI app that mints client secrets for ``presets`` (default: all under presets/).
 
-    ``root`` is the project folder (default: the working directory's project root). Raises
-    PresetError with every preset's diagnostics, ServeConfigError or ClientConfigError.
+    ``root`` is the project folder (default: the working directory's project root);
+    ``provider`` is the client's (``openai`` or ``azure``, default from the environment).
+    Raises PresetError with every preset's diagnostics, ServeConfigError or ClientConfigError.
     """
     origins = frozenset(_checked_origin(origin) for origin in allow_origins)
     client_settings: dict[str, Any] = {
@@ -131,10 +139,16 @@ def create_app(
         "project": project,
         "timeout": timeout,
         "max_retries": max_retries,
+        "provider": provider,
     }
     client = AsyncRealtimeClient(**client_settings)
     if not client.has_api_key:
-        raise MissingAPIKeyError("no API key: none was given and OPENAI_API_KEY is not set")
+        where = (
+            "AZURE_OPENAI_API_KEY and AZURE_OPENAI_AD_TOKEN are"
+            if client.provider == "azure"
+            else "OPENAI_API_KEY is"
+        )
+        raise MissingAPIKeyError(f"no API key: none was given and {where} not set")
     served, skipped = _load(presets, root, client)
     service = _Service(served, client, client_settings, authorize)
 
@@ -170,7 +184,7 @@ def create_app(
     # For the host to show: the presets' own warnings, and each preset left out.
     app.state.warnings = tuple(
         sorted(
-            [w for p in served.values() for w in p.warnings] + skipped,
+            [w for p in served.values() for w in client.relevant_warnings(p.warnings)] + skipped,
             key=lambda d: (d.file, d.line, d.column),
         )
     )
