@@ -16,6 +16,10 @@ An HTML comment right before a block's fence sets it up; the page source shows i
 - ``<!-- console: continue -->`` runs in the previous block's sandbox (a walk-through);
 - ``<!-- console: skip=REASON -->`` does not run the block, for what cannot run here (the
   network). Keep these rare: every skip is listed by pytest's summary with its reason.
+
+``REALTIME_CONFIG_REGENERATE=1`` (as for the golden files; never set in CI) writes what each
+failing block printed back into its page, for a change that means to alter the output: read the
+diff before committing it.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT
+from tests.conftest import PROJECT, REGENERATE
 
 PAGES = [*sorted((PROJECT / "docs").glob("*.md")), PROJECT / "README.md"]
 _FENCE = re.compile(r"^(?P<indent> *)(?P<fence>```+|~~~+)(?P<info>[^\n`]*)$")
@@ -202,9 +206,37 @@ def test_console_block(block: Block, tmp_path_factory: pytest.TempPathFactory) -
     sandbox = _sandbox_for(block, tmp_path_factory)
     outputs = run_block(block, sandbox, sandbox.parent)
     assert len(outputs) == len(block.steps), outputs
+    if REGENERATE and outputs != [expected for _, expected in block.steps]:
+        rewrite_block(block, outputs)
+        return
     for (command, expected), actual in zip(block.steps, outputs, strict=True):
         assert actual == expected, f"{block.name}: `$ {command}` printed:\n{actual}"
     _finished[block.name] = sandbox
+
+
+def rewrite_block(block: Block, outputs: list[str]) -> None:
+    """Write ``outputs`` into the block's page as the outputs of its commands (regeneration)."""
+    for (command, _), output in zip(block.steps, outputs, strict=True):
+        assert output == "" or output.endswith("\n"), (
+            f"{block.name}: `$ {command}` ends its output without a newline, which a console "
+            "block cannot show: add `; echo` to the command"
+        )
+    ordinal = [b.line for b in BLOCKS if b.page == block.page].index(block.line)
+    current = parse_blocks(block.page)[ordinal]
+    lines = block.page.read_text(encoding="utf-8").splitlines(keepends=True)
+    opened = _FENCE.match(lines[current.line - 1].rstrip("\n"))
+    assert opened, f"{block.name}: the block moved"
+    indent = opened["indent"]
+    end = current.line
+    while lines[end].strip() != opened["fence"]:
+        end += 1
+    body = [
+        indent + line if line != "\n" else line
+        for (command, _), output in zip(current.steps, outputs, strict=True)
+        for line in [f"$ {command}\n", *output.splitlines(keepends=True)]
+    ]
+    lines[current.line : end] = body
+    block.page.write_text("".join(lines), encoding="utf-8")
 
 
 def test_parse_blocks_reads_commands_outputs_and_setup(tmp_path: Path) -> None:

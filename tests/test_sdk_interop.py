@@ -81,19 +81,48 @@ def sdk(recorder: Recorder) -> Iterator[Any]:
     client.close()
 
 
-def _sent_by_sdk(sdk: Any, recorder: Recorder, body: dict[str, Any]) -> bytes:
-    created = sdk.realtime.client_secrets.create(**body)
+def _sent_by_sdk(
+    sdk: Any, recorder: Recorder, body: dict[str, Any], target: str = "client_secrets"
+) -> bytes:
+    """What the SDK's ``client_secrets.create(**body)`` sends: of a translation session's
+    resource (``realtime.translations``) for that target, else of ``realtime``."""
+    translation = target == "translations.client_secrets"
+    resource = sdk.realtime.translations if translation else sdk.realtime
+    created = resource.client_secrets.create(**body)
     assert created.value == SECRET
     path, sent = recorder.received[-1]
-    assert path == "/v1/realtime/client_secrets"
+    assert path == f"/v1/realtime/{'translations/' if translation else ''}client_secrets"
     return sent
 
 
-@pytest.mark.parametrize("path", ga_presets(), ids=preset_name)
+@pytest.mark.parametrize(
+    "path",
+    [p for p in ga_presets() if realtime_config.load_preset(p).dialect != "translation"],
+    ids=preset_name,
+)
 def test_the_sdk_sends_the_compiled_bytes(path: Path, sdk: Any, recorder: Recorder) -> None:
     body = realtime_config.compile_preset(realtime_config.load_preset(path), "client_secrets")
     wire = realtime_config.dumps_payload(body, compact=True).encode("utf-8")
     assert _sent_by_sdk(sdk, recorder, body) == wire
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in ga_presets() if realtime_config.load_preset(p).dialect == "translation"],
+    ids=preset_name,
+)
+def test_the_sdk_sends_a_translation_body_as_the_same_json(
+    path: Path, sdk: Any, recorder: Recorder
+) -> None:
+    """The same JSON, not the same bytes: the SDK writes ``session`` before ``expires_after``
+    (its parameters' order), where the official schema and ``submit`` put it last."""
+    target = "translations.client_secrets"
+    body = realtime_config.compile_preset(realtime_config.load_preset(path), target)
+    wire = realtime_config.dumps_payload(body, compact=True).encode("utf-8")
+    sent = _sent_by_sdk(sdk, recorder, body, target)
+    assert json.loads(sent) == json.loads(wire)
+    assert list(json.loads(sent)) == ["session", "expires_after"]
+    assert list(json.loads(wire)) == ["expires_after", "session"]
 
 
 def test_non_ascii_and_numbers_survive_the_sdk(project: Path, sdk: Any, recorder: Recorder) -> None:
