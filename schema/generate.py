@@ -99,19 +99,37 @@ def build(schema: dict[str, Any]) -> str:
         _check_descriptions(root, ())
 
     schema["description"] = TOP_DESCRIPTION
-    for key in ("if", "then", "else"):
+    for key in ("anyOf", "if", "then", "else"):
         schema.pop(key, None)
-    schema["if"] = {"required": ["type"]}
-    schema["then"] = {
-        "if": {"properties": {"type": {"const": "transcription"}}},
-        "then": {"$ref": "#/$defs/transcription"},
-        "else": {"$ref": "#/$defs/realtime"},
-    }
-    schema["else"] = {"$ref": "#/$defs/beta"}
+    schema.update(_dialect_root([*SESSION_SCHEMAS, "beta"]))
     defs = schema.pop("$defs")
     defs.update(roots)
     schema["$defs"] = defs
     return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+
+def _dialect_root(dialects: list[str]) -> dict[str, Any]:
+    """The root's keywords that pick a dialect: GA ones first (the first is the default), beta last.
+
+    ``if``/``then``/``else`` decides validity: a top-level ``type`` selects its GA branch, its
+    absence the beta one, so each error is reported at its key. The ``anyOf`` is for editors:
+    the Taplo language server completes and hovers from ``anyOf`` branches but never looks into
+    ``if``/``then``/``else``. Its last branch, ``{}``, always matches, so it changes no verdict.
+    """
+    *ga, beta = dialects
+    chosen: dict[str, Any] = {"$ref": f"#/$defs/{ga[0]}"}
+    for dialect in reversed(ga[1:]):
+        chosen = {
+            "if": {"properties": {"type": {"const": dialect}}},
+            "then": {"$ref": f"#/$defs/{dialect}"},
+            "else": chosen,
+        }
+    return {
+        "anyOf": [*({"$ref": f"#/$defs/{dialect}"} for dialect in dialects), {}],
+        "if": {"required": ["type"]},
+        "then": chosen,
+        "else": {"$ref": f"#/$defs/{beta}"},
+    }
 
 
 class Converter:
