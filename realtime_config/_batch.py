@@ -18,6 +18,7 @@ from realtime_config._diagnostics import Diagnostic
 from realtime_config._errors import PresetError
 from realtime_config._keys import dedupe
 from realtime_config._loader import Loader
+from realtime_config._schema_copy import stale_copy_warning
 
 PARALLEL_MIN_FILES: Final = 200
 """Below this many files, starting worker processes costs more than it saves (measured in
@@ -262,4 +263,8 @@ def _check_one(loader: Loader, path: Path, target: str | None) -> list[Diagnosti
         from realtime_config._targets import chosen_target, target_diagnostics
 
         found.extend(target_diagnostics(preset, chosen_target(preset, target)))
+    document = loader.document(path)
+    stale = stale_copy_warning(document.path, document.display, document.text)
+    if stale is not None:
+        found.append(stale)
     return sorted(found, key=lambda d: (d.file, d.line, d.column))

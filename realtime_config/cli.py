@@ -364,12 +364,34 @@ def validate_command(
 
 @main.command("schema")
 @click.option("--path", "show_path", is_flag=True, help="Print where the installed schema file is.")
-def schema_command(show_path: bool) -> None:
-    """Print the JSON Schema of presets (or, with --path, where it is installed)."""
+@click.option(
+    "--write",
+    "copy",
+    type=click.Path(path_type=Path),
+    help="Write the installed schema to this file (a project's copy for editors).",
+)
+@click.option(
+    "--force", is_flag=True, help="With --write: overwrite a file that is no schema copy."
+)
+@report_errors
+def schema_command(show_path: bool, copy: Path | None, force: bool) -> None:
+    """Print the JSON Schema of presets (or, with --path, where it is installed).
+
+    --write PATH writes it to a file instead: a file that already holds it is left alone,
+    an older copy of it is replaced, anything else is kept unless --force.
+    """
+    from realtime_config._project import display_path
     from realtime_config._schema import schema_path, schema_text
 
+    if show_path and copy is not None:
+        raise click.UsageError("--path and --write: pick one")
     if show_path:
         click.echo(str(schema_path()))
+    elif copy is not None:
+        from realtime_config._schema_copy import write_schema_copy
+
+        changed = write_schema_copy(copy, overwrite=force)
+        click.echo(f"{'wrote' if changed else 'up to date:'} {display_path(copy.absolute())}")
     else:
         click.echo(schema_text(), nl=False)
 
@@ -772,15 +794,20 @@ def new_command(name: str, base: Path | None, force: bool, dialect: str | None) 
     --from, the starter extends that preset and lists the fields of its dialect.
     """
     from realtime_config._errors import PresetNameError
-    from realtime_config._project import display_path
+    from realtime_config._project import display_path, find_root
+    from realtime_config._schema_copy import PROJECT_COPY
     from realtime_config._starter import DEFAULT_DIALECT, new_preset
 
     if base is not None and dialect is not None:
         raise click.UsageError(f"--{dialect} and --from: the base preset sets the dialect")
+    copy = find_root(Path.cwd()) / PROJECT_COPY
+    had_copy = copy.exists() or copy.is_symlink()
     try:
         path = new_preset(name, base=base, overwrite=force, dialect=dialect or DEFAULT_DIALECT)
     except PresetNameError as error:
         raise click.BadParameter(str(error), param_hint="'NAME'") from None
+    if not had_copy and copy.is_file():
+        click.echo(f"created {display_path(copy)} (the schema the preset's header names)")
     click.echo(f"created {display_path(path)}")
 
 

@@ -40,6 +40,7 @@ LAYERS = {
         "_json_source",
         "_toml_write",
         "_schema",
+        "_schema_copy",
         "_quick_check",
         "_meta_check",
         "_refs",
