@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Final
 
@@ -62,17 +62,19 @@ def check_files(
     root: str | os.PathLike[str] | None = None,
     target: str | None = None,
     jobs: int = 1,
+    given: Mapping[Path, bytes] | None = None,
 ) -> list[Diagnostic]:
     """Check every preset in ``paths``: all diagnostics, errors and warnings, in order.
 
     Never raises for bad input: unreadable or malformed files become diagnostics. With
     ``jobs`` above one (and fork available, as on Linux), chunks of the list are checked in
-    that many processes; the result is the same, in the same order.
+    that many processes; the result is the same, in the same order. ``given`` holds the bytes
+    of files not read from disk (standard input); those are checked in this process.
     """
     files = [Path(path) for path in paths]
     workers = min(jobs, -(-len(files) // CHUNK_FILES))
-    if workers <= 1 or not _can_fork():
-        return dedupe(_check_slice(files, root, target))
+    if given or workers <= 1 or not _can_fork():
+        return dedupe(_check_slice(files, root, target, given))
     return dedupe(_shared(files, workers, root, target))
 
 
@@ -237,9 +239,12 @@ def _receive(buffer: bytearray, done: dict[int, list[Diagnostic]]) -> None:
 
 
 def _check_slice(
-    files: Sequence[Path], root: str | os.PathLike[str] | None, target: str | None
+    files: Sequence[Path],
+    root: str | os.PathLike[str] | None,
+    target: str | None,
+    given: Mapping[Path, bytes] | None = None,
 ) -> list[Diagnostic]:
-    loader = Loader(Path(root) if root is not None else None)
+    loader = Loader(Path(root) if root is not None else None, given=given)
     return [d for path in files for d in _check_one(loader, path, target)]
 
 

@@ -224,6 +224,16 @@ def read_text(path: Path, display: str, kind: TextKind = PRESET_TEXT) -> str:
         raise fail(_os_reason(exc)) from None
     finally:
         os.close(descriptor)
+    return decode_text(data, display, kind)
+
+
+def decode_text(data: bytes, display: str, kind: TextKind = PRESET_TEXT) -> str:
+    """The text of a file's bytes (read by ``read_text``, or standard input read at most
+    MAX_FILE_BYTES + 1 bytes), or a located PresetError: too large, or not UTF-8."""
+
+    def fail(message: str, rule: str = "file", line: int = 1, column: int = 1) -> PresetError:
+        return PresetError([Diagnostic(display, line, column, "error", rule, message)])
+
     if len(data) > MAX_FILE_BYTES:
         raise fail(f"file is larger than 1 MiB; {kind.size}")
     if data.startswith(_BOM):  # editors on Windows write one; it is not part of the text
@@ -538,12 +548,15 @@ class Loader:
         root: Path | None = None,
         *,
         keep: int = 512,
+        given: Mapping[Path, bytes] | None = None,
     ) -> None:
         """``keep`` bounds how many files stay cached: the least recently used go first (a
         base in use stays), so a batch of any length holds a constant amount of memory, and
-        an evicted file is read again if needed.
+        an evicted file is read again if needed. ``given`` holds the bytes of files that are
+        not read from disk (standard input, named as ``--stdin-filename`` says).
         """
         self.root = root.resolve() if root is not None else None
+        self._given = {_normalized(path): data for path, data in (given or {}).items()}
         self._documents: _Recent[Document | PresetError] = _Recent(keep)
         self._presets: _Recent[Preset | PresetError] = _Recent(keep)
         self._cyclic: _Recent[Preset | PresetError] = _Recent(keep)
@@ -573,7 +586,8 @@ class Loader:
         return cached
 
     def _read_document(self, path: Path, display: str) -> Document:
-        text = read_text(path, display)
+        given = self._given.get(path)
+        text = read_text(path, display) if given is None else decode_text(given, display)
         document = Document(path, display, text, parse_toml(text, display))
         problems = json_form_diagnostics(document)
         if problems:
