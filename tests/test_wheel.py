@@ -90,7 +90,7 @@ def test_sdist_and_wheel_carry_the_license_and_the_sdist_what_its_tests_need(
         archive.extractall(tmp_path / "unpacked", filter="data")
     (unpacked,) = (tmp_path / "unpacked").iterdir()
     held = {path.relative_to(unpacked).as_posix() for path in unpacked.rglob("*") if path.is_file()}
-    needed = {"LICENSE", ".pre-commit-hooks.yaml", "CHANGELOG.md", "CONTRIBUTING.md"}
+    needed = {"LICENSE", ".pre-commit-hooks.yaml", "CHANGELOG.md", "CONTRIBUTING.md", "action.yml"}
     needed |= tracked_files("tests", "schema", "presets", "examples", "docs")
     assert needed <= held, sorted(needed - held)
     assert not any(name.startswith("tests/node_modules/") for name in held)
