@@ -112,3 +112,10 @@ def test_schema_write_into_a_missing_folder_and_with_path(project: Path) -> None
     assert (code, out) == (2, "")
     assert err.endswith("Error: --path and --write: pick one\n")
     assert not (project / "schema").exists()
+
+
+def test_a_file_uri_header_naming_a_stale_copy_warns_too(project: Path) -> None:
+    copy = write(project / COPY, older_copy())
+    write(project / "presets" / "agent.toml", f'#:schema {copy.as_uri()}\ntype = "realtime"\n')
+    code, out, _ = run("validate", "presets/agent.toml")
+    assert (code, out) == (0, STALE)
