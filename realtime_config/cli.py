@@ -344,6 +344,13 @@ def compile_command(
         return
     if len(presets) != 1:
         raise click.UsageError("compile takes exactly one PRESET")
+    from realtime_config._project import presets_under
+
+    if presets_under(presets) != list(presets):  # a folder, with presets under it
+        raise click.UsageError(
+            f"compile takes one PRESET, and {presets[0]} is a folder: --out-dir DIR compiles "
+            "every preset under it"
+        )
     if stdin_filename is not None and presets[0] != STDIN:
         raise click.UsageError("--stdin-filename goes with '-' (standard input) as PRESET")
     path, given = read_stdin(stdin_filename) if presets[0] == STDIN else (presets[0], {})
@@ -650,7 +657,7 @@ def compile_snapshots(
     root: Path | None,
 ) -> None:
     """``compile --out-dir DIR [--check]``: write or check the snapshot of every preset."""
-    from realtime_config._project import display_path
+    from realtime_config._project import display_path, presets_under
     from realtime_config._snapshots import sync_snapshots
 
     if out_dir is None:
@@ -661,7 +668,7 @@ def compile_snapshots(
         )
     results = sync_snapshots(
         out_dir,
-        presets,
+        presets_under(presets),
         target=target,
         root=root,
         drop_unsupported=drop_unsupported,

@@ -134,6 +134,25 @@ def test_a_folder_reports_each_bad_preset_in_it(project: Path) -> None:
     assert err == "2 presets checked: 1 error(s), 0 warning(s)\n"
 
 
+def test_compile_out_dir_takes_folders_and_compile_says_what_to_do_with_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(PROJECT)
+    out = tmp_path / "snapshots"
+    code, stdout, _ = run("compile", "--out-dir", str(out), "presets/team")
+    assert (code, stdout.splitlines()[-1]) == (0, "2 snapshots: 2 written, 0 unchanged")
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.json")) == [
+        "team/base.json",
+        "team/support.json",
+    ]
+    code, stdout, err = run("compile", "presets/team")
+    assert (code, stdout) == (2, "")
+    assert err.endswith(
+        "Error: compile takes one PRESET, and presets/team is a folder: --out-dir DIR compiles "
+        "every preset under it\n"
+    )
+
+
 # --- --color, NO_COLOR and FORCE_COLOR -----------------------------------------------------
 
 RED_LINE = (
