@@ -9,6 +9,7 @@ missing install fails these tests. ``tests/taplo-lsp-stdio.js`` serves it over s
 from __future__ import annotations
 
 import json
+import os
 import queue
 import shutil
 import subprocess
@@ -22,6 +23,7 @@ import pytest
 
 from realtime_config._schema import DIALECTS, dialect_schema, field_schema, resolve
 from tests.conftest import PROJECT, write
+from tests.test_taplo import taplo_binary
 
 SCHEMA = PROJECT / "schema" / "realtime-session.schema.json"
 HEADER = "#:schema ../schema/realtime-session.schema.json"
@@ -167,9 +169,11 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest.fixture
-def server(project: Path) -> Iterator[LanguageServer]:
-    started = LanguageServer(project, OFFLINE_SETTINGS)
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LanguageServer]:
+    """One server for the tests that name the schema in a header (it starts in ~2 s): each
+    test opens its own files, in its own folder, and the header makes them independent."""
+    started = LanguageServer(tmp_path_factory.mktemp("workspace"), OFFLINE_SETTINGS)
     yield started
     started.close()
 
@@ -309,3 +313,21 @@ def test_the_documented_vs_code_association_replaces_the_header(project: Path) -
         assert [d["message"] for d in server.diagnostics_of(uri)] == ['3 is not of type "string"']
     finally:
         server.close()
+
+
+def test_the_documented_taplo_toml_drives_taplo_lint_too(project: Path) -> None:
+    """The command line reads the same file from the folder it runs in."""
+    write(project / ".taplo.toml", documented_block("taplo-config"))
+    preset = headerless_preset(project)
+    environment = {k: v for k, v in os.environ.items() if k != "TAPLO_CONFIG"}
+    done = subprocess.run(
+        [taplo_binary(), "lint", "--colors", "never", str(preset.relative_to(project))],
+        cwd=project,
+        env={**environment, "RUST_LOG": "warn"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert 'error: 3 is not of type "string"' in done.stderr + done.stdout
