@@ -160,20 +160,27 @@ def _at(uri: str, line: int, character: int) -> dict[str, Any]:
     return {"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}
 
 
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder the editor has open: each test's project is a folder inside it."""
+    return tmp_path_factory.mktemp("workspace")
+
+
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
+def project(workspace: Path) -> Path:
     """A folder laid out like a user's project: a schema copy beside ``presets/``."""
-    (tmp_path / "schema").mkdir()
-    shutil.copyfile(SCHEMA, tmp_path / "schema" / SCHEMA.name)
-    (tmp_path / "presets").mkdir()
-    return tmp_path
+    root = workspace / f"project{len(list(workspace.iterdir()))}"
+    (root / "schema").mkdir(parents=True)
+    shutil.copyfile(SCHEMA, root / "schema" / SCHEMA.name)
+    (root / "presets").mkdir()
+    return root
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LanguageServer]:
+def server(workspace: Path) -> Iterator[LanguageServer]:
     """One server for the tests that name the schema in a header (it starts in ~2 s): each
-    test opens its own files, in its own folder, and the header makes them independent."""
-    started = LanguageServer(tmp_path_factory.mktemp("workspace"), OFFLINE_SETTINGS)
+    test opens its own files in its own project, and the header makes them independent."""
+    started = LanguageServer(workspace, OFFLINE_SETTINGS)
     yield started
     started.close()
 
