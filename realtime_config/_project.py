@@ -7,6 +7,7 @@ preset discovery finds; a file is named in diagnostics relative to the working d
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -48,3 +49,17 @@ def project_presets(root: str | os.PathLike[str] | None = None) -> tuple[Path, l
     """
     folder = (Path(root) if root is not None else find_root(Path.cwd())) / "presets"
     return folder, sorted(folder.rglob("*.toml")) if folder.is_dir() else []
+
+
+def presets_under(paths: Iterable[Path]) -> list[Path]:
+    """The presets that command-line paths name: a file itself, a folder every ``.toml``
+    below it (recursively, sorted). A folder that holds none stays as it is, so that checking
+    it says so in its place among the other files."""
+    found: list[Path] = []
+    for path in paths:
+        try:
+            inside = sorted(path.rglob("*.toml")) if path.is_dir() else []
+        except (OSError, ValueError):  # a NUL, a name too long: reading it will say so
+            inside = []
+        found.extend(inside or [path])
+    return found

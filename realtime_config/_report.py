@@ -43,9 +43,72 @@ def _github(diagnostics: Sequence[Diagnostic], checked: int, *, quiet: bool, col
     return Report([format_github(diagnostic) for diagnostic in diagnostics], [])
 
 
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+HOME_PAGE = "https://github.com/realtime-config/realtime-config"
+
+
+def _sarif(diagnostics: Sequence[Diagnostic], checked: int, *, quiet: bool, color: bool) -> Report:
+    """A SARIF 2.1.0 log of one run, for code-scanning upload (GitHub, GitLab, Azure DevOps).
+
+    Each rule id becomes a reporting descriptor; a result points at its file (a relative URI
+    reference, or a file URI for an absolute path) and its 1-based line and column, which
+    count characters (``columnKind`` says so).
+    """
+    import json
+
+    from realtime_config._version import __version__
+
+    rules = {rule: index for index, rule in enumerate(sorted({d.rule for d in diagnostics}))}
+    results = [
+        {
+            "ruleId": diagnostic.rule,
+            "ruleIndex": rules[diagnostic.rule],
+            "level": "error" if diagnostic.is_error else "warning",
+            "message": {"text": diagnostic.message},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": _file_uri(diagnostic.file)},
+                        "region": {"startLine": diagnostic.line, "startColumn": diagnostic.column},
+                    }
+                }
+            ],
+        }
+        for diagnostic in diagnostics
+    ]
+    driver = {
+        "name": "realtime-config",
+        "version": __version__,
+        "informationUri": HOME_PAGE,
+        "rules": [{"id": rule} for rule in rules],
+    }
+    log = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {"tool": {"driver": driver}, "columnKind": "unicodeCodePoints", "results": results}
+        ],
+    }
+    return Report([json.dumps(log, indent=2, ensure_ascii=False)], [])
+
+
+def _file_uri(name: str) -> str:
+    """A diagnostic's file as a URI: relative names stay relative (to the run's folder)."""
+    from pathlib import PurePath
+    from urllib.parse import quote
+
+    path = PurePath(name)
+    return path.as_uri() if path.is_absolute() else quote(path.as_posix())
+
+
 Reporter = Callable[..., Report]
 
-REPORTERS: dict[str, Reporter] = {"text": _text, "json": _json, "github": _github}
+REPORTERS: dict[str, Reporter] = {
+    "text": _text,
+    "json": _json,
+    "github": _github,
+    "sarif": _sarif,
+}
 """The output formats of ``validate``, by name."""
 
 

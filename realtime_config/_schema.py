@@ -77,7 +77,8 @@ def validator(dialect: str = "beta") -> Validator:
     preset_validator = validators.extend(  # type: ignore[no-untyped-call]
         Draft202012Validator, type_checker=type_checker
     )
-    whole = {k: v for k, v in load_schema().items() if k not in ("if", "then", "else")}
+    dispatch = ("anyOf", "if", "then", "else")  # the root's choice of dialect, made here
+    whole = {k: v for k, v in load_schema().items() if k not in dispatch}
     built: Validator = preset_validator({**whole, "$ref": f"#/$defs/{dialect}"})
     return built
 

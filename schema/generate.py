@@ -149,11 +149,13 @@ def build(schema: dict[str, Any]) -> str:
         _check_descriptions(root, ())
 
     schema["description"] = TOP_DESCRIPTION
-    for key in ("if", "then", "else"):
+    for key in ("anyOf", "if", "then", "else"):
         schema.pop(key, None)
-    schema["if"] = {"required": ["type"]}
-    schema["then"] = _dialect_dispatch([d for d in SESSION_SCHEMAS if d != DEFAULT_DIALECT])
-    schema["else"] = {"$ref": "#/$defs/beta"}
+    schema.update(
+        _dialect_root(
+            [DEFAULT_DIALECT, *(d for d in SESSION_SCHEMAS if d != DEFAULT_DIALECT), "beta"]
+        )
+    )
     defs = schema.pop("$defs")
     defs.update(roots)
     schema["$defs"] = defs
@@ -206,16 +208,27 @@ def request_paths(definitions: dict[str, Any], node: Any, path: str = "") -> set
     return found
 
 
-def _dialect_dispatch(dialects: list[str]) -> dict[str, Any]:
-    """The GA branch a table with a ``type`` is checked against: the dialect that ``type``
-    names, else the default one (whose enum then says which values there are)."""
-    if not dialects:
-        return {"$ref": f"#/$defs/{DEFAULT_DIALECT}"}
-    first, *rest = dialects
+def _dialect_root(dialects: list[str]) -> dict[str, Any]:
+    """The root's keywords that pick a dialect: GA ones first (the first is the default), beta last.
+
+    ``if``/``then``/``else`` decides validity: a top-level ``type`` selects its GA branch, its
+    absence the beta one, so each error is reported at its key. The ``anyOf`` is for editors:
+    the Taplo language server completes and hovers from ``anyOf`` branches but never looks into
+    ``if``/``then``/``else``. Its last branch, ``{}``, always matches, so it changes no verdict.
+    """
+    *ga, beta = dialects
+    chosen: dict[str, Any] = {"$ref": f"#/$defs/{ga[0]}"}
+    for dialect in reversed(ga[1:]):
+        chosen = {
+            "if": {"properties": {"type": {"const": dialect}}},
+            "then": {"$ref": f"#/$defs/{dialect}"},
+            "else": chosen,
+        }
     return {
-        "if": {"properties": {"type": {"const": first}}},
-        "then": {"$ref": f"#/$defs/{first}"},
-        "else": _dialect_dispatch(rest),
+        "anyOf": [*({"$ref": f"#/$defs/{dialect}"} for dialect in dialects), {}],
+        "if": {"required": ["type"]},
+        "then": chosen,
+        "else": {"$ref": f"#/$defs/{beta}"},
     }
 
 

@@ -97,6 +97,12 @@ OPENAI_ENVIRONMENT = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPE
 """The variables the client reads: no test may pick up the developer's real ones."""
 
 
+@pytest.fixture(autouse=True)
+def _no_forced_color(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's or CI's FORCE_COLOR would colour every expected plain-text output."""
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+
+
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test may pick up the developer's real key or base URL."""

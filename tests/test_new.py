@@ -15,12 +15,22 @@ from realtime_config import PresetNameError, check_files, compile_preset, load_p
 # A field's own schema node, with its inherited description and default: the schema's
 # internals; the expected starter is built from it, not from the starter's code.
 from realtime_config._schema import field_schema
+from realtime_config._schema_copy import write_schema_copy
 
 # Which fields a starter lists, its no-default note and the library's own name check (the
 # command turns it into a usage error): writing a starter has no public function.
 from realtime_config.authoring._starter import NO_DEFAULT, starter_fields, starter_path
 from realtime_config.cli import main
 from tests.conftest import write
+
+
+@pytest.fixture
+def project(project: Path) -> Path:
+    """The empty project, with the schema copy that ``new`` would otherwise write first."""
+    (project / "schema").mkdir()
+    write_schema_copy(project / "schema" / "realtime-session.schema.json")
+    return project
+
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -66,7 +76,7 @@ def test_new_writes_a_ga_starter_that_validates_and_compiles(project: Path) -> N
     path = project / "presets" / "support.toml"
     text = path.read_text(encoding="utf-8")
     assert text.split("\n\n")[0] == (
-        f"#:schema {SCHEMA_ID}\n"
+        "#:schema ../schema/realtime-session.schema.json\n"
         "# Every session field is listed below with its server default, commented out;\n"
         "# uncomment a line to set that field.\n"
         'type = "realtime"'
@@ -257,7 +267,7 @@ def test_from_extends_the_base_preset(project: Path) -> None:
     path = project / "presets" / "agent.toml"
     lines = path.read_text(encoding="utf-8").splitlines()
     assert lines[:4] == [
-        f"#:schema {SCHEMA_ID}",
+        "#:schema ../schema/realtime-session.schema.json",
         "# Extends team/base.toml: a field set here overrides it. The commented values below",
         "# are the server defaults, not the values of team/base.toml.",
         'preset.extends = "team/base.toml"',

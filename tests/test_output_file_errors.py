@@ -27,9 +27,17 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from realtime_config._schema_copy import write_schema_copy
 from realtime_config.cli import main
 from tests.conftest import run_cli as run
 from tests.conftest import write
+
+
+def with_schema_copy(project: Path) -> None:
+    """The schema copy that ``new`` writes first in a project without one."""
+    (project / "schema").mkdir()
+    write_schema_copy(project / "schema" / "realtime-session.schema.json")
+
 
 COMPILED = '{\n  "modalities": [\n    "audio",\n    "text"\n  ],\n  "voice": "ash"\n}\n'
 
@@ -229,6 +237,7 @@ def test_without_hard_links_a_new_file_is_created_exclusively(
 ) -> None:
     """On a file system without hard links (FAT, some network ones) os.link fails with EPERM;
     ``new`` still creates the file, never over one that exists."""
+    with_schema_copy(project)
     assert run("new", "linked") == (0, "created presets/linked.toml\n", "")
     expected = (project / "presets" / "linked.toml").read_text(encoding="utf-8")
 
@@ -244,6 +253,7 @@ def test_without_hard_links_a_new_file_is_created_exclusively(
 def test_without_hard_links_a_file_that_appears_meanwhile_is_kept(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    with_schema_copy(project)
     target = project / "presets" / "demo.toml"
 
     def no_links_and_a_rival(*args: Any, **kwargs: Any) -> None:
@@ -265,6 +275,7 @@ def test_a_full_disk_is_reported_and_leaves_nothing_behind(
 ) -> None:
     """The disk fills up as the new file is put in place: os.link fails with ENOSPC, which
     is no missing feature of the file system but a failure to report."""
+    with_schema_copy(project)
 
     def disk_full(*args: Any, **kwargs: Any) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")

@@ -19,6 +19,7 @@ from realtime_config import SnapshotError
 from realtime_config.authoring._snapshots import sync_snapshots
 from realtime_config.cli import main
 from tests.conftest import PROJECT, preset_name, shipped_presets, write
+from tests.test_precommit import project_files
 
 OLD_TIME = 1_000_000_000
 FIX = "run realtime-config compile --out-dir snapshots"
@@ -425,11 +426,9 @@ def test_the_real_pre_commit_runs_the_hook_with_its_args(tmp_path: Path) -> None
     pre_commit = str(Path(sys.executable).with_name("pre-commit"))
     assert Path(pre_commit).is_file(), "pre-commit is missing: install the test extra"
     hooks = tmp_path / "hooks"
-    listed = git(PROJECT, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
-    for name in listed.split("\0"):
-        if name and (PROJECT / name).is_file():
-            write(hooks / name, "")
-            shutil.copyfile(PROJECT / name, hooks / name)
+    for name in project_files():  # from a checkout or an unpacked sdist
+        (hooks / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(PROJECT / name, hooks / name)
     git(hooks, "init", "-q")
     git(hooks, "add", ".")
     git(hooks, "commit", "-q", "-m", "hooks")

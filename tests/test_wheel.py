@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tarfile
 import venv
 import zipfile
 from pathlib import Path
@@ -54,3 +55,59 @@ def test_wheel_installs_and_runs_from_another_directory(tmp_path: Path) -> None:
     assert (
         location.read_bytes() == (PROJECT / "schema" / "realtime-session.schema.json").read_bytes()
     )
+
+
+def tracked_files(*folders: str) -> set[str]:
+    """The files git tracks under ``folders``; empty outside a git checkout (an sdist)."""
+    listed = run(["git", "ls-files", "-z", "--", *folders], cwd=PROJECT)
+    return set(filter(None, listed.stdout.split("\0"))) if listed.returncode == 0 else set()
+
+
+@pytest.mark.slow
+def test_sdist_and_wheel_carry_the_license_and_the_sdist_what_its_tests_need(
+    tmp_path: Path,
+) -> None:
+    dist = tmp_path / "dist"
+    built = run(
+        [sys.executable, "-m", "build", "--sdist", "--wheel", "-o", str(dist), str(PROJECT)],
+        cwd=tmp_path,
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    (wheel,) = dist.glob("realtime_config-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        licenses = [
+            name for name in archive.namelist() if name.endswith(".dist-info/licenses/LICENSE")
+        ]
+        assert len(licenses) == 1
+        assert archive.read(licenses[0]) == (PROJECT / "LICENSE").read_bytes()
+        metadata = archive.read(licenses[0].replace("licenses/LICENSE", "METADATA")).decode()
+    assert "License-Expression: MIT" in metadata
+    for version in ("3.10", "3.11", "3.12", "3.13"):
+        assert f"Classifier: Programming Language :: Python :: {version}\n" in metadata
+
+    (sdist,) = dist.glob("realtime_config-*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        archive.extractall(tmp_path / "unpacked", filter="data")
+    (unpacked,) = (tmp_path / "unpacked").iterdir()
+    held = {path.relative_to(unpacked).as_posix() for path in unpacked.rglob("*") if path.is_file()}
+    needed = {"LICENSE", ".pre-commit-hooks.yaml", "CHANGELOG.md", "CONTRIBUTING.md", "action.yml"}
+    needed |= tracked_files("tests", "schema", "presets", "examples", "docs")
+    assert needed <= held, sorted(needed - held)
+    assert not any(name.startswith("tests/node_modules/") for name in held)
+
+    # The tests that read the hooks file and the corpus pass from the unpacked sdist.
+    tested = run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-x",
+            "tests/test_snapshots.py",
+            "tests/test_invalid_cases.py",
+        ],
+        cwd=unpacked,
+    )
+    assert tested.returncode == 0, tested.stdout[-3000:]

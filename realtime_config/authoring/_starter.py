@@ -29,6 +29,7 @@ from realtime_config._schema import (
     known_values,
     resolve,
 )
+from realtime_config._schema_copy import ensure_project_copy
 from realtime_config._toml_write import toml_inline, toml_key
 from realtime_config.authoring._importer import schema_header
 from realtime_config.checking._compose import load_preset
@@ -232,6 +233,7 @@ def new_preset(
         raise OutputFileError(shown, "unwritable", exc.strerror or str(exc)) from None
     if exists:
         raise OutputFileError(shown, "exists")
+    ensure_project_copy(project)  # so that the header names a real file
     text = starter_text(target, base=base, dialect=dialect)
     try:
         target.parent.mkdir(exist_ok=True)

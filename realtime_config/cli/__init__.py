@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, Final, NoReturn, TypeVar
 
 import click
 
@@ -18,6 +18,8 @@ from realtime_config._errors import PresetError, RealtimeConfigError
 from realtime_config._version import __version__
 
 if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
+
     from realtime_config._diagnostics import Diagnostic
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -44,12 +46,40 @@ class _TargetChoice(click.Choice[str]):
 TARGET_CHOICE = _TargetChoice()
 
 
+_COLOR_KEY = "realtime_config.color"
+
+
 def use_color(stream: Any) -> bool:
-    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    """Whether to colour ``stream``: as ``--color`` says; with ``auto`` (the default) never
+    when NO_COLOR is set (https://no-color.org), always when FORCE_COLOR is, else on a
+    terminal only."""
+    context = click.get_current_context(silent=True)
+    choice = context.find_root().meta.get(_COLOR_KEY) if context is not None else None
+    if choice in ("always", "never"):
+        return bool(choice == "always")
     if os.environ.get("NO_COLOR"):
         return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())
+
+
+def _remember_color(context: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        context.find_root().meta[_COLOR_KEY] = value
+
+
+color_option = click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    expose_value=False,
+    is_eager=True,
+    callback=_remember_color,
+    help="Colour diagnostics: auto (on a terminal, unless NO_COLOR is set or FORCE_COLOR "
+    "is), always or never [default: auto].",
+)
+"""``--color``, accepted before the command and by the commands that print diagnostics."""
 
 
 class CommandError(click.ClickException):
@@ -181,6 +211,26 @@ INPUT_FILE = click.Path(path_type=Path, readable=False)
 """A file the library reads: its own diagnostic (``permission denied``, exit 1, the other
 files still checked) replaces click's usage error for an unreadable file."""
 
+STDIN: Final = Path("-")
+"""The PRESET argument that means standard input."""
+
+stdin_filename_option = click.option(
+    "--stdin-filename",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With '-': the file that standard input stands for, named in messages; extends, "
+    "instructions_file and the project root are found from it.",
+)
+
+
+def read_stdin(stdin_filename: Path | None) -> tuple[Path, dict[Path, bytes]]:
+    """The preset on standard input: the path it stands for, and its bytes under that path."""
+    from realtime_config.preset._read import MAX_FILE_BYTES
+
+    path = stdin_filename if stdin_filename is not None else Path("<stdin>")
+    data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+    return path, {path: data}
+
+
 root_option = click.option(
     "--root",
     type=click.Path(file_okay=False, path_type=Path),
@@ -236,6 +286,7 @@ drop_unsupported_option = click.option(
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="realtime-config")
+@color_option
 def main() -> None:
     """Compile TOML presets of OpenAI Realtime sessions into exact API request payloads."""
 
@@ -272,6 +323,8 @@ def main() -> None:
     help="With --out-dir: write nothing; fail if a snapshot is missing, stale or orphaned.",
 )
 @root_option
+@stdin_filename_option
+@color_option
 @report_errors
 def compile_command(
     presets: tuple[Path, ...],
@@ -282,22 +335,38 @@ def compile_command(
     out_dir: Path | None,
     check: bool,
     root: Path | None,
+    stdin_filename: Path | None,
 ) -> None:
-    """Compile PRESET into the JSON body of the target's request.
+    """Compile PRESET into the JSON body of the target's request ('-': standard input).
 
     With --out-dir, write (or --check) the compiled snapshot of every preset instead.
     """
     from realtime_config._files import write_atomic
-    from realtime_config.checking._compose import load_preset
+    from realtime_config.checking._compose import CheckedLoader
     from realtime_config.compiling._compile import dumps_payload
     from realtime_config.compiling._targets import compile_preset_with_warnings
 
     if out_dir is not None or check:
+        if STDIN in presets:
+            raise click.UsageError("--out-dir compiles files; '-' (standard input) has no name")
         compile_snapshots(presets, out_dir, check, target, output, compact, drop_unsupported, root)
         return
     if len(presets) != 1:
         raise click.UsageError("compile takes exactly one PRESET")
-    preset = load_preset(presets[0], root=root)
+    from realtime_config._project import presets_under
+
+    if presets_under(presets) != list(presets):  # a folder, with presets under it
+        raise click.UsageError(
+            f"compile takes one PRESET, and {presets[0]} is a folder: --out-dir DIR compiles "
+            "every preset under it"
+        )
+    if stdin_filename is not None and presets[0] != STDIN:
+        raise click.UsageError("--stdin-filename goes with '-' (standard input) as PRESET")
+    path, given = read_stdin(stdin_filename) if presets[0] == STDIN else (presets[0], {})
+    loader = CheckedLoader(root)
+    for given_path, data in given.items():
+        loader.put_bytes(given_path, data)
+    preset = loader.load(path)
     print_warnings(preset.warnings)
     payload, dropped = compile_preset_with_warnings(
         preset, target, drop_unsupported=drop_unsupported
@@ -308,7 +377,7 @@ def compile_command(
         click.echo(text, nl=False)
         return
     made_from = "a file the preset is made from (a base it extends or its instructions file)"
-    protected = [(presets[0], "the preset itself")]
+    protected = [(path, "the preset itself")]
     write_atomic(output, text, protected=protected + [(p, made_from) for p in preset.source_files])
 
 
@@ -321,10 +390,11 @@ def compile_command(
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "json", "github"]),
+    type=click.Choice(["text", "json", "github", "sarif"]),
     default="text",
     show_default=True,
-    help="text for people, json for tools, github for GitHub Actions annotations.",
+    help="text for people, json for tools, github for GitHub Actions annotations, sarif for "
+    "code scanning (SARIF 2.1.0).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing when every preset is valid.")
 @click.option(
@@ -336,6 +406,8 @@ def compile_command(
     "files, except under pre-commit, which runs parallel batches itself].",
 )
 @root_option
+@stdin_filename_option
+@color_option
 def validate_command(
     files: tuple[Path, ...],
     target: str | None,
@@ -344,22 +416,33 @@ def validate_command(
     quiet: bool,
     jobs: int,
     root: Path | None,
+    stdin_filename: Path | None,
 ) -> None:
-    """Check presets: FILES, or every preset under the project's presets/ folder.
+    """Check presets: FILES (a folder: every preset under it; '-': standard input), or
+    every preset under the project's presets/ folder.
 
     Exit status 0 when all are valid, 1 when a problem is found (a warning only with
     --strict), 2 for a usage error.
     """
-    from realtime_config._project import project_presets
+    from realtime_config._project import presets_under, project_presets
     from realtime_config.compiling._batch import check_files, default_jobs
 
-    paths = list(files)
-    if not paths:
+    given: dict[Path, bytes] = {}
+    if STDIN in files:
+        if len(files) > 1:
+            raise click.UsageError("'-' (standard input) is a preset of its own: give it alone")
+        path, given = read_stdin(stdin_filename)
+        paths = [path]
+    elif stdin_filename is not None:
+        raise click.UsageError("--stdin-filename goes with '-' (standard input) as FILES")
+    elif files:
+        paths = presets_under(files)
+    else:
         folder, paths = project_presets(root)
         if not paths:
             fail(f"no presets found: {folder} holds no .toml files")
     jobs = jobs or default_jobs(len(paths))
-    diagnostics = remedied(check_files(paths, root=root, target=target, jobs=jobs))
+    diagnostics = remedied(check_files(paths, root=root, target=target, jobs=jobs, given=given))
     color = use_color(sys.stdout)
     from realtime_config._report import REPORTERS, failed
 
@@ -371,14 +454,54 @@ def validate_command(
     exit_status(1 if failed(diagnostics, strict=strict) else 0)
 
 
+@main.command("completion")
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+def completion_command(shell: str) -> None:
+    """Print the script that makes SHELL complete commands, options, paths and field names.
+
+    \b
+    bash: eval "$(realtime-config completion bash)"  (in ~/.bashrc)
+    zsh:  eval "$(realtime-config completion zsh)"   (in ~/.zshrc)
+    fish: realtime-config completion fish > ~/.config/fish/completions/realtime-config.fish
+    """
+    from click.shell_completion import get_completion_class
+
+    complete_class = get_completion_class(shell)
+    assert complete_class is not None  # click ships all three
+    script = complete_class(main, {}, "realtime-config", "_REALTIME_CONFIG_COMPLETE").source()
+    click.echo(script)
+
+
 @main.command("schema")
 @click.option("--path", "show_path", is_flag=True, help="Print where the installed schema file is.")
-def schema_command(show_path: bool) -> None:
-    """Print the JSON Schema of presets (or, with --path, where it is installed)."""
+@click.option(
+    "--write",
+    "copy",
+    type=click.Path(path_type=Path),
+    help="Write the installed schema to this file (a project's copy for editors).",
+)
+@click.option(
+    "--force", is_flag=True, help="With --write: overwrite a file that is no schema copy."
+)
+@report_errors
+def schema_command(show_path: bool, copy: Path | None, force: bool) -> None:
+    """Print the JSON Schema of presets (or, with --path, where it is installed).
+
+    --write PATH writes it to a file instead: a file that already holds it is left alone,
+    an older copy of it is replaced, anything else is kept unless --force.
+    """
+    from realtime_config._project import display_path
     from realtime_config._schema import schema_path, schema_text
 
+    if show_path and copy is not None:
+        raise click.UsageError("--path and --write: pick one")
     if show_path:
         click.echo(str(schema_path()))
+    elif copy is not None:
+        from realtime_config._schema_copy import write_schema_copy
+
+        changed = write_schema_copy(copy, overwrite=force)
+        click.echo(f"{'wrote' if changed else 'up to date:'} {display_path(copy.absolute())}")
     else:
         click.echo(schema_text(), nl=False)
 
@@ -474,8 +597,25 @@ def submit_command(
 # --- Authoring tools: explain, compiled snapshots (compile --out-dir), diff ---------------
 
 
+def complete_field(
+    context: click.Context, _param: click.Parameter, incomplete: str
+) -> list[CompletionItem]:
+    """The field names ``explain`` knows that start with what is typed, in the chosen dialect
+    (``--dialect``), else in every dialect."""
+    from click.shell_completion import CompletionItem
+
+    from realtime_config._schema import DIALECTS
+    from realtime_config.authoring._explain import fields
+
+    chosen = context.params.get("dialect")
+    names = {
+        field.name for dialect in ([chosen] if chosen else DIALECTS) for field in fields(dialect)
+    }
+    return [CompletionItem(name) for name in sorted(names) if name.startswith(incomplete)]
+
+
 @main.command("explain")
-@click.argument("field", required=False)
+@click.argument("field", required=False, shell_complete=complete_field)
 @click.option(
     "--dialect",
     type=click.Choice(["realtime", "transcription", "translation", "beta"]),
@@ -538,7 +678,7 @@ def compile_snapshots(
     root: Path | None,
 ) -> None:
     """``compile --out-dir DIR [--check]``: write or check the snapshot of every preset."""
-    from realtime_config._project import display_path
+    from realtime_config._project import display_path, presets_under
     from realtime_config.authoring._snapshots import sync_snapshots
 
     if out_dir is None:
@@ -549,7 +689,7 @@ def compile_snapshots(
         )
     results = sync_snapshots(
         out_dir,
-        presets,
+        presets_under(presets),
         target=target,
         root=root,
         drop_unsupported=drop_unsupported,
@@ -800,15 +940,20 @@ def new_command(name: str, base: Path | None, force: bool, dialect: str | None) 
     --from, the starter extends that preset and lists the fields of its dialect.
     """
     from realtime_config._errors import PresetNameError
-    from realtime_config._project import display_path
+    from realtime_config._project import display_path, find_root
+    from realtime_config._schema_copy import PROJECT_COPY
     from realtime_config.authoring._starter import DEFAULT_DIALECT, new_preset
 
     if base is not None and dialect is not None:
         raise click.UsageError(f"--{dialect} and --from: the base preset sets the dialect")
+    copy = find_root(Path.cwd()) / PROJECT_COPY
+    had_copy = copy.exists() or copy.is_symlink()
     try:
         path = new_preset(name, base=base, overwrite=force, dialect=dialect or DEFAULT_DIALECT)
     except PresetNameError as error:
         raise click.BadParameter(str(error), param_hint="'NAME'") from None
+    if not had_copy and copy.is_file():
+        click.echo(f"created {display_path(copy)} (the schema the preset's header names)")
     click.echo(f"created {display_path(path)}")
 
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Final
 
 from realtime_config._diagnostics import Diagnostic
 from realtime_config._errors import PresetError
 from realtime_config._keys import dedupe
+from realtime_config._schema_copy import stale_copy_warning
 from realtime_config.checking._compose import CheckedLoader as Loader
 
 PARALLEL_MIN_FILES: Final = 200
@@ -61,17 +62,19 @@ def check_files(
     root: str | os.PathLike[str] | None = None,
     target: str | None = None,
     jobs: int = 1,
+    given: Mapping[Path, bytes] | None = None,
 ) -> list[Diagnostic]:
     """Check every preset in ``paths``: all diagnostics, errors and warnings, in order.
 
     Never raises for bad input: unreadable or malformed files become diagnostics. With
     ``jobs`` above one (and fork available, as on Linux), chunks of the list are checked in
-    that many processes; the result is the same, in the same order.
+    that many processes; the result is the same, in the same order. ``given`` holds the bytes
+    of files not read from disk (standard input); those are checked in this process.
     """
     files = [Path(path) for path in paths]
     workers = min(jobs, -(-len(files) // CHUNK_FILES))
-    if workers <= 1 or not _can_fork():
-        return dedupe(_check_slice(files, root, target))
+    if given or workers <= 1 or not _can_fork():
+        return dedupe(_check_slice(files, root, target, given))
     return dedupe(_shared(files, workers, root, target))
 
 
@@ -236,9 +239,14 @@ def _receive(buffer: bytearray, done: dict[int, list[Diagnostic]]) -> None:
 
 
 def _check_slice(
-    files: Sequence[Path], root: str | os.PathLike[str] | None, target: str | None
+    files: Sequence[Path],
+    root: str | os.PathLike[str] | None,
+    target: str | None,
+    given: Mapping[Path, bytes] | None = None,
 ) -> list[Diagnostic]:
     loader = Loader(Path(root) if root is not None else None)
+    for path, data in (given or {}).items():
+        loader.put_bytes(path, data)
     return [d for path in files for d in _check_one(loader, path, target)]
 
 
@@ -262,4 +270,8 @@ def _check_one(loader: Loader, path: Path, target: str | None) -> list[Diagnosti
         from realtime_config.compiling._targets import chosen_target, target_diagnostics
 
         found.extend(target_diagnostics(preset, chosen_target(preset, target)))
+    document = loader.document(path)
+    stale = stale_copy_warning(document.path, document.display, document.text)
+    if stale is not None:
+        found.append(stale)
     return sorted(found, key=lambda d: (d.file, d.line, d.column))

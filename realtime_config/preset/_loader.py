@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -24,6 +25,7 @@ from realtime_config.preset._read import (
     MAX_FILE_BYTES,
     NUL_NAME,
     _SymlinkSignal,
+    decode_text,
     read_text,
 )
 from realtime_config.preset._resolve import Outcome, Resolution
@@ -125,24 +127,26 @@ class Loader:
         """Take ``text`` as the content of the file at ``path``, instead of what is on disk:
         a buffer an editor has not saved, a preset a bot proposes. It is held to a file's
         rules (at most MAX_FILE_BYTES, a byte order mark dropped)."""
+
+        def checked(display: str) -> str:
+            if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
+                message = "text is larger than 1 MiB; a preset is a small text file"
+                raise PresetError([Diagnostic(display, 1, 1, "error", "file", message)])
+            return text.removeprefix("\ufeff")
+
+        self._put(path, checked)
+
+    def put_bytes(self, path: Path, data: bytes) -> None:
+        """Take ``data`` as the bytes of the file at ``path`` (standard input, named as
+        ``--stdin-filename`` says), held to a file's rules: size, UTF-8, byte order mark."""
+        self._put(path, lambda display: decode_text(data, display))
+
+    def _put(self, path: Path, text_of: Callable[[str], str]) -> None:
         key = self._normalized(path)
         display = display_path(path if not path.is_absolute() else key)
         document: Document | PresetError
         try:
-            if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
-                raise PresetError(
-                    [
-                        Diagnostic(
-                            display,
-                            1,
-                            1,
-                            "error",
-                            "file",
-                            "text is larger than 1 MiB; a preset is a small text file",
-                        )
-                    ]
-                )
-            document = self._parsed(key, display, text.removeprefix("\ufeff"))
+            document = self._parsed(key, display, text_of(display))
         except PresetError as error:
             document = error
         self._documents[key] = document

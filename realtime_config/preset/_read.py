@@ -80,6 +80,16 @@ def read_text(
         raise fail(_os_reason(exc)) from None
     finally:
         os.close(descriptor)
+    return decode_text(data, display, kind)
+
+
+def decode_text(data: bytes, display: str, kind: TextKind = PRESET_TEXT) -> str:
+    """The text of a file's bytes (read by ``read_text``, or standard input read at most
+    MAX_FILE_BYTES + 1 bytes), or a located PresetError: too large, or not UTF-8."""
+
+    def fail(message: str, rule: str = "file", line: int = 1, column: int = 1) -> PresetError:
+        return PresetError([Diagnostic(display, line, column, "error", rule, message)])
+
     if len(data) > MAX_FILE_BYTES:
         raise fail(f"file is larger than 1 MiB; {kind.size}")
     if data.startswith(_BOM):  # editors on Windows write one; it is not part of the text
