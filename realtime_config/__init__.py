@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         AuthenticationError,
         BadRequestError,
         ClientConfigError,
+        CommitError,
         ConflictError,
         MissingAPIKeyError,
         NotFoundError,
@@ -74,6 +75,7 @@ _MODULE_OF: dict[str, str] = {
         [
             *["APIConnectionError", "APIError", "APIResponseError", "APIStatusError"],
             *["APITimeoutError", "AuthenticationError", "BadRequestError", "ClientConfigError"],
+            *["CommitError"],
             *["ConflictError", "MissingAPIKeyError", "NotFoundError", "PermissionDeniedError"],
             *["PresetError", "RateLimitError", "RealtimeConfigError", "ServeConfigError"],
             *["ServerError", "UnknownTargetError", "UnknownFieldError", "PresetNameError"],
@@ -131,6 +133,7 @@ __all__ = [
     "BadRequestError",
     "ClientConfigError",
     "ClientSecret",
+    "CommitError",
     "ConflictError",
     "CreatedSession",
     "Diagnostic",

@@ -110,13 +110,31 @@ def translate_presets(
     return _translate(paths, root, drop_unsupported)[0]
 
 
-def write_migrations(migrations: Sequence[Migration]) -> list[Migration]:
-    """Write each changed migration over its file, atomically; return those written."""
-    from realtime_config._files import write_atomic
+def migration_root(
+    paths: Iterable[str | os.PathLike[str]], root: str | os.PathLike[str] | None = None
+) -> Path:
+    """The project root of a migration: it bounds the files rewritten and holds the journal
+    of their writes (``--root``, else the root of the first preset's folder)."""
+    if root is not None:
+        return Path(root)
+    first = next(iter(paths), ".")
+    return find_root(Path(os.path.abspath(first)).parent)  # noqa: PTH100
+
+
+def write_migrations(
+    migrations: Sequence[Migration], *, root: str | os.PathLike[str] | None = None
+) -> list[Migration]:
+    """Write every changed migration over its file, all or none; return those written.
+
+    The files change in one commit (``commit_files``): a failure or a signal puts every
+    original back (CommitError). No file is written through a link out of the root.
+    """
+    from realtime_config._files import FileChange, commit_files
 
     written = [m for m in migrations if m.changed]
-    for migration in written:
-        write_atomic(migration.path, migration.text)
+    project = migration_root([m.path for m in migrations], root)
+    changes = [FileChange(Path(display_path(m.path)), m.text) for m in written]
+    commit_files(changes, journal=project, bound=project)
     return written
 
 

@@ -15,7 +15,7 @@ from tests.conftest import PROJECT
 PACKAGE = PROJECT / "realtime_config"
 
 LAYERS = {
-    "shell": {"cli", "__main__"},
+    "shell": {"cli", "__main__", "_terminal"},
     "public API": {"__init__"},
     "features": {"_server", "_snapshots", "_diff", "_explain", "_starter", "_migrate", "_importer"},
     "pipeline": {

@@ -147,7 +147,7 @@ def test_a_ga_preset_among_beta_ones_is_left_as_it_is(project: Path) -> None:
         "would migrate beta.toml\n",
         "",
     )
-    assert run("migrate", "--in-place", "ga.toml", "beta.toml") == (0, "migrated beta.toml\n", "")
+    assert run("migrate", "--in-place", "ga.toml", "beta.toml") == (0, "rewrote beta.toml\n", "")
     assert ga.read_text(encoding="utf-8") == 'type = "realtime"\nmodel = "gpt-realtime"\n'
     assert run("migrate", "--check", "ga.toml", "beta.toml") == (
         0,
