@@ -572,6 +572,15 @@ class Loader:
             raise cached
         return cached
 
+    def found_document(self, path: Path) -> Document:
+        """The parsed document of a file that discovery found, refused as a listed preset is
+        when it is a symlink leading out of the project root; or a PresetError."""
+        key = _normalized(path)
+        refused = self._escapes_root(key, self._root_for(key), path)
+        if refused is not None:
+            raise refused
+        return self.document(path)
+
     def _read_document(self, path: Path, display: str) -> Document:
         text = read_text(path, display)
         document = Document(path, display, text, parse_toml(text, display))
@@ -728,16 +737,8 @@ class Loader:
             document = self.document(given if given is not None else path)
         except PresetError:
             return []
-        settings = document.table.get("preset")
-        extends = settings.get("extends", []) if isinstance(settings, dict) else []
-        names = [extends] if isinstance(extends, str) else extends
         found: list[_Base] = []
-        for position, name in enumerate(names if isinstance(names, list) else []):
-            if not isinstance(name, str):
-                continue
-            key_path: KeyPath = ("preset", "extends") + (
-                (position,) if not isinstance(extends, str) else ()
-            )
+        for key_path, name in extends_entries(document.table):
             target: Path | PresetError
             try:
                 target = self._confined(document, key_path, name, root)
@@ -1011,6 +1012,26 @@ class Loader:
                     )
                 ]
             ) from None
+
+
+def extends_entries(table: Mapping[str, Any]) -> list[tuple[KeyPath, str]]:
+    """The file names a parsed preset's ``preset.extends`` lists, each with its key path.
+
+    Read from a table that may not be checked yet: a ``preset`` that is not a table, or an
+    ``extends`` that is neither a string nor an array, lists nothing; an entry that is not
+    a string is skipped (the schema check reports both).
+    """
+    settings = table.get("preset")
+    extends = settings.get("extends") if isinstance(settings, dict) else None
+    if isinstance(extends, str):
+        return [(("preset", "extends"), extends)]
+    if not isinstance(extends, list):
+        return []
+    return [
+        (("preset", "extends", index), name)
+        for index, name in enumerate(extends)
+        if isinstance(name, str)
+    ]
 
 
 _DIALECT_WORDS = {"beta": "beta", "realtime": "GA realtime", "transcription": "GA transcription"}

@@ -31,7 +31,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -46,8 +46,9 @@ from realtime_config._loader import (
     Loader,
     Preset,
     _merge,
+    extends_entries,
 )
-from realtime_config._project import display_path, find_root, project_presets
+from realtime_config._project import display_path, find_root, scan_presets
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -1053,9 +1054,10 @@ def _translate(
     if problems:
         raise PresetError(problems)
     bases = {path: _bases(loader.document(path)) for path in presets}
-    problems.extend(_chain_problems(loader, bases, root))
+    chain = list(_chain_problems(loader, bases, root))
+    problems.extend(d for d in chain if d.is_error)
     if problems:
-        raise PresetError(problems)
+        raise PresetError(chain)
     results: dict[Path, _Result] = {}
     failed: set[Path] = set()
     for path in _bases_first(bases):
@@ -1089,6 +1091,10 @@ def _translate(
     if problems:
         raise PresetError(problems)
     ordered = [results[path] for path in dict.fromkeys(given)]
+    unknown = tuple(d for d in chain if not d.is_error)  # carried by the first file
+    if unknown:
+        first = ordered[0].migration
+        ordered[0].migration = replace(first, warnings=(*unknown, *first.warnings))
     return [r.migration for r in ordered], ordered
 
 
@@ -1126,9 +1132,10 @@ def _without_empty_tables(value: Any) -> Any:
 
 
 def _bases(document: Document) -> list[Path]:
-    extends = document.table.get("preset", {}).get("extends", [])
-    names = [extends] if isinstance(extends, str) else list(extends)
-    return [Path(os.path.normpath(document.path.parent / name)) for name in names]
+    return [
+        Path(os.path.normpath(document.path.parent / name))
+        for _, name in extends_entries(document.table)
+    ]
 
 
 def _chain_problems(
@@ -1137,12 +1144,9 @@ def _chain_problems(
     """A base not given, or a project preset that extends a given file and is not given."""
     for path, names in bases.items():
         document = loader.document(path)
-        extends = document.table.get("preset", {}).get("extends")
-        for index, base in enumerate(names):
+        keys = [key for key, _ in extends_entries(document.table)]
+        for key, base in zip(keys, names, strict=True):
             if base not in bases:
-                key: KeyPath = ("preset", "extends") + (
-                    () if isinstance(extends, str) else (index,)
-                )
                 yield document.diagnostic(
                     key,
                     "migrate-chain",
@@ -1150,31 +1154,39 @@ def _chain_problems(
                     "migrated whole, and a GA preset cannot extend a beta one",
                 )
     first = next(iter(bases))
-    _, candidates = project_presets(root if root is not None else find_root(first.parent))
-    for found in candidates:
+    scan = scan_presets(root if root is not None else find_root(first.parent))
+    for problem in scan.problems:
+        yield _cannot_tell(problem)
+    for found in scan.files:
         candidate = Path(os.path.normpath(found.absolute()))
         if candidate in bases:
             continue
-        try:
-            table = tomllib.loads(candidate.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        try:  # through the loader: its guards (FIFOs, devices, size, permissions) hold here
+            other = loader.found_document(candidate)
+        except PresetError as error:
+            yield _cannot_tell(error.diagnostics[0])
             continue
-        extends = table.get("preset", {}).get("extends", [])
-        written: list[Any] = [extends] if isinstance(extends, str) else extends
-        for index, name in enumerate(written if isinstance(written, list) else []):
-            if not isinstance(name, str):
-                continue
+        for key, name in extends_entries(other.table):
             base = Path(os.path.normpath(candidate.parent / name))
             if base in bases:
-                key = ("preset", "extends") + (() if isinstance(extends, str) else (index,))
-                text = candidate.read_text(encoding="utf-8")
-                other = Document(candidate, display_path(candidate), text, table)
                 yield other.diagnostic(
                     key,
                     "migrate-chain",
                     f"preset.extends: {display_path(base)} is migrated to GA, but this "
                     "preset, which extends it, is left behind",
                 )
+
+
+def _cannot_tell(problem: Diagnostic) -> Diagnostic:
+    """A project preset (or folder) that cannot be read: whether it extends a migrated file
+    is unknown, which is worth a warning, not a failure of the files that were given."""
+    subject = "a preset in it extends" if problem.rule == "folder" else "it extends"
+    return replace(
+        problem,
+        severity="warning",
+        rule="migrate-chain",
+        message=f"{problem.message}; whether {subject} a migrated preset is unknown",
+    )
 
 
 def _bases_first(bases: Mapping[Path, list[Path]]) -> list[Path]:

@@ -19,7 +19,7 @@ from realtime_config._diagnostics import Diagnostic
 from realtime_config._errors import PresetError, SnapshotError
 from realtime_config._files import FileChange, commit_files
 from realtime_config._loader import Loader
-from realtime_config._project import display_path, find_root, project_presets
+from realtime_config._project import display_path, find_root, scan_presets
 from realtime_config._targets import compile_preset_with_warnings
 
 SnapshotState = Literal["unchanged", "written", "missing", "stale", "orphaned", "failed"]
@@ -61,6 +61,8 @@ class SnapshotPlan:
     snapshots: tuple[tuple[Path, Path], ...]
     presets_folder: Path
     complete: bool
+    unread: tuple[Diagnostic, ...] = ()
+    """The folders of ``presets/`` that could not be read: orphans cannot be told then."""
 
 
 def plan_snapshots(
@@ -76,12 +78,13 @@ def plan_snapshots(
     preset under ``presets/`` is named by its path there without ``.toml``
     (``presets/team/a.toml`` -> ``out_dir/team/a.json``); any other by its file stem.
     """
-    folder, found = project_presets(root)
+    scan = scan_presets(root)
+    folder = scan.folder
     out = Path(out_dir)
     paths = [Path(p) for p in presets]
     if not paths:
-        paths = found
-        if not paths:
+        paths = scan.files
+        if not paths and not scan.problems:
             raise SnapshotError(f"no presets found: {display_path(folder)} holds no .toml files")
     seen: dict[Path, Path] = {}
     snapshots: list[tuple[Path, Path]] = []
@@ -94,7 +97,8 @@ def plan_snapshots(
                 f"{display_path(snapshot)}; give them different file names"
             )
         snapshots.append((path, snapshot))
-    return SnapshotPlan(out, tuple(snapshots), folder, complete=not presets)
+    unread = () if presets else tuple(scan.problems)
+    return SnapshotPlan(out, tuple(snapshots), folder, complete=not presets, unread=unread)
 
 
 def _snapshot_name(path: Path, folder: Path) -> str:
@@ -165,7 +169,12 @@ def sync_snapshots(
         results.append(SnapshotResult(snapshot, state, preset_path, warnings, reason))
     project = snapshot_root(root)
     commit_files(changes, journal=project, bound=_bound(plan.out_dir, project))
-    if plan.complete:
+    for problem in plan.unread:
+        folder = Path(problem.file)
+        results.append(
+            SnapshotResult(folder, "failed", None, (problem,), "the presets in it are not compiled")
+        )
+    if plan.complete and not plan.unread:
         results.extend(_orphans(plan))
     return sorted(results, key=lambda r: r.snapshot.as_posix())
 

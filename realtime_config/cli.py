@@ -403,15 +403,18 @@ def validate_command(
     --strict), 2 for a usage error.
     """
     from realtime_config._batch import check_files, default_jobs
-    from realtime_config._project import project_presets
+    from realtime_config._project import scan_presets
 
     paths = list(files)
+    unread: list[Diagnostic] = []
     if not paths:
-        folder, paths = project_presets(root)
-        if not paths:
-            fail(f"no presets found: {folder} holds no .toml files")
+        scan = scan_presets(root)
+        paths, unread = scan.files, scan.problems
+        if not paths and not unread:
+            fail(f"no presets found: {scan.folder} holds no .toml files")
     jobs = jobs or default_jobs(len(paths))
-    diagnostics = remedied(check_files(paths, root=root, target=target, jobs=jobs))
+    found = check_files(paths, root=root, target=target, jobs=jobs) if paths else []
+    diagnostics = remedied([*unread, *found])
     color = use_color(sys.stdout)
     from realtime_config._report import REPORTERS, failed
 
