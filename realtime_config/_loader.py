@@ -24,7 +24,7 @@ from realtime_config._diagnostics import Diagnostic, Severity
 from realtime_config._errors import PresetError
 from realtime_config._keys import KeyPath, copy_json, dedupe, format_path
 from realtime_config._project import display_path, find_root
-from realtime_config._schema import dialect_of
+from realtime_config._schema import dialect_of, field_schema
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -851,7 +851,17 @@ class Loader:
         instructions_file = settings.get("instructions_file")
         if isinstance(instructions_file, str):
             key_path = ("preset", "instructions_file")
-            if "instructions" in own:
+            if field_schema(("instructions",), dialect or "beta") is None:
+                problems.append(
+                    document.diagnostic(
+                        key_path,
+                        "instructions-file",
+                        f"preset.instructions_file: `instructions` is not part of a "
+                        f"{_DIALECT_WORDS[dialect or 'beta']} session; remove the setting",
+                        anchor="key",
+                    )
+                )
+            elif "instructions" in own:
                 problems.append(
                     document.diagnostic(
                         ("instructions",),

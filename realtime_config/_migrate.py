@@ -488,7 +488,9 @@ class _FileMigration:
         self.drop_unsupported = drop_unsupported
         self.problems: list[Diagnostic] = []
         self.warnings: list[Diagnostic] = []
-        self.sections = _sections(document.text, document.display)
+        # Laid out with \n only: tomlkit keeps a \r\n inside a multi-line string, which
+        # TOML reads as \n, so the value would look changed and be rewritten.
+        self.sections = _sections(document.text.replace("\r\n", "\n"), document.display)
         self.opening = _opening_lines(self.sections)
         # Per original section: the GA table its header becomes (None: spread or top).
         self.placed: list[_Placed] = []
@@ -1079,7 +1081,7 @@ def _translate(
         work = _FileMigration(
             document, presets[path], [results[b].resolved for b in bases[path]], drop_unsupported
         )
-        text = work.run(expected)
+        text = _line_endings_of(document.text, work.run(expected))
         found = list(work.problems)
         if not found:
             found = _reparsed(document, text, work.own_table())
@@ -1096,6 +1098,12 @@ def _translate(
         first = ordered[0].migration
         ordered[0].migration = replace(first, warnings=(*unknown, *first.warnings))
     return [r.migration for r in ordered], ordered
+
+
+def _line_endings_of(original: str, text: str) -> str:
+    """``text`` (laid out with ``\n``) with the line endings most of ``original`` has."""
+    crlf = original.count("\r\n")
+    return text.replace("\n", "\r\n") if crlf and crlf * 2 >= original.count("\n") else text
 
 
 def _reparsed(document: Document, text: str, own: Mapping[str, Any]) -> list[Diagnostic]:

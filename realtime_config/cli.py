@@ -250,6 +250,21 @@ root_option = click.option(
 )
 
 
+class _FiniteSeconds(click.FloatRange):
+    """A number of seconds above 0: ``nan`` and ``inf`` are usage errors, not a late failure."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        import math
+
+        seconds = super().convert(value, param, ctx)
+        if not math.isfinite(seconds):
+            self.fail(f"{value!r} is not a finite number of seconds.", param, ctx)
+        return seconds
+
+
+FINITE_SECONDS = _FiniteSeconds(min=0, min_open=True)
+
+
 def client_options(command: F) -> F:
     """The HTTP client's settings, for every command that talks to the API (submit, serve)."""
     for option in reversed(
@@ -261,7 +276,7 @@ def client_options(command: F) -> F:
             ),
             click.option(
                 "--timeout",
-                type=click.FloatRange(min=0, min_open=True),
+                type=FINITE_SECONDS,
                 metavar="SECONDS",
                 help="Seconds each phase of a request to the API may take; connecting waits 5 s "
                 "at most [default: 30].",
@@ -298,7 +313,8 @@ def main() -> None:
     "--target",
     "-t",
     type=TARGET_CHOICE,
-    help="Endpoint to compile for [default: preset.target, else sessions].",
+    help="Endpoint to compile for [default: preset.target, else client_secrets for GA "
+    "presets and sessions for beta ones].",
 )
 @click.option(
     "-o",
@@ -666,7 +682,8 @@ def compile_snapshots(
     "--target",
     "-t",
     type=TARGET_CHOICE,
-    help="Endpoint to compile both for [default: each preset's preset.target, else sessions].",
+    help="Endpoint to compile both for [default: each preset's preset.target, else "
+    "client_secrets for GA presets and sessions for beta ones].",
 )
 @drop_unsupported_option
 @click.option(
@@ -862,18 +879,16 @@ def migrate_command(
 @click.option("--force", is_flag=True, help="Overwrite presets/NAME.toml if it exists.")
 @click.option(
     "--transcription",
-    "dialect",
-    flag_value="transcription",
+    is_flag=True,
     help='A GA transcription session (type = "transcription").',
 )
 @click.option(
     "--beta",
-    "dialect",
-    flag_value="beta",
+    is_flag=True,
     help="A beta preset (the fields of POST /v1/realtime/sessions).",
 )
 @report_errors
-def new_command(name: str, base: Path | None, force: bool, dialect: str | None) -> None:
+def new_command(name: str, base: Path | None, force: bool, transcription: bool, beta: bool) -> None:
     """Write a starter preset at presets/NAME.toml of the project.
 
     A GA realtime preset (type = "realtime") unless --transcription or --beta says
@@ -883,6 +898,9 @@ def new_command(name: str, base: Path | None, force: bool, dialect: str | None) 
     from realtime_config._errors import PresetNameError
     from realtime_config._starter import DEFAULT_DIALECT, new_preset
 
+    if transcription and beta:
+        raise click.UsageError("--transcription and --beta: a preset has one dialect")
+    dialect = "transcription" if transcription else "beta" if beta else None
     if base is not None and dialect is not None:
         raise click.UsageError(f"--{dialect} and --from: the base preset sets the dialect")
     try:
