@@ -113,6 +113,7 @@ OutputProblem = Literal[
     "outside",
     "hard-link",
     "read-only",
+    "journal",
 ]
 
 _OUTPUT_MESSAGES: dict[OutputProblem, str] = {
@@ -127,6 +128,8 @@ _OUTPUT_MESSAGES: dict[OutputProblem, str] = {
     "hard-link": "has {detail} names (hard links), and another may lie outside the project "
     "root; refusing to write it",
     "read-only": "is read-only; refusing to replace it",
+    "journal": "is the journal of an interrupted write, but {detail}; check the files it "
+    "names, then remove it",
 }
 
 
@@ -137,8 +140,9 @@ class OutputFileError(RealtimeConfigError):
     the output is made from), ``directory``, ``not-regular`` (a device, FIFO or socket),
     ``no-folder``, ``folder`` (its folder cannot be made), ``unwritable`` (the system
     refused), ``outside`` (a file the command found leads out of the project root through a
-    symlink), ``hard-link`` (a file the command found has other names) or ``read-only`` (its
-    mode forbids writing, as a shell's ``>`` would refuse); ``detail`` holds the specifics.
+    symlink), ``hard-link`` (a file the command found has other names), ``read-only`` (its
+    mode forbids writing, as a shell's ``>`` would refuse) or ``journal`` (the journal an
+    interrupted write left cannot be used); ``detail`` holds the specifics.
     The message states facts only: a command line adds its remedy (such as a ``--force``
     flag).
     """

@@ -465,8 +465,8 @@ def recover_commit(journal: Path) -> list[Recovery]:
 
     A commit that reached its end has its backups removed; any other is rolled back: each
     original is put back from its backup, a new file it made is removed, and its temporary
-    files go. Returns what was done (nothing when no journal is there). Raises CommitError
-    when the journal cannot be read or another run holds it.
+    files go. Returns what was done (nothing when no journal is there). Raises an
+    OutputFileError when the journal cannot be used or another run holds it.
     """
     journal_path = journal / JOURNAL_NAME
     flags = os.O_RDWR | os.O_NONBLOCK | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
@@ -480,7 +480,7 @@ def recover_commit(journal: Path) -> list[Recovery]:
         if not stat.S_ISREG(os.fstat(descriptor).st_mode):
             raise _journal_error(journal_path, "it is not a regular file")
         if not _try_lock(descriptor):
-            raise _journal_error(journal_path, "another realtime-config run is writing these files")
+            raise OutputFileError(Path(display_path(journal_path)), "unwritable", _BUSY)
         records = os.read(descriptor, 1 << 22).decode("utf-8", "replace").splitlines()
         done: list[Recovery] = []
         files, folders = _journal_header(journal_path, records[0] if records else "")
@@ -516,6 +516,7 @@ def recover_commit(journal: Path) -> list[Recovery]:
 
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_BUSY = "another realtime-config run is writing these files now"
 
 
 def _plan(change: FileChange, bound: Path | None, missing: list[Path]) -> _Entry:
@@ -594,9 +595,7 @@ def _open_journal(path: Path, entries: list[_Entry], missing: list[Path]) -> int
     try:
         descriptor = os.open(path, flags, 0o600)
     except FileExistsError:
-        raise OutputFileError(
-            path, "exists", "another realtime-config run is writing these files"
-        ) from None
+        raise OutputFileError(Path(display_path(path)), "unwritable", _BUSY) from None
     except OSError as exc:
         raise OutputFileError(path, "unwritable", exc.strerror or str(exc)) from None
     _try_lock(descriptor)
@@ -790,12 +789,8 @@ def _relative(path: Path, folder: Path) -> str:
         return str(path)
 
 
-def _journal_error(path: Path, reason: str) -> CommitError:
-    return CommitError(
-        OutputFileError(path, "unwritable", f"an interrupted run's journal: {reason}"),
-        repaired=False,
-        detail="remove the journal once the files are checked",
-    )
+def _journal_error(path: Path, reason: str) -> OutputFileError:
+    return OutputFileError(Path(display_path(path)), "journal", reason)
 
 
 def _journal_header(path: Path, line: str) -> tuple[list[object], list[object]]:

@@ -606,12 +606,14 @@ def repair_interrupted(journal: Path, check: bool, command: str) -> None:
     """Put back what an interrupted run of this command left (after a ``kill -9``), saying
     what was done; a ``--check`` run writes nothing, so it only fails with the news."""
     from realtime_config._files import JOURNAL_NAME, recover_commit
+    from realtime_config._project import display_path
 
     if check:
         if (journal / JOURNAL_NAME).exists():
             fail(
                 f"an interrupted `{command}` left its files half-written "
-                f"({journal / JOURNAL_NAME}); run it again without --check to repair them"
+                f"({display_path(journal / JOURNAL_NAME)}); run it again without --check "
+                "to repair them"
             )
         return
     recovered = recover_commit(journal)

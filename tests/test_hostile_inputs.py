@@ -10,6 +10,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
+import select
+import signal
+import subprocess
 import sys
 import threading
 import time
@@ -429,3 +433,252 @@ def test_brackets_inside_a_multi_line_string_are_text_not_nesting(
     path = write(project / "p.toml", text)
     assert [str(d) for d in check_files([path])] == []
     assert load_preset(path).session["instructions"] == "[" * 70 + "{ Ada "
+
+
+# === Writes, the terminal and the file system: the edges (issue: writes a team can trust) ===
+
+BETA_BASE = 'modalities = ["text", "audio"]\ninstructions = "hi"\n'
+BETA_CHILD = 'voice = "ash"\n\n[preset]\nextends = "../base.toml"\n'
+CHAIN = ("presets/base.toml", "presets/team/support.toml")
+
+
+def chain_project(folder: Path) -> Path:
+    """A beta chain across two folders: migrating one file without the other breaks it."""
+    write(folder / "pyproject.toml", "[project]\nname = 'demo'\n")
+    write(folder / "presets" / "base.toml", BETA_BASE)
+    write(folder / "presets" / "team" / "support.toml", BETA_CHILD)
+    return folder
+
+
+def tree(folder: Path) -> dict[str, bytes | None]:
+    """Every entry under ``folder`` with its bytes (None for a folder): leftovers show."""
+    return {
+        path.relative_to(folder).as_posix(): None if path.is_dir() else path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+    }
+
+
+def migrated_chain(tmp_path: Path) -> dict[str, bytes | None]:
+    """The tree of the chain migrated by an uninterrupted run, for comparison."""
+    reference = chain_project(tmp_path / "reference")
+    done = subprocess.run(
+        [str(ENTRY_POINT), "migrate", "--in-place", *CHAIN],
+        cwd=reference,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert (done.returncode, done.stdout) == (
+        0,
+        b"rewrote presets/base.toml\nrewrote presets/team/support.toml\n",
+    ), done.stderr
+    return tree(reference)
+
+
+ENTRY_POINT = Path(sys.executable).with_name("realtime-config")
+
+PAUSED = """
+import os, sys
+import realtime_config._files as files
+step, ready, go = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+def pause(name, path):
+    if name == step:
+        files.COMMIT_HOOK = None
+        os.write(ready, str(path).encode() + b"\\n")
+        os.read(go, 1)
+files.COMMIT_HOOK = pause
+from realtime_config.cli import main
+main(sys.argv[4:], prog_name="realtime-config")
+"""
+"""The command line with a commit that stops after its first ``step`` until told to go on:
+the test hook of ``_files`` holds it there, so a signal lands mid-commit without sleeping."""
+
+
+class Paused:
+    """A command run in a subprocess, held inside its commit."""
+
+    def __init__(self, cwd: Path, step: str, *args: str) -> None:
+        ready, self._ready = os.pipe()
+        self._go, go = os.pipe()
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", PAUSED, step, str(self._ready), str(self._go), *args],
+            cwd=cwd,
+            pass_fds=(self._ready, self._go),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "NO_COLOR": "1"},
+        )
+        os.close(self._ready)
+        os.close(self._go)
+        self._go = go
+        with os.fdopen(ready, "rb") as stream:
+            assert select.select([stream], [], [], 60)[0], "the commit never reached the hook"
+            self.at = stream.readline().decode().strip()
+
+    def resume(self) -> tuple[int, str, str]:
+        with contextlib.suppress(OSError):
+            os.write(self._go, b"g")
+        os.close(self._go)
+        out, err = self.process.communicate(timeout=60)
+        return self.process.returncode, out.decode(), err.decode()
+
+
+# --- 1. Several files: all or nothing -------------------------------------------------------
+
+
+def test_migrate_in_place_names_every_file_it_rewrote(tmp_path: Path) -> None:
+    migrated = migrated_chain(tmp_path)
+    assert migrated["presets/base.toml"] != BETA_BASE.encode()
+    assert set(migrated) == {
+        "presets",
+        "presets/base.toml",
+        "presets/team",
+        "presets/team/support.toml",
+        "pyproject.toml",
+    }  # no journal, no backup, no temporary file left behind
+
+
+@pytest.mark.parametrize(
+    ("signum", "name"),
+    [(signal.SIGTERM, "SIGTERM"), (signal.SIGINT, "SIGINT"), (signal.SIGHUP, "SIGHUP")],
+)
+def test_a_signal_during_the_commit_puts_every_file_back(
+    tmp_path: Path, signum: int, name: str
+) -> None:
+    project = chain_project(tmp_path / "p")
+    before = tree(project)
+    paused = Paused(project, "replaced", "migrate", "--in-place", *CHAIN)
+    assert paused.at == "presets/base.toml"  # the first file is already replaced
+    assert (project / "presets" / "base.toml").read_text(encoding="utf-8") != BETA_BASE
+    paused.process.send_signal(signum)
+    code, out, err = paused.resume()
+    assert (code, out) == (-signum, "")
+    assert err == f"realtime-config: error: interrupted by {name}; nothing was changed\n"
+    assert tree(project) == before
+
+
+def test_a_signal_during_compile_out_dir_removes_the_new_snapshots(tmp_path: Path) -> None:
+    project = chain_project(tmp_path / "p")
+    before = tree(project)
+    paused = Paused(project, "replaced", "compile", "--out-dir", "snapshots/all")
+    assert paused.at == "snapshots/all/base.json"
+    paused.process.send_signal(signal.SIGTERM)
+    code, out, err = paused.resume()
+    assert (code, out) == (-signal.SIGTERM, "")
+    assert err == "realtime-config: error: interrupted by SIGTERM; nothing was changed\n"
+    assert tree(project) == before  # the folders it made are gone too
+
+
+def test_a_replacement_that_fails_midway_puts_the_first_back(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chain_project(project)
+    before = tree(project)
+    from realtime_config import _files
+
+    def lose_the_next_temporary(step: str, path: Path) -> None:
+        if step == "replaced" and path == Path(CHAIN[0]):
+            for staged in (project / "presets" / "team").glob(".support.toml.*.tmp"):
+                staged.unlink()  # the second replacement now fails
+
+    monkeypatch.setattr(_files, "COMMIT_HOOK", lose_the_next_temporary)
+    assert run("migrate", "--in-place", *CHAIN) == (
+        1,
+        "",
+        "realtime-config: error: presets/team/support.toml: cannot write: No such file or "
+        "directory; nothing was changed\n",
+    )
+    assert tree(project) == before
+
+
+def test_kill_9_mid_commit_is_repaired_by_the_next_run(tmp_path: Path) -> None:
+    project = chain_project(tmp_path / "p")
+    paused = Paused(project, "replaced", "migrate", "--in-place", *CHAIN)
+    paused.process.kill()
+    assert paused.resume()[0] == -signal.SIGKILL
+    # Half done: base is GA, the preset extending it still beta, and the run's files lie about.
+    assert (project / "presets" / "base.toml").read_text(encoding="utf-8") != BETA_BASE
+    leftovers = sorted(
+        p.relative_to(project).as_posix()
+        for p in project.rglob(".*")
+        if p.name != ".realtime-config-journal"
+    )
+    assert [re.sub(r"\.[0-9a-f]{8}\.", ".X.", p) for p in leftovers] == [
+        "presets/.base.toml.X.orig",
+        "presets/team/.support.toml.X.tmp",
+    ]
+    assert (project / ".realtime-config-journal").is_file()
+    # --check writes nothing: it says what to do.
+    done = subprocess.run(
+        [str(ENTRY_POINT), "migrate", "--check", *CHAIN],
+        cwd=project,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert (done.returncode, done.stdout) == (1, b"")
+    assert done.stderr == (
+        b"realtime-config: error: an interrupted `migrate --in-place` left its files "
+        b"half-written (.realtime-config-journal); run it again without --check to repair them\n"
+    )
+    done = subprocess.run(
+        [str(ENTRY_POINT), "migrate", "--in-place", *CHAIN],
+        cwd=project,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == (
+        b"realtime-config: note: an earlier `migrate --in-place` was interrupted; what it "
+        b"left is put back as it was\n"
+    )
+    assert done.stdout.decode() == (
+        "restored presets/base.toml\n"
+        f"removed {leftovers[1]}\n"
+        "rewrote presets/base.toml\n"
+        "rewrote presets/team/support.toml\n"
+    )
+    assert tree(project) == migrated_chain(tmp_path)
+    assert run("validate", "--root", str(project), *(str(project / p) for p in CHAIN))[0] == 0
+
+
+def test_kill_9_after_a_new_snapshot_is_placed_removes_it_next_time(tmp_path: Path) -> None:
+    project = chain_project(tmp_path / "p")
+    paused = Paused(project, "replaced", "compile", "--out-dir", "snapshots")
+    paused.process.kill()
+    paused.resume()
+    assert (project / "snapshots" / "base.json").is_file()
+    done = subprocess.run(
+        [str(ENTRY_POINT), "compile", "--out-dir", "snapshots"],
+        cwd=project,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    # The new file it had placed, its staged one, and the folders it made go; then it runs.
+    assert re.sub(r"\.[0-9a-f]{8}\.", ".X.", done.stdout.decode()) == (
+        "removed snapshots/base.json\n"
+        "removed snapshots/team/.support.json.X.tmp\n"
+        "removed snapshots/team\n"
+        "removed snapshots\n"
+        "wrote snapshots/base.json\n"
+        "wrote snapshots/team/support.json\n"
+        "2 snapshots: 2 written, 0 unchanged\n"
+    )
+    assert sorted(p.name for p in project.rglob(".*")) == []
+
+
+def test_a_journal_that_names_files_not_its_own_is_refused(project: Path) -> None:
+    chain_project(project)
+    entry = {"target": "presets/base.toml", "temporary": "../../etc/x", "backup": "y"}
+    write(project / ".realtime-config-journal", json.dumps({"files": [entry]}) + "\n")
+    assert run("migrate", "--in-place", *CHAIN) == (
+        1,
+        "",
+        "realtime-config: error: .realtime-config-journal: is the journal of an interrupted "
+        "write, but temporary '../../etc/x' is not one of its own files; check the files it "
+        "names, then remove it\n",
+    )
+    assert (project / "presets" / "base.toml").read_text(encoding="utf-8") == BETA_BASE
