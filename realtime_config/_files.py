@@ -597,7 +597,8 @@ def _open_journal(path: Path, entries: list[_Entry], missing: list[Path]) -> int
     except FileExistsError:
         raise OutputFileError(Path(display_path(path)), "unwritable", _BUSY) from None
     except OSError as exc:
-        raise OutputFileError(path, "unwritable", exc.strerror or str(exc)) from None
+        reason = exc.strerror or str(exc)
+        raise OutputFileError(Path(display_path(path)), "unwritable", reason) from None
     _try_lock(descriptor)
     folder = path.parent
     header = {

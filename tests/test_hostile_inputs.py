@@ -12,12 +12,16 @@ import json
 import os
 import re
 import select
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -31,6 +35,7 @@ from realtime_config import (
 )
 from realtime_config.cli import main
 from tests.conftest import write
+from tests.test_exit_statuses import ENTRY_POINT, command
 
 TOO_DEEP = (
     "error: keys and values are nested deeper than 64 levels (dotted keys, [headers], "
@@ -475,8 +480,6 @@ def migrated_chain(tmp_path: Path) -> dict[str, bytes | None]:
     return tree(reference)
 
 
-ENTRY_POINT = Path(sys.executable).with_name("realtime-config")
-
 PAUSED = """
 import os, sys
 import realtime_config._files as files
@@ -682,3 +685,356 @@ def test_a_journal_that_names_files_not_its_own_is_refused(project: Path) -> Non
         "names, then remove it\n",
     )
     assert (project / "presets" / "base.toml").read_text(encoding="utf-8") == BETA_BASE
+
+
+# --- 1b. A read-only folder in the middle of migrate --in-place (as a user, not root) ------
+
+
+@pytest.fixture
+def shared() -> Iterator[Path]:
+    """A project folder its (unprivileged) user owns the writes of: tmp_path's parents are
+    0700, so ``command`` (run as nobody when the tests run as root) could not enter it."""
+    folder = Path(tempfile.mkdtemp(prefix="realtime-config-"))
+    folder.chmod(0o777)
+    write(folder / "pyproject.toml", "[project]\nname = 'demo'\n").chmod(0o666)
+    try:
+        yield folder
+    finally:
+        for path in [folder, *folder.rglob("*")]:
+            if path.is_dir() and not path.is_symlink():
+                path.chmod(0o755)
+        shutil.rmtree(folder)
+
+
+def test_a_read_only_folder_midway_through_migrate_in_place_changes_nothing(
+    shared: Path,
+) -> None:
+    chain_project(shared)
+    for path in [shared, *shared.rglob("*")]:
+        path.chmod(0o777 if path.is_dir() else 0o666)
+    (shared / "presets" / "team").chmod(0o555)  # base.toml's folder stays writable
+    before = tree(shared)
+    done = command("migrate", "--in-place", *CHAIN, cwd=shared)
+    assert (done.returncode, done.stdout) == (1, b"")
+    assert done.stderr == (
+        b"realtime-config: error: presets/team/support.toml: cannot write: Permission denied; "
+        b"nothing was changed\n"
+    )
+    assert tree(shared) == before
+
+
+# --- 2. No write through a link out of the root, unless the user typed the path --------------
+
+
+@pytest.fixture
+def snapshotted(project: Path) -> Path:
+    write(project / "presets" / "assistant.toml", 'voice = "ash"\n')
+    (project / "snapshots").mkdir()
+    return project
+
+
+def victim(project: Path) -> Path:
+    return write(project.parent / f"{project.name}-victim.txt", "keep me\n")
+
+
+def test_a_symlinked_snapshot_leading_out_of_the_root_is_not_written(snapshotted: Path) -> None:
+    outside = victim(snapshotted)
+    (snapshotted / "snapshots" / "assistant.json").symlink_to(f"../../{outside.name}")
+    assert run("compile", "--out-dir", "snapshots") == (
+        1,
+        "",
+        "realtime-config: error: snapshots/assistant.json: leads outside the project root "
+        f"through the symlink snapshots/assistant.json (to ../../{outside.name}); refusing to "
+        "write through it; nothing was changed\n",
+    )
+    assert outside.read_text(encoding="utf-8") == "keep me\n"
+
+
+def test_a_symlinked_snapshot_folder_leading_out_of_the_root_is_not_written(
+    snapshotted: Path,
+) -> None:
+    outside = victim(snapshotted)
+    (snapshotted / "snapshots").rmdir()
+    (snapshotted / "snapshots").symlink_to("..")
+    code, out, err = run("compile", "--out-dir", "snapshots")
+    assert (code, out) == (1, "")
+    assert err == (
+        "realtime-config: error: snapshots/assistant.json: leads outside the project root "
+        "through the symlink snapshots (to ..); refusing to write through it; nothing was "
+        "changed\n"
+    )
+    assert not (outside.parent / "assistant.json").exists()
+
+
+def test_a_hard_linked_snapshot_is_not_written(snapshotted: Path) -> None:
+    outside = victim(snapshotted)
+    os.link(outside, snapshotted / "snapshots" / "assistant.json")
+    assert run("compile", "--out-dir", "snapshots") == (
+        1,
+        "",
+        "realtime-config: error: snapshots/assistant.json: has 2 names (hard links), and "
+        "another may lie outside the project root; refusing to write it; nothing was changed\n",
+    )
+    assert outside.read_text(encoding="utf-8") == "keep me\n"
+
+
+def test_a_symlink_inside_the_root_is_written_through(snapshotted: Path) -> None:
+    real = write(snapshotted / "kept" / "assistant.json", "old\n")
+    (snapshotted / "snapshots" / "assistant.json").symlink_to("../kept/assistant.json")
+    assert run("compile", "--out-dir", "snapshots") == (
+        0,
+        "wrote snapshots/assistant.json\n1 snapshot: 1 written, 0 unchanged\n",
+        "",
+    )
+    assert (snapshotted / "snapshots" / "assistant.json").is_symlink()
+    assert real.read_text(encoding="utf-8").startswith("{")
+
+
+def test_an_out_dir_the_user_named_outside_the_root_is_theirs(snapshotted: Path) -> None:
+    elsewhere = snapshotted.parent / f"{snapshotted.name}-snapshots"
+    assert run("compile", "--out-dir", str(elsewhere))[0] == 0
+    assert (elsewhere / "assistant.json").is_file()
+
+
+def test_o_through_a_symlink_out_of_the_root_is_the_users_choice(snapshotted: Path) -> None:
+    outside = victim(snapshotted)
+    (snapshotted / "out.json").symlink_to(outside)
+    assert run("compile", "presets/assistant.toml", "-o", "out.json") == (0, "", "")
+    assert outside.read_text(encoding="utf-8").startswith("{")
+
+
+def test_migrate_in_place_of_a_preset_symlinked_out_of_the_root_writes_nothing(
+    project: Path,
+) -> None:
+    outside = write(project.parent / f"{project.name}-beta.toml", 'voice = "ash"\n')
+    (project / "presets").mkdir()
+    (project / "presets" / "a.toml").symlink_to(outside)
+    code, out, err = run("migrate", "--in-place", "presets/a.toml")
+    assert (code, out) == (1, "")
+    assert err == (
+        "presets/a.toml:1:1: error: leads outside the project root through a symlink; only "
+        "files inside the root are read\n"
+    )
+    assert outside.read_text(encoding="utf-8") == 'voice = "ash"\n'
+
+
+# --- 3. The terminal: a full disk, a closed stdout, a closed pipe, for every command --------
+
+
+def named(value: object) -> str | None:
+    """A test id: the command line of a case, its other values left to pytest."""
+    return " ".join(value) if isinstance(value, list) else None
+
+
+NO_SPACE = "realtime-config: error: cannot write the output: No space left on device"
+CLOSED = "realtime-config: error: cannot write the output: standard output is closed"
+
+EVERY_COMMAND: list[tuple[list[str], int, str]] = [
+    (["--version"], 1, ""),
+    (["--help"], 1, ""),
+    (["compile", "--help"], 1, ""),
+    (["schema"], 1, ""),
+    (["schema", "--path"], 1, ""),
+    (["explain"], 1, ""),
+    (["explain", "voice"], 1, ""),
+    (["validate"], 1, ""),
+    (["compile", "presets/beta.toml"], 1, ""),
+    (["import", "body.json"], 1, ""),
+    (["migrate", "presets/beta.toml"], 1, ""),
+    (["migrate", "--check", "presets/beta.toml"], 1, ""),
+    (["submit", "--dry-run", "presets/beta.toml"], 1, ""),
+    (["diff", "presets/beta.toml", "presets/other.toml"], 2, ""),
+    (["new", "fresh"], 1, "; presets/fresh.toml was written"),
+    (["migrate", "--in-place", "presets/beta.toml"], 1, "; presets/beta.toml was written"),
+    (
+        ["compile", "--out-dir", "snapshots"],
+        1,
+        "; snapshots/beta.json, snapshots/other.json were written",
+    ),
+]
+"""Every command that prints on stdout, its exit status when stdout fails, and the files it
+names as written by then (a file already written is never a silent side effect)."""
+
+
+def terminal_project(folder: Path) -> Path:
+    write(folder / "pyproject.toml", "[project]\nname = 'demo'\n")
+    write(folder / "presets" / "beta.toml", 'voice = "ash"\n')
+    write(folder / "presets" / "other.toml", 'voice = "alloy"\n')
+    write(folder / "body.json", '{"voice": "ash"}')
+    return folder
+
+
+def entry_point(args: list[str], cwd: Path, **options: Any) -> subprocess.CompletedProcess[bytes]:
+    env = {**os.environ, "NO_COLOR": "1", "OPENAI_API_KEY": "sk-test-terminal"}
+    options.setdefault("stdout", subprocess.PIPE)
+    return subprocess.run(
+        [str(ENTRY_POINT), *args],
+        cwd=cwd,
+        env=env,
+        stderr=subprocess.PIPE,
+        timeout=60,
+        check=False,
+        **options,
+    )
+
+
+@pytest.mark.parametrize(("args", "status", "written"), EVERY_COMMAND, ids=named)
+def test_a_full_disk_on_stdout_is_one_line_for_every_command(
+    tmp_path: Path, args: list[str], status: int, written: str
+) -> None:
+    project = terminal_project(tmp_path)
+    with Path("/dev/full").open("wb") as full:
+        done = entry_point(args, project, stdout=full)
+    assert (done.returncode, done.stderr.decode()) == (status, f"{NO_SPACE}{written}\n")
+
+
+@pytest.mark.parametrize(("args", "status", "written"), EVERY_COMMAND, ids=named)
+def test_a_closed_stdout_is_one_line_for_every_command(
+    tmp_path: Path, args: list[str], status: int, written: str
+) -> None:
+    project = terminal_project(tmp_path)
+    done = entry_point(
+        ["-c", 'exec "$0" "$@" >&-', str(ENTRY_POINT), *args], project, executable="/bin/sh"
+    )
+    assert (done.returncode, done.stderr.decode()) == (status, f"{CLOSED}{written}\n")
+
+
+@pytest.mark.parametrize(
+    ("args", "status"),
+    [(["schema"], 1), (["explain"], 1), (["diff", "presets/beta.toml", "presets/other.toml"], 2)],
+    ids=named,
+)
+def test_a_reader_that_went_away_ends_the_command_quietly(
+    tmp_path: Path, args: list[str], status: int
+) -> None:
+    project = terminal_project(tmp_path)
+    reading, writing = os.pipe()
+    os.close(reading)
+    try:
+        done = entry_point(args, project, stdout=writing)
+    finally:
+        os.close(writing)
+    assert (done.returncode, done.stderr) == (status, b"")
+
+
+def test_a_closed_stderr_still_fails_with_the_status(tmp_path: Path) -> None:
+    project = terminal_project(tmp_path)
+    write(project / "presets" / "bad.toml", "voice = 1\n")
+    done = entry_point(
+        ["-c", 'exec "$0" "$@" 2>&-', str(ENTRY_POINT), "validate"], project, executable="/bin/sh"
+    )
+    assert done.returncode == 1
+    assert done.stdout.startswith(b"presets/bad.toml:1:9: error: ")
+
+
+def test_a_read_only_output_file_is_refused_as_a_shell_would(shared: Path) -> None:
+    write(shared / "p.toml", 'voice = "ash"\n').chmod(0o644)
+    out = write(shared / "out.json", "mine\n")
+    out.chmod(0o444)
+    done = command("compile", "p.toml", "-o", "out.json", cwd=shared)
+    assert (done.returncode, done.stderr) == (
+        1,
+        b"realtime-config: error: out.json: is read-only; refusing to replace it\n",
+    )
+    assert out.read_text(encoding="utf-8") == "mine\n"
+
+
+# --- 4. Unreadable folders, FIFOs, a non-table `preset`: located lines, no traceback ------
+
+
+@pytest.fixture
+def locked(shared: Path) -> Path:
+    """A project whose presets/private folder its user may not search (as a user, not root)."""
+    write(shared / "presets" / "open.toml", 'voice = "ash"\n')
+    write(shared / "presets" / "private" / "hidden.toml", 'voice = "ash"\n')
+    for path in [shared, *shared.rglob("*")]:
+        path.chmod(0o777 if path.is_dir() else 0o666)
+    (shared / "presets" / "private").chmod(0o000)
+    return shared
+
+
+UNREADABLE_FOLDER = (
+    "presets/private:1:1: error: permission denied: the folder cannot be read, so the "
+    "presets in it are not found"
+)
+UNREADABLE_FILE = (
+    "presets/private/hidden.toml:1:1: error: permission denied: the file cannot be read"
+)
+
+
+SUMMARY_1 = "1 preset checked: 1 error(s), 0 warning(s)\n"
+NOT_COMPILED = "presets/private: failed: the presets in it are not compiled\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "status", "stdout", "stderr"),
+    [
+        (["validate"], 1, UNREADABLE_FOLDER + "\n", SUMMARY_1),
+        (["validate", "presets/private/hidden.toml"], 1, UNREADABLE_FILE + "\n", SUMMARY_1),
+        (["compile", "presets/private/hidden.toml"], 1, "", UNREADABLE_FILE + "\n"),
+        (["migrate", "--check", "presets/private/hidden.toml"], 1, "", UNREADABLE_FILE + "\n"),
+        (["submit", "--dry-run", "presets/private/hidden.toml"], 1, "", UNREADABLE_FILE + "\n"),
+        (
+            ["diff", "presets/private/hidden.toml", "presets/open.toml"],
+            2,
+            "",
+            UNREADABLE_FILE + "\n",
+        ),
+        (
+            ["compile", "--out-dir", "snapshots"],
+            1,
+            "wrote snapshots/open.json\n1 snapshot: 1 written, 0 unchanged\n",
+            f"{UNREADABLE_FOLDER}\n{NOT_COMPILED}",
+        ),
+        (
+            ["compile", "--out-dir", "snapshots", "--check"],
+            1,
+            "",
+            f"{UNREADABLE_FOLDER}\n{NOT_COMPILED}snapshots/open.json: missing: presets/open.toml "
+            "has no snapshot; run realtime-config compile --out-dir snapshots\n",
+        ),
+        (
+            ["migrate", "--check", "presets/open.toml"],
+            1,
+            "would migrate presets/open.toml\n",
+            f"{UNREADABLE_FOLDER.replace(' error: ', ' warning: ')}; whether a preset in it "
+            "extends a migrated preset is unknown\n",
+        ),
+    ],
+    ids=named,
+)
+def test_an_unsearchable_folder_is_a_located_line_in_every_command(
+    locked: Path, args: list[str], status: int, stdout: str, stderr: str
+) -> None:
+    done = command(*args, cwd=locked)
+    assert (done.returncode, done.stdout.decode(), done.stderr.decode()) == (
+        status,
+        stdout,
+        stderr,
+    )
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are a POSIX feature")
+def test_migrate_reads_the_projects_other_presets_through_the_loader(project: Path) -> None:
+    """A FIFO among them used to hang it, ``preset = "oops"`` to crash it."""
+    write(project / "presets" / "beta.toml", 'voice = "ash"\n')
+    write(project / "presets" / "oops.toml", 'preset = "oops"\n')
+    os.mkfifo(project / "presets" / "pipe.toml")
+    try:
+        outcome = finishes(lambda: run("migrate", "--check", "presets/beta.toml"))
+    finally:
+        release(project / "presets" / "pipe.toml")
+    assert outcome == (
+        1,
+        "would migrate presets/beta.toml\n",
+        "presets/pipe.toml:1:1: warning: is a FIFO (named pipe), not a preset file; only "
+        "regular files are read; whether it extends a migrated preset is unknown\n",
+    )
+
+
+def test_a_non_table_preset_anywhere_is_a_located_error(project: Path) -> None:
+    write(project / "presets" / "oops.toml", 'voice = "ash"\npreset = "oops"\n')
+    write(project / "presets" / "child.toml", 'preset.extends = "oops.toml"\n')
+    code, out, _ = run("validate")
+    assert code == 1
+    assert out == "presets/oops.toml:2:10: error: preset: expected a table, found a string\n"
