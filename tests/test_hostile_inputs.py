@@ -1038,3 +1038,105 @@ def test_a_non_table_preset_anywhere_is_a_located_error(project: Path) -> None:
     code, out, _ = run("validate")
     assert code == 1
     assert out == "presets/oops.toml:2:10: error: preset: expected a table, found a string\n"
+
+
+# --- 5. Messages that said something untrue ----------------------------------------------
+
+
+def test_instructions_file_in_a_transcription_preset_is_an_error_not_dropped(
+    project: Path,
+) -> None:
+    write(project / "inst.txt", "Be kind.\n")
+    write(
+        project / "t.toml", 'type = "transcription"\n\n[preset]\ninstructions_file = "inst.txt"\n'
+    )
+    assert run("compile", "t.toml") == (
+        1,
+        "",
+        "t.toml:4:1: error: preset.instructions_file: `instructions` is not part of a GA "
+        "transcription session; remove the setting\n",
+    )
+
+
+def test_new_refuses_two_dialects(project: Path) -> None:
+    code, out, err = run("new", "x", "--transcription", "--beta")
+    assert (code, out) == (2, "")
+    assert err.endswith("Error: --transcription and --beta: a preset has one dialect\n")
+    assert not (project / "presets").exists()
+
+
+@pytest.mark.parametrize("seconds", ["nan", "inf", "1e400"])
+def test_a_timeout_that_is_not_finite_is_a_usage_error(project: Path, seconds: str) -> None:
+    write(project / "p.toml", 'voice = "ash"\n')
+    code, _, err = run("submit", "--dry-run", "--timeout", seconds, "p.toml")
+    assert code == 2
+    assert err.endswith(
+        f"Error: Invalid value for '--timeout': {seconds!r} is not a finite number of seconds.\n"
+    )
+
+
+@pytest.mark.parametrize("command_name", ["compile", "diff"])
+def test_help_names_the_default_target_of_each_dialect(command_name: str) -> None:
+    code, out, _ = run(command_name, "--help")
+    assert code == 0
+    assert "client_secrets for GA presets and sessions for beta ones" in " ".join(out.split())
+
+
+def test_new_from_a_ga_preset_writes_its_type_for_editors(project: Path) -> None:
+    write(project / "presets" / "base.toml", 'type = "realtime"\nmodel = "gpt-realtime"\n')
+    assert run("new", "agent", "--from", "presets/base.toml")[0] == 0
+    text = (project / "presets" / "agent.toml").read_text(encoding="utf-8")
+    assert '\npreset.extends = "base.toml"\ntype = "realtime"\n' in text
+    assert run("validate", "presets/agent.toml") == (0, "1 preset valid\n", "")
+
+
+def test_migrate_keeps_crlf_line_endings_and_multi_line_strings(project: Path) -> None:
+    beta = (
+        'voice = "ash"\r\n'
+        'instructions = """\r\nBe kind.\r\n  Keep it short.\r\n"""\r\n'
+        "tools = [{ type = 'function', name = 'f', description = '''\r\nline\r\n''' }]\r\n"
+    )
+    (project / "crlf.toml").write_bytes(beta.encode())
+    assert run("migrate", "crlf.toml", "-o", "ga.toml") == (0, "", "")  # bytes, as written
+    assert (project / "ga.toml").read_bytes().decode() == (
+        'type = "realtime"\r\n'
+        'output_modalities = ["audio"]\r\n'
+        'instructions = """\r\nBe kind.\r\n  Keep it short.\r\n"""\r\n'
+        "tools = [{ type = 'function', name = 'f', description = '''\r\nline\r\n''' }]\r\n"
+        "\r\n[audio.output]\r\n"
+        'voice = "ash"\r\n'
+    )
+
+
+def test_migrate_keeps_lf_multi_line_strings_byte_for_byte(project: Path) -> None:
+    write(project / "lf.toml", 'voice = "ash"\ninstructions = """\\\n  One, \\\n  two.\n"""\n')
+    assert run("migrate", "lf.toml") == (
+        0,
+        'type = "realtime"\noutput_modalities = ["audio"]\n'
+        'instructions = """\\\n  One, \\\n  two.\n"""\n\n[audio.output]\nvoice = "ash"\n',
+        "",
+    )
+
+
+def test_explain_escapes_a_terminal_escape_in_its_argument() -> None:
+    assert run("explain", "\x1b[2Jvoice") == (
+        1,
+        "",
+        "realtime-config: error: unknown field `\\x1b[2Jvoice`; did you mean `voice`?\n",
+    )
+
+
+def test_a_bidi_override_in_a_key_or_a_file_name_is_escaped(project: Path) -> None:
+    write(project / "evil\u202e.toml", '"voi\u202ece" = "ash"\n')
+    code, out, _ = run("validate", "evil\u202e.toml")
+    assert code == 1
+    assert out == (
+        'evil\\u202e.toml:1:1: error: unknown key `"voi\\u202ece"`; did you mean `voice`?\n'
+    )
+
+
+def test_a_mistyped_command_with_escapes_is_escaped_in_clicks_own_message() -> None:
+    code, _, err = run("\x1b]0;owned\x07")
+    assert code == 2
+    assert err.endswith("Error: No such command '\\x1b]0;owned\\x07'.\n")
+    assert "\x1b" not in err
