@@ -353,8 +353,9 @@ JOURNAL_NAME = ".realtime-config-journal"
 """The journal of a commit in progress, in the folder its command names (``journal``)."""
 
 COMMIT_HOOK: Callable[[str, Path], None] | None = None
-"""Called at each step of a commit (``"staged"``, ``"replaced"``) with the file concerned:
-a seam for tests that interrupt a commit at a known point; None in normal use."""
+"""Called at each step of a commit (``"staged"``, ``"replaced"``) with the file concerned,
+and once every file is in place (``"committed"``, with the journal): a seam for tests that
+interrupt a commit at a known point; None in normal use."""
 
 
 @dataclass(frozen=True)
@@ -420,12 +421,16 @@ def commit_files(
             entries.append(_plan(change, bound, missing))
     except OutputFileError as error:
         raise CommitError(error) from None
-    signals = _defer_signals()
-    journal_path = journal / JOURNAL_NAME
+    with signals_held() as signals:
+        _commit(entries, journal / JOURNAL_NAME, missing, signals)
+    return [entry.path for entry in entries]
+
+
+def _commit(entries: list[_Entry], journal: Path, missing: list[Path], signals: _Signals) -> None:
     made: list[Path] = []
     lock: int | None = None
     try:
-        lock = _open_journal(journal_path, entries, missing)
+        lock = _open_journal(journal, entries, missing)
         _make_folders(entries, missing, made)
         for entry in entries:
             _stage(entry)
@@ -441,8 +446,7 @@ def commit_files(
             if left:
                 os.close(lock)  # the journal stays, for the next run to finish the repair
             else:
-                _close_journal(journal_path, lock)
-        _restore_signals(signals, deliver=False)
+                _close_journal(journal, lock)
         if isinstance(problem, _Interrupted):
             signum: int | None = problem.signum
         elif isinstance(problem, (OSError, OutputFileError)):
@@ -451,13 +455,45 @@ def commit_files(
             raise
         cause = None if signum is not None else _as_output_error(problem, entries)
         raise CommitError(cause, signum=signum, repaired=not left, detail="; ".join(left)) from None
-    for entry in entries:  # committed: only clean-up is left
+    if COMMIT_HOOK is not None:
+        COMMIT_HOOK("committed", journal)
+    for entry in entries:  # committed: only clean-up is left, whatever signal came
         if entry.backed_up:
             with suppress(OSError):
                 entry.backup.unlink()
-    _close_journal(journal_path, lock)
-    _restore_signals(signals, deliver=True)
-    return [entry.path for entry in entries]
+    _close_journal(journal, lock)
+
+
+_HELD: list[_Signals] = []
+"""The signals held by the outermost ``signals_held`` block, if one is open."""
+
+
+@contextmanager
+def signals_held() -> Iterator[_Signals]:
+    """Hold SIGINT, SIGTERM and SIGHUP (where their action is the default) for a block.
+
+    A commit inside it is rolled back when one arrives before its last file is in place
+    (CommitError, ``signum`` set: the caller ends the process by it once it has said so);
+    one that arrives later is acted on when the block ends, so that a caller holding the
+    block around the commit and its report has named every file it wrote first.
+    """
+    if _HELD:  # held by a caller already: its block decides
+        yield _HELD[0]
+        return
+    held = _defer_signals()
+    _HELD.append(held)
+    try:
+        yield held
+    except CommitError as error:  # rolled back: the caller acts on the signal once it said so
+        _HELD.clear()
+        _restore_signals(held, deliver=error.signum is None)
+        raise
+    except BaseException:
+        _HELD.clear()
+        _restore_signals(held, deliver=True)
+        raise
+    _HELD.clear()
+    _restore_signals(held, deliver=True)
 
 
 def recover_commit(journal: Path) -> list[Recovery]:

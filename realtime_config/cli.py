@@ -21,6 +21,7 @@ from realtime_config._version import __version__
 
 if TYPE_CHECKING:
     from realtime_config._diagnostics import Diagnostic
+    from realtime_config._snapshots import SnapshotResult
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -646,15 +647,31 @@ def compile_snapshots(
         raise click.UsageError(
             "--out-dir writes one file per preset; drop -o/--output and --compact"
         )
+    from realtime_config._files import signals_held
+
     repair_interrupted(snapshot_root(root), check, "compile --out-dir")
-    results = sync_snapshots(
-        out_dir,
-        presets,
-        target=target,
-        root=root,
-        drop_unsupported=drop_unsupported,
-        check=check,
-    )
+    with signals_held():  # a signal after the last write waits for the report
+        results = sync_snapshots(
+            out_dir,
+            presets,
+            target=target,
+            root=root,
+            drop_unsupported=drop_unsupported,
+            check=check,
+        )
+        report_snapshots(results, out_dir, presets, check, target, root, drop_unsupported)
+
+
+def report_snapshots(
+    results: list[SnapshotResult],
+    out_dir: Path,
+    presets: tuple[Path, ...],
+    check: bool,
+    target: str | None,
+    root: Path | None,
+    drop_unsupported: bool,
+) -> None:
+    """What ``compile --out-dir`` did to each snapshot, the summary, and its exit status."""
     for result in results:
         print_warnings(result.diagnostics)
         if result.is_problem:
@@ -862,8 +879,11 @@ def migrate_command(
         elif output is not None:
             write_migration(migrations[0], output, presets)
         elif in_place:
-            written = write_migrations(migrations, root=root)
-            report_written("rewrote", [m.path for m in written])
+            from realtime_config._files import signals_held
+
+            with signals_held():  # a signal after the last write waits for the report
+                written = write_migrations(migrations, root=root)
+                report_written("rewrote", [m.path for m in written])
         else:
             click.echo(migrations[0].text, nl=False)
     except RealtimeConfigError as error:

@@ -560,6 +560,21 @@ def test_a_signal_during_the_commit_puts_every_file_back(
     assert tree(project) == before
 
 
+def test_a_signal_once_every_file_is_in_place_lets_the_command_finish_and_say_so(
+    tmp_path: Path,
+) -> None:
+    project = chain_project(tmp_path / "p")
+    paused = Paused(project, "committed", "migrate", "--in-place", *CHAIN)
+    paused.process.send_signal(signal.SIGTERM)
+    code, out, err = paused.resume()
+    assert (code, out, err) == (
+        -signal.SIGTERM,
+        "rewrote presets/base.toml\nrewrote presets/team/support.toml\n",
+        "",
+    )
+    assert tree(project) == migrated_chain(tmp_path)
+
+
 def test_a_signal_during_compile_out_dir_removes_the_new_snapshots(tmp_path: Path) -> None:
     project = chain_project(tmp_path / "p")
     before = tree(project)
