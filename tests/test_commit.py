@@ -18,6 +18,7 @@ import socket
 import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -390,3 +391,91 @@ def test_a_journal_that_is_not_a_regular_file_is_refused(project: Path) -> None:
     os.mkfifo(project / JOURNAL_NAME)
     with pytest.raises(OutputFileError, match="but it is not a regular file;"):
         recover_commit(project)
+
+
+# --- The command line's part, in-process ----------------------------------------------------
+
+
+def half_done(project: Path) -> Path:
+    """A beta preset whose migration was killed after it was replaced: its backup is there."""
+    from realtime_config import load_preset
+
+    original = 'voice = "ash"\n'
+    target = write(project / "presets" / "a.toml", 'type = "realtime"\n')
+    write(project / "presets" / ".a.toml.0123abcd.orig", original)
+    entry = {
+        "target": "presets/a.toml",
+        "temporary": ".a.toml.0123abcd.tmp",
+        "backup": ".a.toml.0123abcd.orig",
+        "new": False,
+    }
+    write(project / JOURNAL_NAME, json.dumps({"files": [entry], "folders": []}) + "\n")
+    assert load_preset(target).dialect == "realtime"
+    return target
+
+
+def test_migrate_repairs_then_migrates(project: Path) -> None:
+    from tests.conftest import run_cli
+
+    target = half_done(project)
+    assert run_cli("migrate", "--in-place", "presets/a.toml") == (
+        0,
+        "restored presets/a.toml\nrewrote presets/a.toml\n",
+        "realtime-config: note: an earlier `migrate --in-place` was interrupted; what it left "
+        "is put back as it was\n",
+    )
+    assert target.read_text(encoding="utf-8").startswith('type = "realtime"\n')
+    assert sorted(p.name for p in project.rglob(".*")) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "command"),
+    [
+        (["migrate", "--check", "presets/a.toml"], "migrate --in-place"),
+        (["compile", "--out-dir", "snapshots", "--check"], "compile --out-dir"),
+    ],
+)
+def test_a_check_after_a_kill_says_how_to_repair(
+    project: Path, args: list[str], command: str
+) -> None:
+    from tests.conftest import run_cli
+
+    half_done(project)
+    assert run_cli(*args) == (
+        1,
+        "",
+        f"realtime-config: error: an interrupted `{command}` left its files half-written "
+        "(.realtime-config-journal); run it again without --check to repair them\n",
+    )
+    assert (project / JOURNAL_NAME).exists()
+
+
+@pytest.mark.parametrize(
+    ("raised", "reason"),
+    [
+        (PermissionError(errno.EACCES, "Permission denied"), "permission denied"),
+        (OSError(errno.EIO, "Input/output error"), "Input/output error"),
+    ],
+)
+def test_a_folder_the_scan_cannot_list_is_a_located_line(
+    project: Path, monkeypatch: pytest.MonkeyPatch, raised: OSError, reason: str
+) -> None:
+    """Root lists any folder: the refusal a user would meet is made here by hand."""
+    from tests.conftest import run_cli
+
+    write(project / "presets" / "open.toml", 'voice = "ash"\n')
+    write(project / "presets" / "private" / "hidden.toml", 'voice = "ash"\n')
+    real = os.scandir
+
+    def scandir(path: Any) -> Any:
+        if Path(path).name == "private":
+            raise raised
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    assert run_cli("validate") == (
+        1,
+        f"presets/private:1:1: error: {reason}: the folder cannot be read, so the presets in "
+        "it are not found\n",
+        "1 preset checked: 1 error(s), 0 warning(s)\n",
+    )
