@@ -1155,3 +1155,13 @@ def test_a_mistyped_command_with_escapes_is_escaped_in_clicks_own_message() -> N
     assert code == 2
     assert err.endswith("Error: No such command '\\x1b]0;owned\\x07'.\n")
     assert "\x1b" not in err
+
+
+def test_diff_escapes_a_bidi_override_in_a_value(project: Path) -> None:
+    write(project / "a.toml", 'instructions = "plain"\n')
+    write(project / "b.toml", 'instructions = "evil\u202eadmin"\n')
+    assert run("diff", "a.toml", "b.toml") == (
+        1,
+        '~ instructions: "plain" -> "evil\\u202eadmin"\n',
+        "",
+    )
