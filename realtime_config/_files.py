@@ -591,12 +591,15 @@ def _plan(change: FileChange, bound: Path | None, missing: list[Path]) -> _Entry
 
 
 def _confine(path: Path, target: Path, bound: Path) -> None:
-    """Refuse a file whose path, once its symlinks are followed, leaves ``bound``."""
+    """Refuse a file written inside ``bound`` whose path, once its symlinks are followed,
+    leaves it. A path written outside ``bound`` is the user's own choice, as ``-o`` is."""
+    absolute = Path(os.path.abspath(path))  # noqa: PTH100 (symlinks must stay as written)
+    if not absolute.is_relative_to(os.path.abspath(bound)):  # noqa: PTH100
+        return
     limit = Path(os.path.realpath(bound))
     real = Path(os.path.realpath(target.parent)) / target.name
     if real.is_relative_to(limit):
         return
-    absolute = Path(os.path.abspath(path))  # noqa: PTH100 (symlinks must stay as written)
     for link in (absolute, *absolute.parents):
         if link.is_symlink() and not Path(os.path.realpath(link)).is_relative_to(limit):
             break
