@@ -479,3 +479,11 @@ def test_a_folder_the_scan_cannot_list_is_a_located_line(
         "it are not found\n",
         "1 preset checked: 1 error(s), 0 warning(s)\n",
     )
+
+
+def test_a_path_written_outside_the_bound_is_the_callers_choice(project: Path) -> None:
+    elsewhere = project.parent / f"{project.name}-elsewhere.txt"
+    assert commit_files([FileChange(elsewhere, "x\n")], journal=project, bound=project) == [
+        elsewhere
+    ]
+    assert elsewhere.read_text(encoding="utf-8") == "x\n"
