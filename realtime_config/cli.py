@@ -197,10 +197,10 @@ def exit_2_on_failure(command: F) -> F:
     must not read as "the payloads differ" to a script.
     """
 
-    from realtime_config._terminal import _OutputStreamError, flush_output, output_failed
-
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from realtime_config._terminal import _OutputStreamError, flush_output, output_failed
+
         try:
             code: int | None = None
             try:
@@ -605,7 +605,8 @@ def report_written(verb: str, paths: Iterable[Path]) -> None:
 
 def repair_interrupted(journal: Path, check: bool, command: str) -> None:
     """Put back what an interrupted run of this command left (after a ``kill -9``), saying
-    what was done; a ``--check`` run writes nothing, so it only fails with the news."""
+    what was done; a run that writes nothing (``--check``, ``migrate`` to stdout or ``-o``)
+    only fails with the news, rather than read files half-written."""
     from realtime_config._files import JOURNAL_NAME, recover_commit
     from realtime_config._project import display_path
 
@@ -613,8 +614,7 @@ def repair_interrupted(journal: Path, check: bool, command: str) -> None:
         if (journal / JOURNAL_NAME).exists():
             fail(
                 f"an interrupted `{command}` left its files half-written "
-                f"({display_path(journal / JOURNAL_NAME)}); run it again without --check "
-                "to repair them"
+                f"({display_path(journal / JOURNAL_NAME)}); run `{command}` again to repair them"
             )
         return
     recovered = recover_commit(journal)

@@ -445,7 +445,7 @@ def test_a_check_after_a_kill_says_how_to_repair(
         1,
         "",
         f"realtime-config: error: an interrupted `{command}` left its files half-written "
-        "(.realtime-config-journal); run it again without --check to repair them\n",
+        f"(.realtime-config-journal); run `{command}` again to repair them\n",
     )
     assert (project / JOURNAL_NAME).exists()
 

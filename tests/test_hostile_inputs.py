@@ -637,7 +637,8 @@ def test_kill_9_mid_commit_is_repaired_by_the_next_run(tmp_path: Path) -> None:
     assert (done.returncode, done.stdout) == (1, b"")
     assert done.stderr == (
         b"realtime-config: error: an interrupted `migrate --in-place` left its files "
-        b"half-written (.realtime-config-journal); run it again without --check to repair them\n"
+        b"half-written (.realtime-config-journal); run `migrate --in-place` again to repair "
+        b"them\n"
     )
     done = subprocess.run(
         [str(ENTRY_POINT), "migrate", "--in-place", *CHAIN],
