@@ -7,7 +7,7 @@ The rules, for every file realtime-config writes (``-o``, ``--out-dir``, ``new``
   so a reader never sees half a file and a failure leaves the old one untouched. A device,
   FIFO or socket is refused: renaming over ``/dev/null`` as root would replace the device.
 - A symlink is written through: its target is replaced, in the target's folder, and the
-  link stays.
+  link stays (a file the command found itself: only when it stays inside the root).
 - A standard stream named as a file (``/dev/stdout``, ``/dev/stderr``, ``/dev/fd/N``,
   ``/proc/self/fd/N``), or a terminal or pipe that is this process's stdout or stderr, is
   written to through the open descriptor, as a shell redirection would be.
@@ -849,13 +849,13 @@ def _journal_header(path: Path, line: str) -> tuple[list[object], list[object]]:
 
 
 def _journal_path(path: Path, folder: Path, name: object) -> Path:
+    """A file the journal names: inside the journal's folder once links are followed, so that
+    a journal planted in a pull request cannot restore or remove anything outside it."""
     if not isinstance(name, str) or not name or "\0" in name:
         raise _journal_error(path, f"a file name in it is not valid: {name!r}")
     found = Path(os.path.normpath(folder / name))
-    if (
-        not found.is_relative_to(Path(os.path.normpath(folder.absolute())))
-        and not Path(name).is_absolute()
-    ):
+    real = Path(os.path.realpath(found.parent)) / found.name
+    if Path(name).is_absolute() or not real.is_relative_to(os.path.realpath(folder)):
         raise _journal_error(path, f"{name!r} leads outside its folder")
     return found
 

@@ -167,8 +167,10 @@ def sync_snapshots(
         warnings = tuple(w for w in (*preset.warnings, *dropped) if w not in reported)
         reported.update(warnings)
         results.append(SnapshotResult(snapshot, state, preset_path, warnings, reason))
-    project = snapshot_root(root)
-    commit_files(changes, journal=project, bound=_bound(plan.out_dir, project))
+    journal = snapshot_journal(out_dir, root)
+    if changes:
+        journal.mkdir(parents=True, exist_ok=True)  # a folder outside the root: the user's
+    commit_files(changes, journal=journal, bound=journal)
     for problem in plan.unread:
         folder = Path(problem.file)
         results.append(
@@ -179,9 +181,14 @@ def sync_snapshots(
     return sorted(results, key=lambda r: r.snapshot.as_posix())
 
 
-def snapshot_root(root: str | os.PathLike[str] | None = None) -> Path:
-    """The project root of ``compile --out-dir``: it holds the journal of its writes."""
-    return Path(root) if root is not None else find_root(Path.cwd())
+def snapshot_journal(
+    out_dir: str | os.PathLike[str], root: str | os.PathLike[str] | None = None
+) -> Path:
+    """Where ``compile --out-dir`` keeps the journal of its writes, and what no snapshot may
+    leave through a link: the project root, or the snapshot folder when the user named one
+    outside the root."""
+    project = Path(root) if root is not None else find_root(Path.cwd())
+    return _bound(Path(out_dir), project)
 
 
 def _bound(out_dir: Path, root: Path) -> Path:

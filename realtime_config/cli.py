@@ -639,7 +639,7 @@ def compile_snapshots(
     root: Path | None,
 ) -> None:
     """``compile --out-dir DIR [--check]``: write or check the snapshot of every preset."""
-    from realtime_config._snapshots import snapshot_root, sync_snapshots
+    from realtime_config._snapshots import snapshot_journal, sync_snapshots
 
     if out_dir is None:
         raise click.UsageError("--check needs --out-dir DIR")
@@ -649,7 +649,7 @@ def compile_snapshots(
         )
     from realtime_config._files import signals_held
 
-    repair_interrupted(snapshot_root(root), check, "compile --out-dir")
+    repair_interrupted(snapshot_journal(out_dir, root), check, "compile --out-dir")
     with signals_held():  # a signal after the last write waits for the report
         results = sync_snapshots(
             out_dir,

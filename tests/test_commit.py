@@ -487,3 +487,36 @@ def test_a_path_written_outside_the_bound_is_the_callers_choice(project: Path) -
         elsewhere
     ]
     assert elsewhere.read_text(encoding="utf-8") == "x\n"
+
+
+def test_a_planted_journal_cannot_remove_a_file_outside_the_root(project: Path) -> None:
+    """A pull request could commit a journal and a symlinked folder: the repair follows
+    neither out of the root, even for a file whose content it knows."""
+    import hashlib
+
+    victim = write(project.parent / f"{project.name}-victim" / "config", "well known\n")
+    (project / "evil").symlink_to(victim.parent)
+    entry = {
+        "target": "evil/config",
+        "temporary": ".config.0123abcd.tmp",
+        "backup": ".config.0123abcd.orig",
+        "new": True,
+        "sha256": hashlib.sha256(b"well known\n").hexdigest(),
+    }
+    write(project / JOURNAL_NAME, json.dumps({"files": [entry], "folders": []}) + "\n")
+    with pytest.raises(OutputFileError, match="'evil/config' leads outside its folder"):
+        recover_commit(project)
+    assert victim.read_text(encoding="utf-8") == "well known\n"
+
+
+def test_snapshots_outside_the_root_are_written_with_nothing_left_beside(project: Path) -> None:
+    from tests.conftest import run_cli
+
+    write(project / "presets" / "a.toml", 'voice = "ash"\n')
+    elsewhere = project.parent / f"{project.name}-snapshots"
+    assert run_cli("compile", "--out-dir", str(elsewhere)) == (
+        0,
+        f"wrote {elsewhere}/a.json\n1 snapshot: 1 written, 0 unchanged\n",
+        "",
+    )
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["a.json"]
