@@ -45,6 +45,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
+from typing import Literal
 
 from realtime_config._errors import CommitError, OutputFileError
 from realtime_config._project import display_path
@@ -374,7 +375,7 @@ class Recovery:
     original put back) or ``removed`` (a temporary file, a half-made new file or a backup)."""
 
     path: Path
-    action: str
+    action: Literal["restored", "removed"]
 
 
 @dataclass
