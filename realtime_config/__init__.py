@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         AuthenticationError,
         BadRequestError,
         ClientConfigError,
+        CommitError,
         ConflictError,
         MissingAPIKeyError,
         NotFoundError,
@@ -76,6 +77,7 @@ _MODULE_OF: dict[str, str] = {
         [
             *["APIConnectionError", "APIError", "APIResponseError", "APIStatusError"],
             *["APITimeoutError", "AuthenticationError", "BadRequestError", "ClientConfigError"],
+            *["CommitError"],
             *["ConflictError", "MissingAPIKeyError", "NotFoundError", "PermissionDeniedError"],
             *["PresetError", "RateLimitError", "RealtimeConfigError", "ServeConfigError"],
             *["ServerError", "UnknownTargetError", "UnknownFieldError", "PresetNameError"],
@@ -136,6 +138,7 @@ __all__ = [
     "BadRequestError",
     "ClientConfigError",
     "ClientSecret",
+    "CommitError",
     "ConflictError",
     "CreatedSession",
     "Diagnostic",

@@ -25,30 +25,39 @@ class Diagnostic:
     key: str = ""
 
     def __str__(self) -> str:
-        where = f"{printable_file(self.file)}:{self.line}:{self.column}"
-        return f"{where}: {self.severity}: {self.message}"
+        where = f"{printable(self.file)}:{self.line}:{self.column}"
+        return f"{where}: {self.severity}: {printable(self.message)}"
 
     @property
     def is_error(self) -> bool:
         return self.severity == "error"
 
 
-_LINE_BREAKING = {
+_BIDI_CONTROLS = (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+"""The marks, embeddings, overrides and isolates that reorder text as a terminal shows it."""
+
+_UNPRINTABLE = {
     **{code: f"\\x{code:02x}" for code in [*range(0x20), *range(0x7F, 0xA0)]},
     ord("\t"): "\\t",
     ord("\n"): "\\n",
     ord("\r"): "\\r",
     0x2028: "\\u2028",
     0x2029: "\\u2029",
+    **{code: f"\\u{code:04x}" for code in _BIDI_CONTROLS},
 }
-"""Control characters and Unicode line separators, as the escapes Python would write."""
+"""Control characters, Unicode line separators and bidi controls, as Python's escapes."""
 
 
-def printable_file(name: str) -> str:
-    """A file name fit for a one-line diagnostic: a newline or any other control character
-    in it is written as an escape (``\\n``, ``\\x1b``), so that it can neither break the line
-    nor drive the terminal."""
-    return name.translate(_LINE_BREAKING) if not name.isprintable() else name
+def printable(text: str) -> str:
+    """Text from user input (a key, a value, a file name) fit for a one-line message.
+
+    A newline or any other control character, and every bidi control (U+202E RIGHT-TO-LEFT
+    OVERRIDE...), is written as its escape (``\\n``, ``\\x1b``, ``\\u202e``): it can neither
+    break the line, drive the terminal, nor make the line read otherwise than it is. The
+    one place every message of the command line passes through.
+    """
+    # Every character translated is one str.isprintable() refuses (bidi controls are Cf).
+    return text if text.isprintable() else text.translate(_UNPRINTABLE)
 
 
 def format_text(diagnostic: Diagnostic, *, color: bool = False) -> str:
@@ -57,8 +66,8 @@ def format_text(diagnostic: Diagnostic, *, color: bool = False) -> str:
         return str(diagnostic)
     shade = "\x1b[1;31m" if diagnostic.is_error else "\x1b[1;33m"
     return (
-        f"\x1b[1m{printable_file(diagnostic.file)}:{diagnostic.line}:{diagnostic.column}:\x1b[0m "
-        f"{shade}{diagnostic.severity}:\x1b[0m {diagnostic.message}"
+        f"\x1b[1m{printable(diagnostic.file)}:{diagnostic.line}:{diagnostic.column}:\x1b[0m "
+        f"{shade}{diagnostic.severity}:\x1b[0m {printable(diagnostic.message)}"
     )
 
 
@@ -94,10 +103,10 @@ def format_github(diagnostic: Diagnostic) -> str:
     command = "error" if diagnostic.is_error else "warning"
     properties = ",".join(
         [
-            f"file={_escape_property(diagnostic.file)}",
+            f"file={_escape_property(printable(diagnostic.file))}",
             f"line={diagnostic.line}",
             f"col={diagnostic.column}",
             f"title={_escape_property('realtime-config ' + diagnostic.rule)}",
         ]
     )
-    return f"::{command} {properties}::{_escape_data(diagnostic.message)}"
+    return f"::{command} {properties}::{_escape_data(printable(diagnostic.message))}"

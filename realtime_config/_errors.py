@@ -9,6 +9,7 @@ Every class lives in this module, and every one is exported by ``realtime_config
   * PresetNameError .......... the name given to ``new`` is not a simple file name (a ValueError)
   * StarterError ............. the base of ``new --from`` cannot be extended by the new preset
   * OutputFileError .......... an output file cannot be written, or must not be overwritten
+  * CommitError .............. a write of several files failed or was interrupted: none changed
   * SnapshotError ............ the snapshots cannot be laid out (no presets, or a shared file)
   * ServeConfigError ......... ``create_app`` cannot start as configured (a ValueError)
   * ClientConfigError ........ a client cannot be used as configured, before any request
@@ -102,7 +103,17 @@ class StarterError(RealtimeConfigError):
 # --- Errors of writing files (realtime_config._files, realtime_config.authoring._snapshots) -------
 
 OutputProblem = Literal[
-    "exists", "input", "directory", "not-regular", "no-folder", "folder", "unwritable"
+    "exists",
+    "input",
+    "directory",
+    "not-regular",
+    "no-folder",
+    "folder",
+    "unwritable",
+    "outside",
+    "hard-link",
+    "read-only",
+    "journal",
 ]
 
 _OUTPUT_MESSAGES: dict[OutputProblem, str] = {
@@ -113,6 +124,12 @@ _OUTPUT_MESSAGES: dict[OutputProblem, str] = {
     "no-folder": "cannot write: folder {detail} does not exist",
     "folder": "cannot create its folder: {detail}",
     "unwritable": "cannot write: {detail}",
+    "outside": "leads outside the project root through {detail}; refusing to write through it",
+    "hard-link": "has {detail} names (hard links), and another may lie outside the project "
+    "root; refusing to write it",
+    "read-only": "is read-only; refusing to replace it",
+    "journal": "is the journal of an interrupted write, but {detail}; check the files it "
+    "names, then remove it",
 }
 
 
@@ -121,9 +138,13 @@ class OutputFileError(RealtimeConfigError):
 
     ``reason`` says which: ``exists`` (and overwriting was not allowed), ``input`` (a file
     the output is made from), ``directory``, ``not-regular`` (a device, FIFO or socket),
-    ``no-folder``, ``folder`` (its folder cannot be made) or ``unwritable`` (the system
-    refused); ``detail`` holds the specifics. The message states facts only: a command line
-    adds its remedy (such as a ``--force`` flag).
+    ``no-folder``, ``folder`` (its folder cannot be made), ``unwritable`` (the system
+    refused), ``outside`` (a file the command found leads out of the project root through a
+    symlink), ``hard-link`` (a file the command found has other names), ``read-only`` (its
+    mode forbids writing, as a shell's ``>`` would refuse) or ``journal`` (the journal an
+    interrupted write left cannot be used); ``detail`` holds the specifics.
+    The message states facts only: a command line adds its remedy (such as a ``--force``
+    flag).
     """
 
     def __init__(self, path: Path, reason: OutputProblem, detail: str = "") -> None:
@@ -131,6 +152,42 @@ class OutputFileError(RealtimeConfigError):
         self.reason: OutputProblem = reason
         self.detail = detail
         super().__init__(f"{path}: {_OUTPUT_MESSAGES[reason].format(detail=detail)}")
+
+
+class CommitError(RealtimeConfigError):
+    """Raised when a write of several files (``migrate --in-place``, ``compile --out-dir``)
+    fails or is interrupted: every file was put back as it was before the write began.
+
+    ``cause`` is the OutputFileError of the file that could not be written, or None when a
+    signal interrupted the write (``signum`` then names it). With ``repaired`` false the
+    originals could not all be put back: the next run of the command restores them.
+    """
+
+    def __init__(
+        self,
+        cause: OutputFileError | None,
+        *,
+        signum: int | None = None,
+        repaired: bool = True,
+        detail: str = "",
+    ) -> None:
+        self.cause = cause
+        self.signum = signum
+        self.repaired = repaired
+        if cause is not None:
+            what = str(cause)
+        else:
+            import signal
+
+            name = signal.Signals(signum).name if signum is not None else "a signal"
+            what = f"interrupted by {name}"
+        if repaired:
+            outcome = "nothing was changed"
+        else:
+            outcome = (
+                f"the originals could not all be put back ({detail}); the next run restores them"
+            )
+        super().__init__(f"{what}; {outcome}")
 
 
 class SnapshotError(RealtimeConfigError):

@@ -17,7 +17,7 @@ PACKAGE = PROJECT / "realtime_config"
 
 LAYERS = {
     "public API": {"__init__", "__main__"},
-    "cli": {"cli"},
+    "cli": {"cli", "cli._terminal"},
     "serve": {"serve", "serve._app"},
     "client": {"client", "client._client"},
     "authoring": {

@@ -2,12 +2,16 @@
 ``check_files``, ``load_preset``, every target's compile and ``import``; only the library's
 own errors (RealtimeConfigError) may come out, and what compile accepts, import accepts.
 
-The example count is kept small for CI; a long run raises it, for instance
+A last dimension is the terminal: each command's stdout fails after any number of bytes,
+with ENOSPC, EPIPE, EBADF or EIO. The example count is kept small for CI; a long run raises it, for instance
 ``REALTIME_CONFIG_FUZZ_EXAMPLES=5000 pytest tests/test_fuzz.py`` (four fuzz tests: 20,000 inputs).
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import io
 import os
 import shutil
 import sys
@@ -328,3 +332,93 @@ def test_a_ga_tool_without_a_name_is_refused_by_compile_or_accepted_by_import(
         return
     code, _ = imported(project, target, dumps_payload(body))
     assert code == 0
+
+
+# --- The terminal as a dimension: stdout that fails after any number of bytes ---------------
+
+
+class FailingOutput(io.RawIOBase):
+    """Standard output that takes ``room`` bytes, then fails every write with ``error``."""
+
+    def __init__(self, room: int, error: int) -> None:
+        self.room = room
+        self.error = error
+        self.kept = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        if len(data) > self.room:
+            raise OSError(self.error, os.strerror(self.error))
+        self.room -= len(data)
+        self.kept += bytes(data)
+        return len(data)
+
+
+def run_into(args: list[str], room: int, error: int) -> tuple[int, bytes, str]:
+    """The command line in-process, its stdout failing past ``room`` bytes: exit status,
+    what reached stdout, and stderr."""
+    raw = FailingOutput(room, error)
+    out = io.TextIOWrapper(raw, encoding="utf-8", write_through=True)
+    err = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main.main(args, prog_name="realtime-config")
+        except SystemExit as done:
+            code = done.code if isinstance(done.code, int) else 1
+        else:  # pragma: no cover - standalone mode always exits
+            code = 0
+    return code, bytes(raw.kept), err.getvalue()
+
+
+UNLIMITED = 1 << 40
+STREAM_ERRORS = [errno.ENOSPC, errno.EPIPE, errno.EBADF, errno.EIO]
+
+
+@FUZZ
+@given(data=st.data())
+def test_stdout_failing_at_any_byte_ends_every_command_in_one_way(
+    playground: Path, data: st.DataObject
+) -> None:
+    """What fits is the same run; what does not fit is exit 1 (2 for diff), one line on
+    stderr naming the failure (none for a closed pipe), and never a traceback."""
+    seed = data.draw(st.sampled_from(SEEDS))
+    path = place(playground, seed)
+    path.write_bytes(mutate(seed.read_bytes(), data.draw))
+    shown = str(path.relative_to(playground))
+    relative = seed.relative_to(PROJECT)  # the seed's copy in the playground
+    original = str(relative if relative.parts[0] == "presets" else Path(*relative.parts[1:]))
+    args = data.draw(
+        st.sampled_from(
+            [
+                ["validate", shown],
+                ["validate", "--format", "json", shown],
+                ["compile", shown],
+                ["compile", "--compact", shown],
+                ["migrate", shown],
+                ["submit", "--dry-run", shown],
+                ["diff", original, shown],
+                ["explain", data.draw(st.sampled_from(["voice", "audio", "tools[].name"]))],
+                ["schema"],
+                ["--help"],
+            ]
+        )
+    )
+    code, out, err = run_into(args, UNLIMITED, errno.ENOSPC)
+    assert "Traceback" not in err
+    room = data.draw(st.integers(0, len(out) + 8))
+    error = data.draw(st.sampled_from(STREAM_ERRORS))
+    failed_code, failed_out, failed_err = run_into(args, room, error)
+    assert "Traceback" not in failed_err
+    if len(out) <= room:
+        assert (failed_code, failed_out, failed_err) == (code, out, err)
+        return
+    assert failed_code == (2 if args[0] == "diff" else 1)
+    assert out.startswith(failed_out)
+    said = [line for line in failed_err.splitlines() if "cannot write the output" in line]
+    if error == errno.EPIPE:
+        assert said == []
+    else:
+        reason = "standard output is closed" if error == errno.EBADF else os.strerror(error)
+        assert said == [f"realtime-config: error: cannot write the output: {reason}"]

@@ -336,7 +336,7 @@ def test_cli_in_place_then_check(project: Path) -> None:
     assert out == "".join(f"would migrate presets/{name}\n" for name in changed)
     code, out, _ = run("--in-place", "--drop-unsupported", *args)
     assert code == 0
-    assert out == "".join(f"migrated presets/{name}\n" for name in changed)
+    assert out == "".join(f"rewrote presets/{name}\n" for name in changed)
     for name in names:
         assert (folder / name).read_text(encoding="utf-8") == (GA / name).read_text(
             encoding="utf-8"

@@ -147,7 +147,7 @@ def test_a_ga_preset_among_beta_ones_is_left_as_it_is(project: Path) -> None:
         "would migrate beta.toml\n",
         "",
     )
-    assert run("migrate", "--in-place", "ga.toml", "beta.toml") == (0, "migrated beta.toml\n", "")
+    assert run("migrate", "--in-place", "ga.toml", "beta.toml") == (0, "rewrote beta.toml\n", "")
     assert ga.read_text(encoding="utf-8") == 'type = "realtime"\nmodel = "gpt-realtime-1.5"\n'
     assert run("migrate", "--check", "ga.toml", "beta.toml") == (
         0,
@@ -157,12 +157,14 @@ def test_a_ga_preset_among_beta_ones_is_left_as_it_is(project: Path) -> None:
 
 
 def test_a_project_preset_that_cannot_be_parsed_does_not_stop_a_migration(project: Path) -> None:
+    """It is read through the loader, and what stops it being read is a warning there."""
     write(project / "presets" / "broken.toml", "voice = [\n")
     write(project / "presets" / "beta.toml", 'voice = "ash"\n')
     assert run("migrate", "--check", "presets/beta.toml") == (
         1,
         "would migrate presets/beta.toml\n",
-        "",
+        "presets/broken.toml:2:1: warning: invalid TOML: invalid value; whether it extends a "
+        "migrated preset is unknown\n",
     )
 
 

@@ -110,7 +110,7 @@ def test_a_snapshot_that_is_a_socket_is_refused(project: Path) -> None:
     assert (code, out) == (1, "")
     assert err == (
         "realtime-config: error: snapshots/a.json: is a socket, not a regular file; "
-        "refusing to write to it\n"
+        "refusing to write to it; nothing was changed\n"
     )
     assert (project / "snapshots" / "a.json").is_socket()
 
@@ -153,7 +153,7 @@ def test_a_snapshot_symlinked_to_its_preset_is_refused(project: Path) -> None:
     assert (code, out) == (1, "")
     assert err == (
         "realtime-config: error: snapshots/a.json: is a file that presets/a.toml is made "
-        "from; refusing to overwrite it\n"
+        "from; refusing to overwrite it; nothing was changed\n"
     )
     assert preset.read_text(encoding="utf-8") == 'voice = "ash"\n'
 

@@ -105,8 +105,14 @@ def _merged_keys(old: list[str], new: list[str]) -> list[str]:
 
 
 def format_changes(changes: list[Change]) -> str:
-    """The changes one per line: ``~ key: old -> new``, ``+ key: new``, ``- key: old``."""
-    return "".join(f"{change}\n" for change in changes)
+    """The changes one per line: ``~ key: old -> new``, ``+ key: new``, ``- key: old``.
+
+    A bidi control or other unprintable character in a key or value is written as its
+    escape, so that a line reads as it is (``printable``).
+    """
+    from realtime_config._diagnostics import printable
+
+    return "".join(f"{printable(str(change))}\n" for change in changes)
 
 
 def changes_to_json(changes: list[Change]) -> str:

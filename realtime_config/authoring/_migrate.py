@@ -31,7 +31,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -41,9 +41,9 @@ from tomlkit.items import AoT, Item, Key, Table, Whitespace
 from realtime_config._diagnostics import Diagnostic, Severity
 from realtime_config._errors import PresetError
 from realtime_config._keys import KeyPath, copy_json, format_path
-from realtime_config._project import display_path, find_root, project_presets
+from realtime_config._project import display_path, find_root, scan_presets
 from realtime_config.checking._compose import CheckedLoader as Loader
-from realtime_config.preset._model import Document, Preset
+from realtime_config.preset._model import Document, Preset, PresetSettings
 from realtime_config.preset._resolve import merge as _merge
 
 if sys.version_info >= (3, 11):
@@ -107,13 +107,31 @@ def translate_presets(
     return _translate(paths, root, drop_unsupported)[0]
 
 
-def write_migrations(migrations: Sequence[Migration]) -> list[Migration]:
-    """Write each changed migration over its file, atomically; return those written."""
-    from realtime_config._files import write_atomic
+def migration_root(
+    paths: Iterable[str | os.PathLike[str]], root: str | os.PathLike[str] | None = None
+) -> Path:
+    """The project root of a migration: it bounds the files rewritten and holds the journal
+    of their writes (``--root``, else the root of the first preset's folder)."""
+    if root is not None:
+        return Path(root)
+    first = next(iter(paths), ".")
+    return find_root(Path(os.path.abspath(first)).parent)  # noqa: PTH100
+
+
+def write_migrations(
+    migrations: Sequence[Migration], *, root: str | os.PathLike[str] | None = None
+) -> list[Migration]:
+    """Write every changed migration over its file, all or none; return those written.
+
+    The files change in one commit (``commit_files``): a failure or a signal puts every
+    original back (CommitError). No file is written through a link out of the root.
+    """
+    from realtime_config._files import FileChange, commit_files
 
     written = [m for m in migrations if m.changed]
-    for migration in written:
-        write_atomic(migration.path, migration.text)
+    project = migration_root([m.path for m in migrations], root)
+    changes = [FileChange(Path(display_path(m.path)), m.text) for m in written]
+    commit_files(changes, journal=project, bound=project)
     return written
 
 
@@ -466,7 +484,9 @@ class _FileMigration:
         self.drop_unsupported = drop_unsupported
         self.problems: list[Diagnostic] = []
         self.warnings: list[Diagnostic] = []
-        self.sections = _sections(document.text, document.display)
+        # Laid out with \n only: tomlkit keeps a \r\n inside a multi-line string, which
+        # TOML reads as \n, so the value would look changed and be rewritten.
+        self.sections = _sections(document.text.replace("\r\n", "\n"), document.display)
         self.opening = _opening_lines(self.sections)
         # Per original section: the GA table its header becomes (None: spread or top).
         self.placed: list[_Placed] = []
@@ -627,8 +647,7 @@ class _FileMigration:
         for base in self.bases:
             _merge(merged, base, {}, {})
         own = self.own_table()
-        settings = self.document.table.get("preset", {})
-        if "instructions_file" in settings:
+        if PresetSettings.of(self.document.table).instructions_file is not None:
             own["instructions"] = self.preset.session["instructions"]
         _merge(merged, own, {}, {})
         return merged
@@ -1032,9 +1051,10 @@ def _translate(
     if problems:
         raise PresetError(problems)
     bases = {path: _bases(loader.document(path)) for path in presets}
-    problems.extend(_chain_problems(loader, bases, root))
+    chain = list(_chain_problems(loader, bases, root))
+    problems.extend(d for d in chain if d.is_error)
     if problems:
-        raise PresetError(problems)
+        raise PresetError(chain)
     results: dict[Path, _Result] = {}
     failed: set[Path] = set()
     for path in _bases_first(bases):
@@ -1056,7 +1076,7 @@ def _translate(
         work = _FileMigration(
             document, presets[path], [results[b].resolved for b in bases[path]], drop_unsupported
         )
-        text = work.run(expected)
+        text = _line_endings_of(document.text, work.run(expected))
         found = list(work.problems)
         if not found:
             found = _reparsed(document, text, work.own_table())
@@ -1068,7 +1088,17 @@ def _translate(
     if problems:
         raise PresetError(problems)
     ordered = [results[path] for path in dict.fromkeys(given)]
+    unknown = tuple(d for d in chain if not d.is_error)  # carried by the first file
+    if unknown:
+        first = ordered[0].migration
+        ordered[0].migration = replace(first, warnings=(*unknown, *first.warnings))
     return [r.migration for r in ordered], ordered
+
+
+def _line_endings_of(original: str, text: str) -> str:
+    """``text`` (laid out with ``\n``) with the line endings most of ``original`` has."""
+    crlf = original.count("\r\n")
+    return text.replace("\n", "\r\n") if crlf and crlf * 2 >= original.count("\n") else text
 
 
 def _reparsed(document: Document, text: str, own: Mapping[str, Any]) -> list[Diagnostic]:
@@ -1105,9 +1135,10 @@ def _without_empty_tables(value: Any) -> Any:
 
 
 def _bases(document: Document) -> list[Path]:
-    extends = document.table.get("preset", {}).get("extends", [])
-    names = [extends] if isinstance(extends, str) else list(extends)
-    return [Path(os.path.normpath(document.path.parent / name)) for name in names]
+    return [
+        Path(os.path.normpath(document.path.parent / name))
+        for _, name in PresetSettings.of(document.table).extends
+    ]
 
 
 def _chain_problems(
@@ -1116,12 +1147,9 @@ def _chain_problems(
     """A base not given, or a project preset that extends a given file and is not given."""
     for path, names in bases.items():
         document = loader.document(path)
-        extends = document.table.get("preset", {}).get("extends")
-        for index, base in enumerate(names):
+        keys = [key for key, _ in PresetSettings.of(document.table).extends]
+        for key, base in zip(keys, names, strict=True):
             if base not in bases:
-                key: KeyPath = ("preset", "extends") + (
-                    () if isinstance(extends, str) else (index,)
-                )
                 yield document.diagnostic(
                     key,
                     "migrate-chain",
@@ -1129,31 +1157,39 @@ def _chain_problems(
                     "migrated whole, and a GA preset cannot extend a beta one",
                 )
     first = next(iter(bases))
-    _, candidates = project_presets(root if root is not None else find_root(first.parent))
-    for found in candidates:
+    scan = scan_presets(root if root is not None else find_root(first.parent))
+    for problem in scan.problems:
+        yield _cannot_tell(problem)
+    for found in scan.files:
         candidate = Path(os.path.normpath(found.absolute()))
         if candidate in bases:
             continue
-        try:
-            table = tomllib.loads(candidate.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        try:  # through the loader: its guards (FIFOs, devices, size, permissions) hold here
+            other = loader.found_document(candidate)
+        except PresetError as error:
+            yield _cannot_tell(error.diagnostics[0])
             continue
-        extends = table.get("preset", {}).get("extends", [])
-        written: list[Any] = [extends] if isinstance(extends, str) else extends
-        for index, name in enumerate(written if isinstance(written, list) else []):
-            if not isinstance(name, str):
-                continue
+        for key, name in PresetSettings.of(other.table).extends:
             base = Path(os.path.normpath(candidate.parent / name))
             if base in bases:
-                key = ("preset", "extends") + (() if isinstance(extends, str) else (index,))
-                text = candidate.read_text(encoding="utf-8")
-                other = Document(candidate, display_path(candidate), text, table)
                 yield other.diagnostic(
                     key,
                     "migrate-chain",
                     f"preset.extends: {display_path(base)} is migrated to GA, but this "
                     "preset, which extends it, is left behind",
                 )
+
+
+def _cannot_tell(problem: Diagnostic) -> Diagnostic:
+    """A project preset (or folder) that cannot be read: whether it extends a migrated file
+    is unknown, which is worth a warning, not a failure of the files that were given."""
+    subject = "a preset in it extends" if problem.rule == "folder" else "it extends"
+    return replace(
+        problem,
+        severity="warning",
+        rule="migrate-chain",
+        message=f"{problem.message}; whether {subject} a migrated preset is unknown",
+    )
 
 
 def _bases_first(bases: Mapping[Path, list[Path]]) -> list[Path]:

@@ -2,7 +2,8 @@
 
 Reviewers then see in a pull request's diff exactly how a change to a preset (or to a base
 it extends, or to its instructions file) changes the request body. ``sync_snapshots``
-writes them (only the files whose bytes change) or checks them without writing anything.
+writes them (only the files whose bytes change, all or none of them) or checks them without
+writing anything.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from pathlib import Path
 from typing import Literal
 
 from realtime_config._diagnostics import Diagnostic
-from realtime_config._errors import OutputFileError, PresetError, SnapshotError
-from realtime_config._files import write_atomic
-from realtime_config._project import display_path, project_presets
+from realtime_config._errors import PresetError, SnapshotError
+from realtime_config._files import FileChange, commit_files
+from realtime_config._project import display_path, find_root, scan_presets
 from realtime_config.checking._compose import CheckedLoader
 from realtime_config.compiling._compile import dumps_payload
 from realtime_config.compiling._targets import compile_preset_with_warnings
@@ -60,6 +61,8 @@ class SnapshotPlan:
     snapshots: tuple[tuple[Path, Path], ...]
     presets_folder: Path
     complete: bool
+    unread: tuple[Diagnostic, ...] = ()
+    """The folders of ``presets/`` that could not be read: orphans cannot be told then."""
 
 
 def plan_snapshots(
@@ -75,12 +78,13 @@ def plan_snapshots(
     preset under ``presets/`` is named by its path there without ``.toml``
     (``presets/team/a.toml`` -> ``out_dir/team/a.json``); any other by its file stem.
     """
-    folder, found = project_presets(root)
+    scan = scan_presets(root)
+    folder = scan.folder
     out = Path(out_dir)
     paths = [Path(p) for p in presets]
     if not paths:
-        paths = found
-        if not paths:
+        paths = scan.files
+        if not paths and not scan.problems:
             raise SnapshotError(f"no presets found: {display_path(folder)} holds no .toml files")
     seen: dict[Path, Path] = {}
     snapshots: list[tuple[Path, Path]] = []
@@ -93,7 +97,8 @@ def plan_snapshots(
                 f"{display_path(snapshot)}; give them different file names"
             )
         snapshots.append((path, snapshot))
-    return SnapshotPlan(out, tuple(snapshots), folder, complete=not presets)
+    unread = () if presets else tuple(scan.problems)
+    return SnapshotPlan(out, tuple(snapshots), folder, complete=not presets, unread=unread)
 
 
 def _snapshot_name(path: Path, folder: Path) -> str:
@@ -114,18 +119,22 @@ def sync_snapshots(
 ) -> list[SnapshotResult]:
     """Write (or, with ``check``, only compare) the compiled snapshot of every preset.
 
-    Writing is atomic and leaves a file whose bytes would not change untouched, so its
-    mtime stays. ``target`` overrides each preset's own target; ``drop_unsupported``
-    leaves out the fields it lacks (a warning each) instead of failing. Orphans (``.json``
-    files no preset compiles to) are looked for only when ``presets`` is empty: a partial
-    list cannot tell an orphan from the snapshot of a preset that was not named. Never
-    raises for a broken preset: it is a ``failed`` result carrying its diagnostics. A
-    diagnostic shared by several presets (one in a common base) is carried by the first.
+    The snapshots that change are written in one commit (``commit_files``): all of them or,
+    raising CommitError, none; a file whose bytes would not change is left untouched, so its
+    mtime stays. No snapshot is written through a symlink or hard link leading out of the
+    project root (or out of ``out_dir``, when that is outside the root). ``target``
+    overrides each preset's own target; ``drop_unsupported`` leaves out the fields it lacks
+    (a warning each) instead of failing. Orphans (``.json`` files no preset compiles to) are
+    looked for only when ``presets`` is empty: a partial list cannot tell an orphan from the
+    snapshot of a preset that was not named. Never raises for a broken preset: it is a
+    ``failed`` result carrying its diagnostics. A diagnostic shared by several presets (one
+    in a common base) is carried by the first.
     """
     plan = plan_snapshots(out_dir, presets, root=root)
     loader = CheckedLoader(Path(root) if root is not None else None)
     results: list[SnapshotResult] = []
     reported: set[Diagnostic] = set()
+    changes: list[FileChange] = []
     for preset_path, snapshot in plan.snapshots:
         shown = display_path(preset_path)
         try:
@@ -147,9 +156,9 @@ def sync_snapshots(
         if current == text.encode("utf-8"):
             state: SnapshotState = "unchanged"
         elif not check:
-            _make_folder(snapshot)
             made_from = f"a file that {shown} is made from"
-            write_atomic(snapshot, text, protected=[(p, made_from) for p in preset.source_files])
+            protected = tuple((p, made_from) for p in preset.source_files)
+            changes.append(FileChange(snapshot, text, protected))
             state = "written"
         elif current is None:
             state, reason = "missing", f"{shown} has no snapshot"
@@ -158,16 +167,35 @@ def sync_snapshots(
         warnings = tuple(w for w in (*preset.warnings, *dropped) if w not in reported)
         reported.update(warnings)
         results.append(SnapshotResult(snapshot, state, preset_path, warnings, reason))
-    if plan.complete:
+    journal = snapshot_journal(out_dir, root)
+    if changes:
+        journal.mkdir(parents=True, exist_ok=True)  # a folder outside the root: the user's
+    commit_files(changes, journal=journal, bound=journal)
+    for problem in plan.unread:
+        folder = Path(problem.file)
+        results.append(
+            SnapshotResult(folder, "failed", None, (problem,), "the presets in it are not compiled")
+        )
+    if plan.complete and not plan.unread:
         results.extend(_orphans(plan))
     return sorted(results, key=lambda r: r.snapshot.as_posix())
 
 
-def _make_folder(snapshot: Path) -> None:
-    try:
-        snapshot.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputFileError(snapshot, "unwritable", exc.strerror or str(exc)) from None
+def snapshot_journal(
+    out_dir: str | os.PathLike[str], root: str | os.PathLike[str] | None = None
+) -> Path:
+    """Where ``compile --out-dir`` keeps the journal of its writes, and what no snapshot may
+    leave through a link: the project root, or the snapshot folder when the user named one
+    outside the root."""
+    project = Path(root) if root is not None else find_root(Path.cwd())
+    return _bound(Path(out_dir), project)
+
+
+def _bound(out_dir: Path, root: Path) -> Path:
+    """What a snapshot may not leave through a link: the project root, or the snapshot
+    folder itself when the user named one outside the root."""
+    lexical = Path(os.path.abspath(out_dir))  # noqa: PTH100 (symlinks stay as written)
+    return root if lexical.is_relative_to(Path(os.path.abspath(root))) else lexical  # noqa: PTH100
 
 
 def _read_bytes(path: Path) -> bytes | None:

@@ -6,8 +6,8 @@ is not a plain table; ``dialect="beta"`` lists the beta fields instead. Each fie
 in the schema's order with its description and its server default as TOML, all read from
 the schema; uncommenting a value line gives a valid setting. With a base preset, the
 starter extends it (``preset.extends``) rather than copying it, so that changes to the base
-keep reaching the new preset; it lists the fields of the base's dialect and inherits its
-``type``.
+keep reaching the new preset; it lists the fields of the base's dialect and repeats its
+``type``, which an editor needs to check the file against the right branch of the schema.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def starter_text(
         lines.append(f"preset.extends = {toml_inline(relative)}")
     root = dialect_schema(dialect)
     required = root.get("x-required-on-create", ()) if base is None else ()
-    if dialect != "beta" and base is None:
+    if dialect != "beta":  # also under a base: an editor picks the schema's branch by it
         lines.append(f"type = {toml_inline(dialect)}")
     for key in required:  # what creating the session needs is set, to a known value
         lines.append(f"{toml_key(key)} = {toml_inline(_example(resolve(root['properties'][key])))}")

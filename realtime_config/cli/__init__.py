@@ -6,6 +6,7 @@ Exit status: 0 all good, 1 a preset or a request failed, 2 a usage error (click'
 from __future__ import annotations
 
 import functools
+import io
 import os
 import sys
 from collections.abc import Callable, Iterable
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Final, NoReturn, TypeVar
 
 import click
 
+from realtime_config._diagnostics import printable
 from realtime_config._errors import PresetError, RealtimeConfigError
 from realtime_config._version import __version__
 
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from click.shell_completion import CompletionItem
 
     from realtime_config._diagnostics import Diagnostic
+    from realtime_config.authoring._snapshots import SnapshotResult
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -86,7 +89,61 @@ class CommandError(click.ClickException):
     """A failed command: one line on stderr, ``realtime-config: error: ...``, exit status 1."""
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"realtime-config: error: {self.format_message()}", err=True)
+        message = printable(self.format_message())
+        click.echo(f"realtime-config: error: {message}", file=file, err=True)
+
+
+class RealtimeConfigGroup(click.Group):
+    """The command group, and the one place where output reaches the terminal.
+
+    While a command runs, stdout and stderr are guarded (``_terminal``): a full disk, a
+    closed stream or a closed pipe ends it in one way, whatever was writing. Every message
+    click or a command prints on stderr passes through ``printable``, so that user input in
+    it (a key, a file name, a mistyped command) cannot drive the terminal.
+    """
+
+    def main(
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        from realtime_config.cli._terminal import (
+            _OutputStreamError,
+            flush_output,
+            guarded_streams,
+            output_failed,
+        )
+
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        with guarded_streams():
+            try:
+                try:
+                    code = self._run(args, prog_name, complete_var, **extra)
+                finally:
+                    flush_output()
+            except _OutputStreamError as error:
+                output_failed(error)
+                code = 1
+        sys.exit(code)
+
+    def _run(self, args: Any, prog_name: str | None, complete_var: str | None, **extra: Any) -> int:
+        """Run the command as click's standalone mode would; the exit status it ends with."""
+        try:
+            result = super().main(args, prog_name, complete_var, False, **extra)
+        except click.ClickException as error:
+            shown = io.StringIO()
+            error.show(file=shown)
+            text = "\n".join(printable(line) for line in shown.getvalue().splitlines())
+            click.echo(text, err=True)
+            return error.exit_code
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            return 1
+        return result if isinstance(result, int) else 0
 
 
 def fail(message: str) -> NoReturn:
@@ -114,9 +171,26 @@ def report_errors(command: F) -> F:
                 click.echo(format_text(diagnostic, color=color), err=True, color=color)
             exit_status(1)
         except RealtimeConfigError as error:
-            fail(with_remedy(error))
+            fail_and_stop(error)
 
     return wrapper  # type: ignore[return-value]
+
+
+def fail_and_stop(error: RealtimeConfigError) -> NoReturn:
+    """Fail with the error's line; a write that a signal interrupted (every file put back)
+    then ends the process by that signal, as it would have ended without the clean-up."""
+    from realtime_config._errors import CommitError
+
+    signum = error.signum if isinstance(error, CommitError) else None
+    if signum is None:
+        fail(with_remedy(error))
+    CommandError(with_remedy(error)).show()
+    import signal
+
+    sys.stdout.flush()
+    signal.signal(signum, signal.SIG_DFL)
+    signal.raise_signal(signum)
+    exit_status(128 + signum)  # the signal is blocked in this thread: end as it would
 
 
 OUTPUT_REMEDIES = {"exists": "use --force to overwrite it"}
@@ -155,24 +229,23 @@ def exit_2_on_failure(command: F) -> F:
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from realtime_config.cli._terminal import _OutputStreamError, flush_output, output_failed
+
         try:
             code: int | None = None
             try:
                 result = command(*args, **kwargs)
             except click.exceptions.Exit as done:  # the command's own status: 0 or 1
                 code = done.exit_code
-            sys.stdout.flush()  # a full disk or a closed pipe fails here, not at exit
+            flush_output()  # a full disk or a closed pipe fails here, not at exit
+        except _OutputStreamError as error:
+            output_failed(error)
         except click.ClickException as error:
             error.show()
         except PresetError as error:
             print_warnings(error.diagnostics)
         except RealtimeConfigError as error:
-            click.echo(f"realtime-config: error: {with_remedy(error)}", err=True)
-        except OSError as error:
-            _drop_stdout()
-            click.echo(
-                f"realtime-config: error: cannot write the output: {error.strerror}", err=True
-            )
+            CommandError(with_remedy(error)).show()
         except KeyboardInterrupt:
             click.echo("Aborted!", err=True)
         except Exception:  # a bug: show it, but keep the exit status's meaning
@@ -186,17 +259,6 @@ def exit_2_on_failure(command: F) -> F:
         exit_status(2)
 
     return wrapper  # type: ignore[return-value]
-
-
-def _drop_stdout() -> None:
-    """Point stdout at /dev/null, so that Python's flush at exit cannot fail again."""
-    try:
-        descriptor = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):  # not a real file (click's test runner)
-        return
-    null = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(null, descriptor)
-    os.close(null)
 
 
 def print_warnings(warnings: tuple[Diagnostic, ...] | list[Diagnostic]) -> None:
@@ -239,6 +301,21 @@ root_option = click.option(
 )
 
 
+class _FiniteSeconds(click.FloatRange):
+    """A number of seconds above 0: ``nan`` and ``inf`` are usage errors, not a late failure."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        import math
+
+        seconds = super().convert(value, param, ctx)
+        if not math.isfinite(seconds):
+            self.fail(f"{value!r} is not a finite number of seconds.", param, ctx)
+        return seconds
+
+
+FINITE_SECONDS = _FiniteSeconds(min=0, min_open=True)
+
+
 def client_options(command: F) -> F:
     """The HTTP client's settings, for every command that talks to the API (submit, serve)."""
     for option in reversed(
@@ -259,7 +336,7 @@ def client_options(command: F) -> F:
             ),
             click.option(
                 "--timeout",
-                type=click.FloatRange(min=0, min_open=True),
+                type=FINITE_SECONDS,
                 metavar="SECONDS",
                 help="Seconds each phase of a request to the API may take; connecting waits 5 s "
                 "at most [default: 30].",
@@ -284,7 +361,7 @@ drop_unsupported_option = click.option(
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=RealtimeConfigGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="realtime-config")
 @color_option
 def main() -> None:
@@ -297,7 +374,8 @@ def main() -> None:
     "--target",
     "-t",
     type=TARGET_CHOICE,
-    help="Endpoint to compile for [default: preset.target, else sessions].",
+    help="Endpoint to compile for [default: preset.target, else client_secrets for GA "
+    "presets and sessions for beta ones].",
 )
 @click.option(
     "-o",
@@ -424,10 +502,11 @@ def validate_command(
     Exit status 0 when all are valid, 1 when a problem is found (a warning only with
     --strict), 2 for a usage error.
     """
-    from realtime_config._project import presets_under, project_presets
+    from realtime_config._project import presets_under, scan_presets
     from realtime_config.compiling._batch import check_files, default_jobs
 
     given: dict[Path, bytes] = {}
+    unread: list[Diagnostic] = []
     if STDIN in files:
         if len(files) > 1:
             raise click.UsageError("'-' (standard input) is a preset of its own: give it alone")
@@ -438,11 +517,13 @@ def validate_command(
     elif files:
         paths = presets_under(files)
     else:
-        folder, paths = project_presets(root)
-        if not paths:
-            fail(f"no presets found: {folder} holds no .toml files")
+        scan = scan_presets(root)
+        paths, unread = scan.files, scan.problems
+        if not paths and not unread:
+            fail(f"no presets found: {scan.folder} holds no .toml files")
     jobs = jobs or default_jobs(len(paths))
-    diagnostics = remedied(check_files(paths, root=root, target=target, jobs=jobs, given=given))
+    found = check_files(paths, root=root, target=target, jobs=jobs, given=given) if paths else []
+    diagnostics = remedied([*unread, *found])
     color = use_color(sys.stdout)
     from realtime_config._report import REPORTERS, failed
 
@@ -667,6 +748,44 @@ def snapshot_command(
     return shlex.join(words)
 
 
+def report_written(verb: str, paths: Iterable[Path]) -> None:
+    """Name every file a command wrote, one line each (``rewrote presets/base.toml``): all
+    are noted first, so that a failure to print says which were written."""
+    from realtime_config._project import display_path
+    from realtime_config.cli._terminal import wrote
+
+    shown = [display_path(Path(path)) for path in paths]
+    for name in shown:
+        wrote(Path(name))
+    for name in shown:
+        click.echo(f"{verb} {printable(name)}")
+
+
+def repair_interrupted(journal: Path, check: bool, command: str) -> None:
+    """Put back what an interrupted run of this command left (after a ``kill -9``), saying
+    what was done; a run that writes nothing (``--check``, ``migrate`` to stdout or ``-o``)
+    only fails with the news, rather than read files half-written."""
+    from realtime_config._files import JOURNAL_NAME, recover_commit
+    from realtime_config._project import display_path
+
+    if check:
+        if (journal / JOURNAL_NAME).exists():
+            fail(
+                f"an interrupted `{command}` left its files half-written "
+                f"({display_path(journal / JOURNAL_NAME)}); run `{command}` again to repair them"
+            )
+        return
+    recovered = recover_commit(journal)
+    if recovered:
+        click.echo(
+            f"realtime-config: note: an earlier `{command}` was interrupted; "
+            "what it left is put back as it was",
+            err=True,
+        )
+    report_written("restored", [r.path for r in recovered if r.action == "restored"])
+    report_written("removed", [r.path for r in recovered if r.action == "removed"])
+
+
 def compile_snapshots(
     presets: tuple[Path, ...],
     out_dir: Path | None,
@@ -678,8 +797,8 @@ def compile_snapshots(
     root: Path | None,
 ) -> None:
     """``compile --out-dir DIR [--check]``: write or check the snapshot of every preset."""
-    from realtime_config._project import display_path, presets_under
-    from realtime_config.authoring._snapshots import sync_snapshots
+    from realtime_config._project import presets_under
+    from realtime_config.authoring._snapshots import snapshot_journal, sync_snapshots
 
     if out_dir is None:
         raise click.UsageError("--check needs --out-dir DIR")
@@ -687,14 +806,32 @@ def compile_snapshots(
         raise click.UsageError(
             "--out-dir writes one file per preset; drop -o/--output and --compact"
         )
-    results = sync_snapshots(
-        out_dir,
-        presets_under(presets),
-        target=target,
-        root=root,
-        drop_unsupported=drop_unsupported,
-        check=check,
-    )
+    from realtime_config._files import signals_held
+
+    repair_interrupted(snapshot_journal(out_dir, root), check, "compile --out-dir")
+    listed = tuple(presets_under(presets))
+    with signals_held():  # a signal after the last write waits for the report
+        results = sync_snapshots(
+            out_dir,
+            listed,
+            target=target,
+            root=root,
+            drop_unsupported=drop_unsupported,
+            check=check,
+        )
+        report_snapshots(results, out_dir, listed, check, target, root, drop_unsupported)
+
+
+def report_snapshots(
+    results: list[SnapshotResult],
+    out_dir: Path,
+    presets: tuple[Path, ...],
+    check: bool,
+    target: str | None,
+    root: Path | None,
+    drop_unsupported: bool,
+) -> None:
+    """What ``compile --out-dir`` did to each snapshot, the summary, and its exit status."""
     for result in results:
         print_warnings(result.diagnostics)
         if result.is_problem:
@@ -702,9 +839,8 @@ def compile_snapshots(
             if result.state in ("missing", "stale"):
                 only = result.preset if presets and result.preset is not None else None
                 repair = f"; run {snapshot_command(out_dir, target, root, drop_unsupported, only)}"
-            click.echo(f"{result}{repair}", err=True)
-        elif result.state == "written":
-            click.echo(f"wrote {display_path(result.snapshot)}")
+            click.echo(printable(f"{result}{repair}"), err=True)
+    report_written("wrote", [r.snapshot for r in results if r.state == "written"])
     compiled = sum(r.state in ("written", "unchanged") for r in results)
     written = sum(r.state == "written" for r in results)
     count = f"{compiled} snapshot" + ("s" if compiled != 1 else "")
@@ -725,7 +861,8 @@ def compile_snapshots(
     "--target",
     "-t",
     type=TARGET_CHOICE,
-    help="Endpoint to compile both for [default: each preset's preset.target, else sessions].",
+    help="Endpoint to compile both for [default: each preset's preset.target, else "
+    "client_secrets for GA presets and sessions for beta ones].",
 )
 @drop_unsupported_option
 @click.option(
@@ -860,10 +997,12 @@ def migrate_command(
 
     Comments, blank lines and preset.* settings are kept; give every file of an extends
     chain. One PRESET alone is printed to stdout unless -o or --in-place is given. Nothing
-    is written when any preset fails.
+    is written when any preset fails, and --in-place writes every file or none: a failure
+    or an interrupt puts the originals back (after a kill -9, the next run does).
     """
     from realtime_config.authoring._migrate import (
         migrate_presets,
+        migration_root,
         write_migration,
         write_migrations,
     )
@@ -872,6 +1011,10 @@ def migrate_command(
         raise click.UsageError("-o/--output takes one PRESET and no --in-place")
     if not (output or in_place or check) and len(presets) != 1:
         raise click.UsageError("several PRESETs need --in-place (or --check)")
+    try:
+        repair_interrupted(migration_root(presets, root), not in_place, "migrate --in-place")
+    except RealtimeConfigError as error:
+        fail(str(error))
     try:
         migrations = migrate_presets(presets, root=root, drop_unsupported=drop_unsupported)
     except PresetError as error:
@@ -889,19 +1032,22 @@ def migrate_command(
         if check:
             stale = [m for m in migrations if m.changed]
             for migration in stale:
-                click.echo(f"would migrate {migration.display}")
+                click.echo(f"would migrate {printable(migration.display)}")
             if stale:
                 exit_status(1)
             click.echo("every preset is already GA")
         elif output is not None:
             write_migration(migrations[0], output, presets)
         elif in_place:
-            for migration in write_migrations(migrations):
-                click.echo(f"migrated {migration.display}")
+            from realtime_config._files import signals_held
+
+            with signals_held():  # a signal after the last write waits for the report
+                written = write_migrations(migrations, root=root)
+                report_written("rewrote", [m.path for m in written])
         else:
             click.echo(migrations[0].text, nl=False)
     except RealtimeConfigError as error:
-        fail(str(error))
+        fail_and_stop(error)
 
 
 @main.command("new")
@@ -915,35 +1061,46 @@ def migrate_command(
 @click.option("--force", is_flag=True, help="Overwrite presets/NAME.toml if it exists.")
 @click.option(
     "--transcription",
-    "dialect",
-    flag_value="transcription",
+    is_flag=True,
     help='A GA transcription session (type = "transcription").',
 )
 @click.option(
     "--translation",
-    "dialect",
-    flag_value="translation",
+    is_flag=True,
     help='A translation session (type = "translation", gpt-realtime-translate).',
 )
 @click.option(
     "--beta",
-    "dialect",
-    flag_value="beta",
+    is_flag=True,
     help="A beta preset (the fields of POST /v1/realtime/sessions).",
 )
 @report_errors
-def new_command(name: str, base: Path | None, force: bool, dialect: str | None) -> None:
+def new_command(
+    name: str, base: Path | None, force: bool, transcription: bool, translation: bool, beta: bool
+) -> None:
     """Write a starter preset at presets/NAME.toml of the project.
 
     A GA realtime preset (type = "realtime") unless --transcription, --translation or
-    --beta says otherwise; it lists every session field with its server default, commented out. With
-    --from, the starter extends that preset and lists the fields of its dialect.
+    --beta says otherwise; it lists every session field with its server default, commented
+    out. With --from, the starter extends that preset and lists the fields of its dialect.
     """
     from realtime_config._errors import PresetNameError
-    from realtime_config._project import display_path, find_root
+    from realtime_config._project import find_root
     from realtime_config._schema_copy import PROJECT_COPY
     from realtime_config.authoring._starter import DEFAULT_DIALECT, new_preset
 
+    chosen = [
+        flag
+        for flag, on in (
+            ("transcription", transcription),
+            ("translation", translation),
+            ("beta", beta),
+        )
+        if on
+    ]
+    if len(chosen) > 1:
+        raise click.UsageError(f"--{chosen[0]} and --{chosen[1]}: a preset has one dialect")
+    dialect = chosen[0] if chosen else None
     if base is not None and dialect is not None:
         raise click.UsageError(f"--{dialect} and --from: the base preset sets the dialect")
     copy = find_root(Path.cwd()) / PROJECT_COPY
@@ -952,9 +1109,7 @@ def new_command(name: str, base: Path | None, force: bool, dialect: str | None) 
         path = new_preset(name, base=base, overwrite=force, dialect=dialect or DEFAULT_DIALECT)
     except PresetNameError as error:
         raise click.BadParameter(str(error), param_hint="'NAME'") from None
-    if not had_copy and copy.is_file():
-        click.echo(f"created {display_path(copy)} (the schema the preset's header names)")
-    click.echo(f"created {display_path(path)}")
+    report_written("created", [copy, path] if not had_copy and copy.is_file() else [path])
 
 
 # --- Serving client secrets (the optional extra realtime-config[serve]) -------------------

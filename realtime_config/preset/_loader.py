@@ -123,6 +123,15 @@ class Loader:
             raise cached
         return cached
 
+    def found_document(self, path: Path) -> Document:
+        """The parsed document of a file that discovery found, refused as a listed preset is
+        when it is a symlink leading out of the project root; or a PresetError."""
+        key = self._normalized(path)
+        refused = self._escapes_root(key, self.root_for(key), path)
+        if refused is not None:
+            raise refused
+        return self.document(path, key)
+
     def put_text(self, path: Path, text: str) -> None:
         """Take ``text`` as the content of the file at ``path``, instead of what is on disk:
         a buffer an editor has not saved, a preset a bot proposes. It is held to a file's

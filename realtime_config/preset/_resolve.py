@@ -22,7 +22,7 @@ from realtime_config._diagnostics import Diagnostic
 from realtime_config._errors import PresetError
 from realtime_config._keys import KeyPath, copy_json, dedupe, format_path
 from realtime_config._project import display_path
-from realtime_config._schema import dialect_of
+from realtime_config._schema import dialect_of, field_schema
 from realtime_config.preset._model import Anchor, Document, Preset, ResolvedTable, Source
 from realtime_config.preset._paths import Folders, within
 from realtime_config.preset._read import NUL_NAME, not_a_preset_file, read_text
@@ -234,7 +234,17 @@ class Resolution:
 
         here = Source(document)
         own_sources: dict[KeyPath, Source] = {}
-        if settings.instructions_file is not None:
+        if settings.instructions_file is not None and not _has_instructions(dialect):
+            problems.append(
+                document.diagnostic(
+                    _INSTRUCTIONS_FILE,
+                    "instructions-file",
+                    "preset.instructions_file: `instructions` is not part of a "
+                    f"{_DIALECT_WORDS[dialect or 'beta']} session; remove the setting",
+                    anchor="key",
+                )
+            )
+        elif settings.instructions_file is not None:
             try:
                 own["instructions"] = self._instructions(document, own, settings.instructions_file)
                 own_sources[("instructions",)] = Source(document, _INSTRUCTIONS_FILE)
@@ -417,7 +427,18 @@ class _Merged:
 
 _INSTRUCTIONS_FILE: KeyPath = ("preset", "instructions_file")
 
-_DIALECT_WORDS = {"beta": "beta", "realtime": "GA realtime", "transcription": "GA transcription"}
+_DIALECT_WORDS = {
+    "beta": "beta",
+    "realtime": "GA realtime",
+    "transcription": "GA transcription",
+    "translation": "GA translation",
+}
+
+
+def _has_instructions(dialect: str | None) -> bool:
+    """Whether a session of ``dialect`` has ``instructions`` (a transcription or a
+    translation session has none), as its schema says."""
+    return field_schema(("instructions",), dialect or "beta") is not None
 
 
 def _dialect_clash(
