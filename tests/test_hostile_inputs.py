@@ -889,7 +889,11 @@ EVERY_COMMAND: list[tuple[list[str], int, str]] = [
     (["migrate", "--check", "presets/beta.toml"], 1, ""),
     (["submit", "--dry-run", "presets/beta.toml"], 1, ""),
     (["diff", "presets/beta.toml", "presets/other.toml"], 2, ""),
-    (["new", "fresh"], 1, "; presets/fresh.toml was written"),
+    (
+        ["new", "fresh"],
+        1,
+        "; schema/realtime-session.schema.json, presets/fresh.toml were written",
+    ),
     (["migrate", "--in-place", "presets/beta.toml"], 1, "; presets/beta.toml was written"),
     (
         ["compile", "--out-dir", "snapshots"],
@@ -1128,7 +1132,7 @@ def test_help_names_the_default_target_of_each_dialect(command_name: str) -> Non
 
 
 def test_new_from_a_ga_preset_writes_its_type_for_editors(project: Path) -> None:
-    write(project / "presets" / "base.toml", 'type = "realtime"\nmodel = "gpt-realtime"\n')
+    write(project / "presets" / "base.toml", 'type = "realtime"\nmodel = "gpt-realtime-2.1"\n')
     assert run("new", "agent", "--from", "presets/base.toml")[0] == 0
     text = (project / "presets" / "agent.toml").read_text(encoding="utf-8")
     assert '\npreset.extends = "base.toml"\ntype = "realtime"\n' in text

@@ -66,9 +66,10 @@ def test_a_file_written_before_stdout_failed_is_named(project: Path) -> None:
     assert invoke(["new", "fresh"], failing(errno.EIO), err) == 1
     assert err.getvalue() == (
         "realtime-config: error: cannot write the output: Input/output error; "
-        "presets/fresh.toml was written\n"
+        "schema/realtime-session.schema.json, presets/fresh.toml were written\n"
     )
     assert (project / "presets" / "fresh.toml").is_file()
+    assert (project / "schema" / "realtime-session.schema.json").is_file()
 
 
 def test_stdout_and_stderr_both_failing_is_still_status_1(project: Path) -> None:

@@ -313,7 +313,11 @@ def test_a_typeless_session_is_translation_only_if_its_keys_fit() -> None:
 
 
 def test_new_translation_writes_a_starter_that_validates(project: Path) -> None:
-    assert run_cli("new", "--translation", "interp") == (0, "created presets/interp.toml\n", "")
+    assert run_cli("new", "--translation", "interp") == (
+        0,
+        "created schema/realtime-session.schema.json\ncreated presets/interp.toml\n",
+        "",
+    )
     text = (project / "presets" / "interp.toml").read_text("utf-8")
     assert text.splitlines()[3:5] == ['type = "translation"', 'model = "gpt-realtime-translate"']
     assert "# audio.output.language = " in text
