@@ -7,9 +7,12 @@ name a file. The app is built on Starlette, which is imported here and only here
 ``import realtime_config`` never pays for it.
 
 Middleware, outermost first: the access log (one record per request, with the preset, the
-status, the upstream request id and the duration), then CORS (listed origins only), then
-Starlette's routing. Error bodies are always ``{"error": {"message", "type"}}``; they never
-carry the API key, the upstream's own message or a traceback.
+status, the upstream request id and the duration), then the host check (a ``Host`` that is not
+an allowed host is refused before anything else: DNS rebinding), then CORS (listed origins
+only; same-origin is judged from the allowed hosts and the served scheme, never from the
+request's own ``Host``), then Starlette's routing. Error bodies are always
+``{"error": {"message", "type"}}``; they never carry the API key, the upstream's own message
+or a traceback.
 """
 
 from __future__ import annotations
@@ -25,7 +28,6 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
-from urllib.parse import urlsplit
 
 try:
     from starlette.applications import Starlette
@@ -68,7 +70,7 @@ from realtime_config._project import display_path, find_root, project_presets
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["Authorize", "ServedPreset", "create_app", "run"]
+__all__ = ["Authorize", "HostPolicy", "ServedPreset", "create_app", "run"]
 
 Authorize = Callable[[Request], "bool | Awaitable[bool]"]
 """The host app's check: truthy to mint, falsy for 403; raise HTTPException(401) to say 401."""
@@ -108,6 +110,7 @@ def create_app(
     *,
     root: str | os.PathLike[str] | None = None,
     allow_origins: Iterable[str] = (),
+    allowed_hosts: Iterable[str] = (),
     allow_credentials: bool = False,
     authorize: Authorize | None = None,
     api_key: str | None = None,
@@ -119,10 +122,13 @@ def create_app(
 ) -> Starlette:
     """The ASGI app that mints client secrets for ``presets`` (default: all under presets/).
 
-    ``root`` is the project folder (default: the working directory's project root). Raises
+    ``root`` is the project folder (default: the working directory's project root).
+    ``allowed_hosts`` are the ``Host`` names (``name`` for any port, ``name:port`` for one)
+    served besides the loopback names and the address a request came in on. Raises
     PresetError with every preset's diagnostics, ServeConfigError or ClientConfigError.
     """
     origins = frozenset(_checked_origin(origin) for origin in allow_origins)
+    hosts = HostPolicy(allowed_hosts)
     client_settings: dict[str, Any] = {
         "api_key": api_key,
         "base_url": base_url,
@@ -159,7 +165,8 @@ def create_app(
         ],
         middleware=[
             Middleware(_AccessLog),
-            Middleware(_Cors, origins=origins, credentials=allow_credentials),
+            Middleware(_HostCheck, hosts=hosts),
+            Middleware(_Cors, origins=origins, credentials=allow_credentials, hosts=hosts),
         ],
         exception_handlers={HTTPException: _http_error, Exception: _internal_error},
         lifespan=lifespan,
@@ -481,10 +488,13 @@ class _Cors:
     it, and nothing is minted for a page that could not read the secret anyway.
     """
 
-    def __init__(self, app: ASGIApp, *, origins: frozenset[str], credentials: bool) -> None:
+    def __init__(
+        self, app: ASGIApp, *, origins: frozenset[str], credentials: bool, hosts: HostPolicy
+    ) -> None:
         self.app = app
         self.origins = origins
         self.credentials = credentials
+        self.hosts = hosts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -493,7 +503,7 @@ class _Cors:
         headers = Headers(scope=scope)
         origin = headers.get("origin")
         if origin is None or (
-            origin.lower() not in self.origins and _same_origin(origin, headers.get("host"))
+            origin.lower() not in self.origins and self.hosts.is_own_origin(origin, scope)
         ):
             await self.app(scope, receive, self._with_vary(send))
             return
@@ -536,14 +546,102 @@ class _Cors:
         return send_with_vary
 
 
-def _same_origin(origin: str, host: str | None) -> bool:
-    """Whether a browser's ``Origin`` names the host it sent the request to."""
-    if host is None:
-        return False
-    try:
-        return urlsplit(origin).netloc.lower() == host.lower()
-    except ValueError:
-        return False
+_DEFAULT_PORTS: Final = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+LOOPBACK_NAMES: Final = ("127.0.0.1", "localhost", "[::1]")
+"""Names that always mean this machine: a page elsewhere cannot make a browser send them."""
+_HOST = re.compile(r"(?P<name>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::(?P<port>[0-9]{1,5}))?")
+
+
+def _split_host(text: str) -> tuple[str, int | None] | None:
+    """``name[:port]`` (IPv6 in brackets) as a lower-case name and a port, or None."""
+    found = _HOST.fullmatch(text)
+    if found is None:
+        return None
+    port = int(found["port"]) if found["port"] is not None else None
+    if port is not None and port > 65535:
+        return None
+    return found["name"].lower(), port
+
+
+def _address_name(address: str) -> str:
+    """An IP address as it appears in a ``Host`` header: IPv6 in brackets."""
+    return f"[{address}]" if ":" in address else address.lower()
+
+
+class HostPolicy:
+    """Which ``Host`` names this app answers, and so which origins are its own.
+
+    Always: the loopback names and the address the connection came in on (the socket's own,
+    from the ASGI ``server``, never from a header), with the port it came in on. Besides:
+    ``allowed`` names, each ``name`` (any port) or ``name:port``. A DNS-rebinding page sends
+    its own name as ``Host``, so it is never one of these unless a deployment listed it.
+    """
+
+    def __init__(self, allowed: Iterable[str] = ()) -> None:
+        self.extra: set[tuple[str, int | None]] = set()
+        for entry in allowed:
+            split = _split_host(entry.strip())
+            if split is None or not entry.strip():
+                raise ServeConfigError(
+                    f"{entry!r} is not a host: expected a name or address, with an optional "
+                    ":port, such as app.example.com or 10.0.0.5:8000"
+                )
+            self.extra.add(split)
+
+    def allows(self, name: str, port: int, scope: Scope) -> bool:
+        """Whether ``name:port`` (a ``Host`` or an origin's) is one of this app's hosts."""
+        if (name, None) in self.extra or (name, port) in self.extra:
+            return True
+        server = scope.get("server")
+        if not server:
+            return name in LOOPBACK_NAMES  # no socket to compare the port with
+        address, server_port = server[0], server[1]
+        if server_port is None:  # a Unix socket: the port is not part of it
+            return name in LOOPBACK_NAMES
+        return port == server_port and (
+            name in LOOPBACK_NAMES or name == _address_name(str(address))
+        )
+
+    def allows_host_header(self, scope: Scope) -> bool:
+        """Whether the request's ``Host`` header names one of this app's hosts."""
+        values = [v for k, v in scope.get("headers", ()) if k == b"host"]
+        if len(values) != 1:
+            return False  # none (HTTP/1.0), or two that could disagree
+        split = _split_host(values[0].decode("latin-1"))
+        if split is None:
+            return False
+        name, port = split
+        default = _DEFAULT_PORTS.get(scope.get("scheme", "http"), 80)
+        return self.allows(name, default if port is None else port, scope)
+
+    def is_own_origin(self, origin: str, scope: Scope) -> bool:
+        """Whether ``origin`` is this app's own: the scheme it really serves, an allowed host.
+
+        The request's ``Host`` plays no part: a rebinding page controls it.
+        """
+        scheme, sep, rest = origin.strip().lower().partition("://")
+        if not sep or scheme != scope.get("scheme", "http"):
+            return False
+        split = _split_host(rest)
+        if split is None:
+            return False
+        name, port = split
+        return self.allows(name, _DEFAULT_PORTS.get(scheme, 80) if port is None else port, scope)
+
+
+class _HostCheck:
+    """Refuse a request whose ``Host`` is not an allowed host: 400 JSON, before anything else."""
+
+    def __init__(self, app: ASGIApp, *, hosts: HostPolicy) -> None:
+        self.app = app
+        self.hosts = hosts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not self.hosts.allows_host_header(scope):
+            response = error_response(400, "this host name is not served here", "invalid_host")
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 def run(app: Starlette, *, host: str, port: int) -> None:

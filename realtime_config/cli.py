@@ -801,6 +801,14 @@ def new_command(name: str, base: Path | None, force: bool, dialect: str | None) 
     help="A browser origin (scheme://host[:port]) that may fetch secrets; repeatable. "
     "Other origins are refused.",
 )
+@click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    metavar="NAME[:PORT]",
+    help="A Host name served besides the listening address and the loopback names (behind "
+    "a proxy: the public name); repeatable. Other Host headers get 400.",
+)
 @client_options
 @root_option
 @report_errors
@@ -809,6 +817,7 @@ def serve_command(
     host: str,
     port: int,
     allow_origins: tuple[str, ...],
+    allow_hosts: tuple[str, ...],
     base_url: str | None,
     timeout: float | None,
     max_retries: int,
@@ -832,6 +841,7 @@ def serve_command(
         list(presets) or None,
         root=root,
         allow_origins=allow_origins,
+        allowed_hosts=allow_hosts,
         base_url=base_url,
         timeout=timeout,
         max_retries=max_retries,
