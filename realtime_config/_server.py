@@ -46,6 +46,7 @@ except ModuleNotFoundError as error:  # pragma: no cover - the extra is installe
     ) from error
 
 from realtime_config._client import (
+    DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
     REDACTED,
     AsyncRealtimeClient,
@@ -62,6 +63,7 @@ from realtime_config._errors import (
     ClientConfigError,
     MissingAPIKeyError,
     PresetError,
+    ResponseTooLargeError,
     ServeConfigError,
 )
 from realtime_config._loader import Loader, Preset
@@ -119,6 +121,7 @@ def create_app(
     project: str | None = None,
     timeout: float | httpx.Timeout | None = None,
     max_retries: int = DEFAULT_MAX_RETRIES,
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
 ) -> Starlette:
     """The ASGI app that mints client secrets for ``presets`` (default: all under presets/).
 
@@ -136,6 +139,10 @@ def create_app(
         "project": project,
         "timeout": timeout,
         "max_retries": max_retries,
+        "max_response_bytes": max_response_bytes,
+        # A 429 goes back to the browser at once, with its Retry-After: the browser can
+        # wait, or tell its user, better than a request held open here.
+        "retry_rate_limited": False,
     }
     client = AsyncRealtimeClient(**client_settings)
     if not client.has_api_key:
@@ -321,12 +328,9 @@ class _Service:
         name = request.path_params["name"]
         fields = _log_fields(request.scope)
         fields["preset"] = name
-        if self._authorize is not None:
-            verdict = self._authorize(request)
-            if inspect.isawaitable(verdict):
-                verdict = await verdict
-            if not verdict:
-                return error_response(403, "not allowed to mint a client secret", "forbidden")
+        refused = await self._refused(request, "mint a client secret")
+        if refused is not None:
+            return refused
         served = self.presets.get(name)
         if served is None:
             shown = name if len(name) <= _NAME_CHARS_SHOWN else name[:_NAME_CHARS_SHOWN] + "…"
@@ -341,10 +345,31 @@ class _Service:
         fields["upstream_request_id"] = created.request_id
         # Only minting targets are served (start-up checks), so this is a created session.
         assert isinstance(created, CreatedSession)
-        # A live secret: no cache may keep it.
-        return JSONResponse(created.raw, headers={"Cache-Control": "no-store"})
+        # Only the documented fields, whatever else the upstream added; a live secret, so
+        # no cache may keep it.
+        secret = created.client_secret
+        relayed = {
+            "value": secret.value,
+            "expires_at": secret.expires_at,
+            "session": created.session,
+        }
+        return JSONResponse(relayed, headers={"Cache-Control": "no-store"})
+
+    async def _refused(self, request: Request, what: str) -> Response | None:
+        """The ``authorize`` hook's answer: None to go on, else the 403 to send."""
+        if self._authorize is None:
+            return None
+        verdict = self._authorize(request)
+        if inspect.isawaitable(verdict):
+            verdict = await verdict
+        if not verdict:
+            return error_response(403, f"not allowed to {what}", "forbidden")
+        return None
 
     async def list_presets(self, request: Request) -> Response:
+        refused = await self._refused(request, "list the presets")
+        if refused is not None:
+            return refused
         return JSONResponse({"presets": [p.listing() for p in self.presets.values()]})
 
     async def healthz(self, request: Request) -> Response:
@@ -374,9 +399,13 @@ def _upstream_error(error: APIError) -> Response:
             502, f"the Realtime API answered {error.status_code}", "upstream_error"
         )
     if isinstance(error, APITimeoutError):
-        return error_response(502, "the Realtime API did not answer in time", "upstream_timeout")
+        return error_response(504, "the Realtime API did not answer in time", "upstream_timeout")
     if isinstance(error, APIConnectionError):
         return error_response(502, "could not reach the Realtime API", "upstream_unreachable")
+    if isinstance(error, ResponseTooLargeError):
+        return error_response(
+            502, "the Realtime API sent an answer larger than this service takes", "upstream_error"
+        )
     if isinstance(error, APIResponseError):
         return error_response(
             502, "the Realtime API sent a response without a client secret", "upstream_error"

@@ -202,8 +202,9 @@ def client_options(command: F) -> F:
                 "--timeout",
                 type=click.FloatRange(min=0, min_open=True),
                 metavar="SECONDS",
-                help="Seconds each phase of a request to the API may take; connecting waits 5 s "
-                "at most [default: 30].",
+                help="Seconds each attempt at a request may take, connect to last byte; "
+                "connecting waits 5 s at most, and all attempts together (retries and their "
+                "waits) take at most (max-retries + 1) times this [default: 30].",
             ),
             click.option(
                 "--max-retries",

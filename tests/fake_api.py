@@ -58,6 +58,12 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     drop: bool = False
+    trickle: float = 0.0
+    """Seconds between the bytes of the whole answer (status line and headers included)."""
+    size: int = 0
+    """A body of this many bytes, made as it is sent (never held whole), instead of ``body``."""
+    announce: bool = True
+    """Whether a ``size`` body's length is sent (Content-Length) or only its end (close)."""
 
 
 def error_body(message: str, type_: str, code: str | None, param: str | None = None) -> Any:
@@ -150,9 +156,15 @@ class FakeAPI:
         if reply.drop:
             handler.close_connection = True
             return
+        if reply.size:
+            _send_large(handler, reply, self._closing)
+            return
         content = reply.body
         if content is None:
             content = self._created(target_of(recorded.path) or "", recorded.json())
+        if reply.trickle:
+            _send_trickle(handler, reply, content, self._closing)
+            return
         _send(handler, reply.status, content, reply.headers)
 
     @staticmethod
@@ -214,6 +226,50 @@ def _send(
         handler.wfile.flush()
     except (BrokenPipeError, ConnectionResetError):
         handler.close_connection = True  # the client gave up (a timeout test): fine
+
+
+def _head(status: int, headers: dict[str, str]) -> bytes:
+    lines = [f"HTTP/1.1 {status} Status"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def _send_trickle(
+    handler: BaseHTTPRequestHandler, reply: Reply, content: Any, closing: threading.Event
+) -> None:
+    """The whole answer one byte at a time, ``reply.trickle`` seconds apart."""
+    data = content if isinstance(content, bytes) else json.dumps(content).encode()
+    headers = {"Content-Type": "application/json", "Content-Length": str(len(data))}
+    whole = _head(reply.status, {**headers, **reply.headers}) + data
+    handler.close_connection = True
+    try:
+        for index in range(len(whole)):
+            handler.wfile.write(whole[index : index + 1])
+            handler.wfile.flush()
+            if closing.wait(reply.trickle):
+                return
+    except (BrokenPipeError, ConnectionResetError):
+        return
+
+
+def _send_large(handler: BaseHTTPRequestHandler, reply: Reply, closing: threading.Event) -> None:
+    """A ``reply.size``-byte JSON string body, written 64 KiB at a time as it is made."""
+    headers = {"Content-Type": "application/json", **reply.headers}
+    if reply.announce:
+        headers["Content-Length"] = str(reply.size)
+    handler.close_connection = True
+    chunk = b"x" * 65536
+    try:
+        handler.wfile.write(_head(reply.status, headers) + b'"')
+        sent = 1
+        while sent < reply.size - 1 and not closing.is_set():
+            part = chunk[: reply.size - 1 - sent]
+            handler.wfile.write(part)
+            sent += len(part)
+        handler.wfile.write(b'"')
+        handler.wfile.flush()
+    except (BrokenPipeError, ConnectionResetError):
+        return
 
 
 def _handler(fake: FakeAPI) -> type[BaseHTTPRequestHandler]:

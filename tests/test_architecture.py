@@ -46,6 +46,7 @@ LAYERS = {
         "_fastparse",
         "_files",
         "_project",
+        "_deadline",
     },
 }
 """Top to bottom, as ARCHITECTURE.md draws them; a module not listed here fails the test."""

@@ -674,7 +674,7 @@ def test_a_reply_slower_than_the_timeout(api: FakeAPI) -> None:
     with client, pytest.raises(APITimeoutError) as info:
         client.create_session(PAYLOAD)
     assert str(info.value) == (
-        f"timeout from POST {api.url('sessions')}: no response within the 0.2 s read timeout"
+        f"timeout from POST {api.url('sessions')}: no complete response within the 0.2 s deadline"
     )
     assert isinstance(info.value, APIConnectionError)
     assert isinstance(info.value.__cause__, httpx.ReadTimeout)
@@ -732,7 +732,7 @@ def test_async_timeout(api: FakeAPI) -> None:
 
     with pytest.raises(APITimeoutError) as info:
         asyncio.run(main())
-    assert str(info.value).endswith("no response within the 0.2 s read timeout")
+    assert str(info.value).endswith("no complete response within the 0.2 s deadline")
 
 
 def test_connect_timeout_names_the_connect_phase() -> None:

@@ -293,7 +293,7 @@ def test_timeout(api: FakeAPI, preset: Path) -> None:
     result = submit(api, str(preset), "--timeout", "0.2", "--max-retries", "0")
     assert_one_line_error(
         result,
-        f"timeout from POST {api.url('sessions')}: no response within the 0.2 s read timeout",
+        f"timeout from POST {api.url('sessions')}: no complete response within the 0.2 s deadline",
     )
 
 
