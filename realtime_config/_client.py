@@ -52,6 +52,7 @@ __all__ = [
     "AcceptedCall",
     "AsyncRealtimeClient",
     "ClientSecret",
+    "CreatedCall",
     "CreatedSession",
     "PreparedRequest",
     "RealtimeClient",
@@ -79,6 +80,8 @@ REDACTED: Final = "[redacted]"
 """What stands in for the API key wherever a request is shown (``--dry-run``)."""
 
 _RETRY_STATUSES: Final = frozenset({408, 409, 429})
+_BODY_HEADERS: Final = frozenset({"Content-Type", "Accept"})
+"""The headers a prepared request decides (a multipart offer); the client decides the rest."""
 _BETA_UNAVAILABLE_HINT: Final = (
     "the beta endpoint /realtime/sessions is not available on this server; "
     "its GA successor is target client_secrets"
@@ -176,16 +179,95 @@ class AcceptedCall:
         return "call accepted\n"
 
 
-def _created(result: CreatedSession | AcceptedCall) -> CreatedSession:
+@dataclass(frozen=True)
+class CreatedCall:
+    """A WebRTC call placed for an SDP offer (target ``calls``): the SDP answer and the call id.
+
+    ``call_id`` is read from the answer's ``Location`` header (``rtc_...``); None when the
+    server sent none.
+    """
+
+    target: str
+    sdp: str = field(repr=False)
+    call_id: str | None
+    request_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """``target``, ``call_id``, ``sdp``, ``request_id``: ``submit --format json``."""
+        return {
+            "target": self.target,
+            "call_id": self.call_id,
+            "sdp": self.sdp,
+            "request_id": self.request_id,
+        }
+
+    def as_json(self) -> str:
+        """``to_dict()`` as indented JSON with a trailing newline."""
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+    def as_text(self) -> str:
+        """The SDP answer, as the browser's ``setRemoteDescription`` takes it."""
+        return self.sdp if self.sdp.endswith("\n") else self.sdp + "\n"
+
+
+_Result: TypeAlias = "CreatedSession | AcceptedCall | CreatedCall"
+"""What a successful request gives, by the target's response kind."""
+
+
+def _created(result: _Result) -> CreatedSession:
     if not isinstance(result, CreatedSession):
         raise ClientConfigError(f"target {result.target} creates no session: use accept_call")
     return result
 
 
-def _accepted(result: CreatedSession | AcceptedCall) -> AcceptedCall:
+def _placed(result: _Result) -> CreatedCall:
+    if not isinstance(result, CreatedCall):
+        raise ClientConfigError(f"target {result.target} places no WebRTC call")
+    return result
+
+
+def multipart_offer(sdp: str, session: bytes) -> tuple[str, bytes]:
+    """The ``multipart/form-data`` body of ``POST /realtime/calls``: its content type and bytes.
+
+    The parts, in the official SDK's order: ``sdp`` (application/sdp) and ``session`` (the
+    compiled session, application/json). The boundary is derived from the content, so that
+    the same offer gives the same bytes (``--dry-run`` is reproducible), and is checked not
+    to occur in it.
+    """
+    import hashlib
+
+    offer = sdp.encode("utf-8")
+    digest = hashlib.sha256(offer + b"\0" + session).hexdigest()
+    boundary = f"realtime-config-{digest[:32]}"
+    while boundary.encode() in offer or boundary.encode() in session:
+        boundary += "x"
+    parts = [("sdp", "application/sdp", offer), ("session", "application/json", session)]
+    body = b""
+    for name, content_type, data in parts:
+        body += (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n'
+                f"Content-Type: {content_type}\r\n\r\n"
+            ).encode()
+            + data
+            + b"\r\n"
+        )
+    body += f"--{boundary}--\r\n".encode()
+    return f"multipart/form-data; boundary={boundary}", body
+
+
+def _accepted(result: _Result) -> AcceptedCall:
     if not isinstance(result, AcceptedCall):
         raise ClientConfigError(f"target {result.target} accepts no call")
     return result
+
+
+def _takes_offer(target: str) -> bool:
+    """Whether a target's body is the session part of a multipart form with an SDP offer."""
+    from realtime_config._targets import TARGETS
+
+    registered = TARGETS.get(target)
+    return registered is not None and registered.response == "sdp_answer"
 
 
 def _response_of(request: PreparedRequest) -> str | None:
@@ -503,6 +585,7 @@ class _ClientBase(abc.ABC, Generic[_Http, _Transport, _Sleep]):
         target: str | None = None,
         drop_unsupported: bool = False,
         call_id: str | None = None,
+        sdp: str | None = None,
     ) -> PreparedRequest:
         """The request for ``source``, compiled but not sent (``--dry-run``); needs no key.
 
@@ -510,7 +593,8 @@ class _ClientBase(abc.ABC, Generic[_Http, _Transport, _Sleep]):
         otherwise), or a loaded preset, compiled for ``target`` (default: the preset's own
         target, else its dialect's: ``client_secrets`` for GA presets, ``sessions`` for beta
         ones), leaving out unsupported fields if ``drop_unsupported``. ``call_id`` is the SIP
-        call that target ``calls.accept`` accepts.
+        call that target ``calls.accept`` accepts; ``sdp`` the browser's offer that target
+        ``calls`` sends with the session.
         """
         from realtime_config._compile import dumps_payload
         from realtime_config._loader import Preset
@@ -530,8 +614,16 @@ class _ClientBase(abc.ABC, Generic[_Http, _Transport, _Sleep]):
         else:
             raise TypeError(f"expected a compiled payload or a Preset, not {type(source).__name__}")
         body = dumps_payload(payload, compact=True).encode("utf-8")
-        headers = tuple(self._headers(redact=True))
-        return PreparedRequest(chosen, "POST", url, headers, body, tuple(warnings))
+        headers = self._headers(redact=True)
+        if _takes_offer(chosen):
+            if sdp is None:
+                raise ClientConfigError(f"target {chosen} needs the SDP offer of the call")
+            content_type, body = multipart_offer(sdp, body)
+            replaced = {"Content-Type": content_type, "Accept": "application/sdp"}
+            headers = [(name, replaced.get(name, value)) for name, value in headers]
+        elif sdp is not None:
+            raise ClientConfigError(f"target {chosen} takes no SDP offer")
+        return PreparedRequest(chosen, "POST", url, tuple(headers), body, tuple(warnings))
 
     def _send_headers(self) -> list[tuple[str, str]]:
         """The headers to really send, key included; the check that one was given."""
@@ -557,17 +649,28 @@ class _ClientBase(abc.ABC, Generic[_Http, _Transport, _Sleep]):
             source, target="calls.accept", drop_unsupported=drop_unsupported, call_id=call_id
         )
 
+    def _offer_request(
+        self, source: Mapping[str, Any] | Preset, sdp: str, drop_unsupported: bool
+    ) -> PreparedRequest:
+        """The request of ``create_call``: a mapping is the compiled session itself."""
+        self._send_headers()
+        return self.prepare_request(
+            source, target="calls", drop_unsupported=drop_unsupported, sdp=sdp
+        )
+
     def _wire(self, request: PreparedRequest, headers: list[tuple[str, str]]) -> httpx.Request:
         """One attempt's httpx request, built anew each time as ``httpx.Client.request`` does.
 
         The body is asked for uncompressed: the size cap counts the bytes held, and a small
         compressed chunk can inflate past any cap in one decode.
         """
+        own = {name: value for name, value in request.headers if name in _BODY_HEADERS}
+        sent = [(name, own.get(name, value)) for name, value in headers]
         return self._http.build_request(
             request.method,
             request.url,
             content=request.body,
-            headers=[*headers, ("Accept-Encoding", "identity")],
+            headers=[*sent, ("Accept-Encoding", "identity")],
             timeout=self.timeout,
         )
 
@@ -599,7 +702,7 @@ class _ClientBase(abc.ABC, Generic[_Http, _Transport, _Sleep]):
         answer: _Answer,
         retries_taken: int,
         call_ends: float,
-    ) -> CreatedSession | AcceptedCall | float:
+    ) -> _Result | float:
         """What one attempt came to: the result, or the seconds to wait before the next one.
 
         Raises the attempt's error when it is not retried, the retries are spent, or the
@@ -607,7 +710,7 @@ class _ClientBase(abc.ABC, Generic[_Http, _Transport, _Sleep]):
         """
         import httpx
 
-        outcome: CreatedSession | AcceptedCall | _Failure
+        outcome: _Result | _Failure
         if isinstance(answer, _TooLarge):
             outcome = self._too_large(request, answer, retries_taken + 1)
         elif isinstance(answer, httpx.HTTPError):
@@ -694,7 +797,7 @@ class _ClientBase(abc.ABC, Generic[_Http, _Transport, _Sleep]):
 
     def _after_response(
         self, request: PreparedRequest, response: httpx.Response, body: bytes, retries_taken: int
-    ) -> CreatedSession | AcceptedCall | _Failure:
+    ) -> _Result | _Failure:
         status = response.status_code
         request_id = response.headers.get("x-request-id")
         request_id = self._redact(request_id) if request_id else None
@@ -793,7 +896,7 @@ class _ClientBase(abc.ABC, Generic[_Http, _Transport, _Sleep]):
         body: bytes,
         request_id: str | None,
         attempts: int,
-    ) -> CreatedSession | AcceptedCall | _Failure:
+    ) -> _Result | _Failure:
         method, url, status = request.method, request.url, response.status_code
 
         def invalid(problem: str) -> _Failure:
@@ -814,6 +917,20 @@ class _ClientBase(abc.ABC, Generic[_Http, _Transport, _Sleep]):
         kind = _response_of(request)
         if kind == "empty":
             return AcceptedCall(target=request.target, url=request.url, request_id=request_id)
+        if kind == "sdp_answer":
+            try:
+                answer = body.decode("utf-8")
+            except UnicodeDecodeError:
+                return invalid("with a body that is not UTF-8 text")
+            if not answer.startswith("v="):
+                return invalid("without an SDP answer")
+            location = response.headers.get("location")
+            call_id = location.rstrip("/").rpartition("/")[2] if location else None
+            if call_id is not None and not _CALL_ID.fullmatch(call_id):
+                return invalid("with a Location that names no call id")
+            return CreatedCall(
+                target=request.target, sdp=answer, call_id=call_id, request_id=request_id
+            )
         try:
             data = json.loads(body)
         except (ValueError, RecursionError):
@@ -1014,7 +1131,16 @@ class RealtimeClient(_ClientBase["httpx.Client", "httpx.BaseTransport", Callable
         """Accept the incoming SIP call ``call_id`` with ``source``'s session (``calls.accept``)."""
         return _accepted(self.send(self._call_request(source, call_id, drop_unsupported)))
 
-    def send(self, request: PreparedRequest) -> CreatedSession | AcceptedCall:
+    def create_call(
+        self, source: Mapping[str, Any] | Preset, sdp: str, *, drop_unsupported: bool = False
+    ) -> CreatedCall:
+        """Place a WebRTC call for the SDP offer ``sdp`` with ``source``'s session (``calls``).
+
+        Returns the SDP answer and the call id; the API key stays here, never in a browser.
+        """
+        return _placed(self.send(self._offer_request(source, sdp, drop_unsupported)))
+
+    def send(self, request: PreparedRequest) -> _Result:
         """Send a prepared request, with retries, and parse its answer."""
         headers, retries_taken = self._send_headers(), 0
         call_ends = time.monotonic() + self.total_timeout
@@ -1107,7 +1233,13 @@ class AsyncRealtimeClient(
         """Accept the incoming SIP call ``call_id`` with ``source``'s session (``calls.accept``)."""
         return _accepted(await self.send(self._call_request(source, call_id, drop_unsupported)))
 
-    async def send(self, request: PreparedRequest) -> CreatedSession | AcceptedCall:
+    async def create_call(
+        self, source: Mapping[str, Any] | Preset, sdp: str, *, drop_unsupported: bool = False
+    ) -> CreatedCall:
+        """Place a WebRTC call for the SDP offer ``sdp`` with ``source``'s session (``calls``)."""
+        return _placed(await self.send(self._offer_request(source, sdp, drop_unsupported)))
+
+    async def send(self, request: PreparedRequest) -> _Result:
         """Send a prepared request, with retries, and parse its answer."""
         headers, retries_taken = self._send_headers(), 0
         call_ends = time.monotonic() + self.total_timeout

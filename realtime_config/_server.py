@@ -18,10 +18,12 @@ or a traceback.
 from __future__ import annotations
 
 import inspect
+import json
 import logging
 import math
 import os
 import re
+import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
@@ -30,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 try:
+    import anyio
     from starlette.applications import Starlette
     from starlette.datastructures import Headers, MutableHeaders
     from starlette.exceptions import HTTPException
@@ -50,6 +53,7 @@ from realtime_config._client import (
     DEFAULT_MAX_RETRIES,
     REDACTED,
     AsyncRealtimeClient,
+    CreatedCall,
     CreatedSession,
     PreparedRequest,
 )
@@ -72,16 +76,30 @@ from realtime_config._project import display_path, find_root, project_presets
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["Authorize", "HostPolicy", "ServedPreset", "create_app", "run"]
+__all__ = [
+    "Authorize",
+    "Draining",
+    "HostPolicy",
+    "ServedPreset",
+    "create_app",
+    "listen_socket",
+    "run",
+]
 
 Authorize = Callable[[Request], "bool | Awaitable[bool]"]
 """The host app's check: truthy to mint, falsy for 403; raise HTTPException(401) to say 401."""
 
 MINTING_TARGETS: Final = frozenset({"client_secrets", "sessions"})
-"""The targets whose response carries a client secret; every other one is refused."""
+"""The targets whose response carries a client secret."""
+CALL_TARGET: Final = "calls"
+"""The target of ``POST /calls/{name}``: a WebRTC call placed for the browser's SDP offer."""
 
 ALLOWED_METHODS: Final = "GET, POST"
 ALLOWED_HEADERS: Final = "Authorization, Content-Type"
+MAX_OFFER_BYTES: Final = 64 * 1024
+"""The largest SDP offer taken: a browser's is a few kilobytes."""
+DEFAULT_GRACE: Final = 10.0
+"""Seconds in-flight requests have to finish on SIGINT/SIGTERM before they are cut (503)."""
 PREFLIGHT_MAX_AGE: Final = "600"
 _LOG_FIELDS: Final = "realtime_config.log"  # the scope key the handlers fill for the access log
 _NAME_CHARS_SHOWN: Final = 100
@@ -93,18 +111,25 @@ logger = logging.getLogger("realtime_config.server")
 
 @dataclass(frozen=True)
 class ServedPreset:
-    """A preset as served: its name under ``presets/``, its target and its ready request."""
+    """A preset as served: its name under ``presets/``, its target, its ready mint request
+    (None when it only places calls) and its compiled call session (None when it cannot)."""
 
     name: str
     path: Path
     target: str
     description: str | None
-    request: PreparedRequest = field(repr=False)
+    request: PreparedRequest | None = field(repr=False)
     warnings: tuple[Diagnostic, ...] = ()
+    call_session: dict[str, Any] | None = field(default=None, repr=False)
 
     def listing(self) -> dict[str, Any]:
-        """The entry of ``GET /presets``."""
-        return {"name": self.name, "description": self.description, "target": self.target}
+        """The entry of ``GET /presets``: ``calls`` says whether ``/calls/{name}`` serves it."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "target": self.target,
+            "calls": self.call_session is not None,
+        }
 
 
 def create_app(
@@ -122,13 +147,15 @@ def create_app(
     timeout: float | httpx.Timeout | None = None,
     max_retries: int = DEFAULT_MAX_RETRIES,
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    demo: bool = False,
 ) -> Starlette:
     """The ASGI app that mints client secrets for ``presets`` (default: all under presets/).
 
     ``root`` is the project folder (default: the working directory's project root).
     ``allowed_hosts`` are the ``Host`` names (``name`` for any port, ``name:port`` for one)
-    served besides the loopback names and the address a request came in on. Raises
-    PresetError with every preset's diagnostics, ServeConfigError or ClientConfigError.
+    served besides the loopback names and the address a request came in on. ``demo``
+    serves the demo page at ``/``. Raises PresetError with every preset's diagnostics,
+    ServeConfigError or ClientConfigError.
     """
     origins = frozenset(_checked_origin(origin) for origin in allow_origins)
     hosts = HostPolicy(allowed_hosts)
@@ -150,8 +177,11 @@ def create_app(
     served, skipped = _load(presets, root, client)
     service = _Service(served, client, client_settings, authorize)
 
+    draining = Draining()
+
     @asynccontextmanager
     async def lifespan(app: object) -> AsyncIterator[None]:
+        draining.reset()
         service.open()
         logger.info(
             "serving %d preset%s: %s",
@@ -164,22 +194,31 @@ def create_app(
         finally:
             await service.aclose()
 
+    routes = [
+        Route("/sessions/{name:path}", service.mint, methods=["POST"]),
+        Route("/calls/{name:path}", service.call, methods=["POST"]),
+        Route("/presets", service.list_presets, methods=["GET"]),
+        Route("/healthz", service.healthz, methods=["GET"]),
+    ]
+    if demo:
+        routes += [
+            Route("/", _demo_file("index.html"), methods=["GET"]),
+            Route("/demo.js", _demo_file("demo.js"), methods=["GET"]),
+        ]
     app = Starlette(
-        routes=[
-            Route("/sessions/{name:path}", service.mint, methods=["POST"]),
-            Route("/presets", service.list_presets, methods=["GET"]),
-            Route("/healthz", service.healthz, methods=["GET"]),
-        ],
+        routes=routes,
         middleware=[
             Middleware(_AccessLog),
             Middleware(_HostCheck, hosts=hosts),
             Middleware(_Cors, origins=origins, credentials=allow_credentials, hosts=hosts),
+            Middleware(_Drain, draining=draining),
         ],
         exception_handlers={HTTPException: _http_error, Exception: _internal_error},
         lifespan=lifespan,
     )
     app.router.redirect_slashes = False  # a redirect answers no question here; 404 does
     app.state.presets = tuple(served.values())
+    app.state.draining = draining
     # For the host to show: the presets' own warnings, and each preset left out.
     app.state.warnings = tuple(
         sorted(
@@ -208,73 +247,122 @@ def _load(
 ) -> tuple[dict[str, ServedPreset], list[Diagnostic]]:
     """Every preset loaded, validated and compiled, by name, and the warnings of those left
     out; a PresetError lists every problem.
+
+    Of the presets found under ``presets/`` (none named), a base that another one extends
+    is neither listed nor served: it is a part, not a session.
     """
     base = Path(root).resolve() if root is not None else None
     discovered = paths is None
+    files = _preset_files(paths, base)
+    loader = Loader(base)
+    problems: dict[Path, list[Diagnostic]] = {}
+    loaded: list[tuple[str, Path, Preset]] = []
+    for file in files:
+        resolved = file.resolve()
+        name = _served_name(file, base)
+        if isinstance(name, Diagnostic):
+            problems.setdefault(resolved, []).append(name)
+            continue
+        try:
+            loaded.append((name, resolved, loader.load(file)))
+        except PresetError as error:
+            problems.setdefault(resolved, []).extend(error.diagnostics)
+    bases: set[Path] = set()
+    if discovered:
+        bases = {Path(f).resolve() for _, _, p in loaded for f in p.source_files[1:]}
+    skipped: list[Diagnostic] = []
+    served: dict[str, ServedPreset] = {}
+    for name, path, preset in loaded:
+        if path in bases:
+            continue
+        try:
+            entry = _served(name, path, preset, client)
+        except PresetError as error:
+            problems.setdefault(path, []).extend(error.diagnostics)
+            continue
+        except ClientConfigError as error:
+            entry = str(error)
+        if isinstance(entry, str):
+            # Named presets must all be served; of the discovered ones, those that cannot
+            # (a SIP calls.accept preset) are left out, with a warning.
+            found = _unmintable(preset, entry, discovered=discovered)
+            if discovered:
+                skipped.append(found)
+            else:
+                problems.setdefault(path, []).append(found)
+            continue
+        if name in served and served[name].path != path:
+            display = display_path(preset.path)
+            problems.setdefault(path, []).append(
+                Diagnostic(display, 1, 1, "error", "serve", f"another preset is served as {name}")
+            )
+            continue
+        served[name] = entry
+    found_problems = [d for path, found in problems.items() if path not in bases for d in found]
+    if found_problems:
+        raise PresetError(found_problems)
+    if not served:
+        raise ServeConfigError("no presets to serve: none of them mints a client secret")
+    return dict(sorted(served.items())), skipped
+
+
+def _served_name(file: Path, base: Path | None) -> str | Diagnostic:
+    """A preset's name, its path under ``presets/`` without the suffix; or why it has none."""
+    resolved = file.resolve()
+    folder = (base or find_root(resolved.parent)) / "presets"
+    try:
+        return resolved.relative_to(folder.resolve()).with_suffix("").as_posix()
+    except ValueError:
+        display = display_path(resolved if not file.is_absolute() else file)
+        reason = f"not under {display_path(folder)}/: a served preset is named by its path there"
+        return Diagnostic(display, 1, 1, "error", "serve", reason)
+
+
+def _preset_files(
+    paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str] | None, base: Path | None
+) -> list[Path]:
+    """The files named, or those found under the project's ``presets/``; never none."""
     if paths is None:
         folder, files = project_presets(base)
         if not files:
             raise ServeConfigError(f"no presets to serve: {display_path(folder)} has no .toml file")
-    elif isinstance(paths, (str, os.PathLike)):
-        files = [Path(paths)]
-    else:
-        files = [Path(path) for path in paths]
-        if not files:
-            raise ServeConfigError("no presets to serve: the list of presets is empty")
-    loader = Loader(base)
-    problems: list[Diagnostic] = []
-    skipped: list[Diagnostic] = []
-    served: dict[str, ServedPreset] = {}
-    for file in files:
-        display = display_path(file.resolve() if not file.is_absolute() else file)
-        folder = (base or find_root(file.resolve().parent)) / "presets"
-        try:
-            name = file.resolve().relative_to(folder.resolve()).with_suffix("").as_posix()
-        except ValueError:
-            problems.append(
-                Diagnostic(
-                    display,
-                    1,
-                    1,
-                    "error",
-                    "serve",
-                    f"not under {display_path(folder)}/: a served preset is named by its "
-                    "path there",
-                )
-            )
-            continue
-        try:
-            preset = loader.load(file)
-            request = client.prepare_request(preset)
-        except PresetError as error:
-            problems.extend(error.diagnostics)
-            continue
-        except ClientConfigError as error:
-            # Named presets must all be served; of the discovered ones, those that cannot
-            # mint (a SIP calls.accept preset) are left out, with a warning.
-            (skipped if discovered else problems).append(
-                _unmintable(preset, str(error), discovered=discovered)
-            )
-            continue
-        if request.target not in MINTING_TARGETS:
-            reason = f"target {request.target} mints no client secret"
-            (skipped if discovered else problems).append(
-                _unmintable(preset, reason, discovered=discovered)
-            )
-            continue
-        if name in served and served[name].path != file.resolve():
-            problems.append(
-                Diagnostic(display, 1, 1, "error", "serve", f"another preset is served as {name}")
-            )
-            continue
-        served[name] = ServedPreset(
-            name, file.resolve(), request.target, preset.description, request, preset.warnings
-        )
-    if problems:
-        raise PresetError(problems)
-    if not served:
-        raise ServeConfigError("no presets to serve: none of them mints a client secret")
-    return dict(sorted(served.items())), skipped
+        return list(files)
+    if isinstance(paths, (str, os.PathLike)):
+        return [Path(paths)]
+    if not paths:
+        raise ServeConfigError("no presets to serve: the list of presets is empty")
+    return [Path(path) for path in paths]
+
+
+def _served(
+    name: str, path: Path, preset: Preset, client: AsyncRealtimeClient
+) -> ServedPreset | str:
+    """How a preset is served: its mint request and its call's session, or why it cannot be.
+
+    Its own target decides: a minting one is served at ``/sessions/{name}`` and, when the
+    preset compiles for ``calls``, at ``/calls/{name}`` too; ``calls`` only there.
+    """
+    from realtime_config._targets import chosen_target, compile_preset
+
+    target = chosen_target(preset).name
+    if target not in (*MINTING_TARGETS, CALL_TARGET):
+        return f"target {target} mints no client secret"
+    request = client.prepare_request(preset) if target in MINTING_TARGETS else None
+    try:
+        session: dict[str, Any] | None = compile_preset(preset, CALL_TARGET)
+    except PresetError:
+        if request is None:
+            raise
+        session = None  # a transcription preset, a beta one with GA-less fields: no calls
+    return ServedPreset(
+        name,
+        path,
+        target,
+        preset.description,
+        request,
+        preset.warnings + (request.warnings if request else ()),
+        session,
+    )
 
 
 def _unmintable(preset: Preset, reason: str, *, discovered: bool) -> Diagnostic:
@@ -332,9 +420,8 @@ class _Service:
         if refused is not None:
             return refused
         served = self.presets.get(name)
-        if served is None:
-            shown = name if len(name) <= _NAME_CHARS_SHOWN else name[:_NAME_CHARS_SHOWN] + "…"
-            return error_response(404, f"no preset named {shown!r}", "not_found")
+        if served is None or served.request is None:
+            return _no_preset(name, served, "mints no client secret")
         try:
             created = await self.open().send(served.request)
         except APIError as error:
@@ -354,6 +441,51 @@ class _Service:
             "session": created.session,
         }
         return JSONResponse(relayed, headers={"Cache-Control": "no-store"})
+
+    async def call(self, request: Request) -> Response:
+        """Place a WebRTC call for the browser's SDP offer; 201 with the SDP answer."""
+        name = request.path_params["name"]
+        fields = _log_fields(request.scope)
+        fields["preset"] = name
+        refused = await self._refused(request, "place a call")
+        if refused is not None:
+            return refused
+        served = self.presets.get(name)
+        if served is None or served.call_session is None:
+            return _no_preset(name, served, "cannot place a WebRTC call")
+        media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+        if media_type != "application/sdp":
+            return error_response(
+                415,
+                "the offer must be sent as Content-Type: application/sdp",
+                "unsupported_media_type",
+            )
+        offer = await _body_within(request, MAX_OFFER_BYTES)
+        if offer is None:
+            return error_response(
+                413, f"the offer is larger than {MAX_OFFER_BYTES // 1024} KiB", "payload_too_large"
+            )
+        try:
+            sdp = offer.decode("utf-8")
+        except UnicodeDecodeError:
+            return error_response(400, "the offer is not UTF-8 text", "bad_request")
+        if not sdp.strip():
+            return error_response(400, "the offer is empty", "bad_request")
+        client = self.open()
+        try:
+            placed = await client.send(
+                client.prepare_request(served.call_session, target=CALL_TARGET, sdp=sdp)
+            )
+        except APIError as error:
+            fields["upstream_request_id"] = getattr(error, "request_id", None)
+            logger.warning("preset %s: %s", name, _SECRET_VALUE.sub(REDACTED, str(error)))
+            return _upstream_error(error, wanted="an SDP answer")
+        fields["upstream_request_id"] = placed.request_id
+        assert isinstance(placed, CreatedCall)
+        headers = {"Cache-Control": "no-store"}
+        if placed.call_id is not None:
+            headers["Location"] = f"/calls/{name}/{placed.call_id}"
+        return Response(placed.sdp, status_code=201, media_type="application/sdp", headers=headers)
 
     async def _refused(self, request: Request, what: str) -> Response | None:
         """The ``authorize`` hook's answer: None to go on, else the 403 to send."""
@@ -376,6 +508,49 @@ class _Service:
         return JSONResponse({"status": "ok", "presets": len(self.presets)})
 
 
+def _no_preset(name: str, served: ServedPreset | None, why: str) -> Response:
+    """The 404 of a name that is not served, or not served by this route."""
+    shown = name if len(name) <= _NAME_CHARS_SHOWN else name[:_NAME_CHARS_SHOWN] + "…"
+    if served is None:
+        return error_response(404, f"no preset named {shown!r}", "not_found")
+    return error_response(404, f"preset {shown!r} {why}", "not_found")
+
+
+async def _body_within(request: Request, limit: int) -> bytes | None:
+    """The request's body, or None once it is larger than ``limit`` (read no further)."""
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
+
+
+def _demo_file(name: str) -> Callable[[Request], Awaitable[Response]]:
+    """A route answering one file of the demo page, read once, from the package."""
+    from importlib.resources import files
+
+    data = files("realtime_config").joinpath("_demo", name).read_bytes()
+    media_type = "text/html" if name.endswith(".html") else "text/javascript"
+    headers = {
+        # The page runs its own script only, talks to this origin only, and is never framed.
+        "Content-Security-Policy": (
+            "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; "
+            "connect-src 'self'; media-src 'self' blob: mediastream:; frame-ancestors 'none'"
+        ),
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-cache",
+    }
+
+    async def page(request: Request) -> Response:
+        return Response(data, media_type=media_type, headers=headers)
+
+    return page
+
+
 def error_response(
     status: int, message: str, type_: str, headers: dict[str, str] | None = None
 ) -> JSONResponse:
@@ -385,7 +560,7 @@ def error_response(
     )
 
 
-def _upstream_error(error: APIError) -> Response:
+def _upstream_error(error: APIError, wanted: str = "a client secret") -> Response:
     """What the browser learns of a failed upstream call: the kind, never the upstream text."""
     if isinstance(error, APIStatusError) and error.status_code == 429:
         headers = {}
@@ -408,7 +583,7 @@ def _upstream_error(error: APIError) -> Response:
         )
     if isinstance(error, APIResponseError):
         return error_response(
-            502, "the Realtime API sent a response without a client secret", "upstream_error"
+            502, f"the Realtime API sent a response without {wanted}", "upstream_error"
         )
     return error_response(502, "the Realtime API request failed", "upstream_error")
 
@@ -419,6 +594,8 @@ _STATUS_TYPES: Final = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
 }
 
 
@@ -551,7 +728,7 @@ class _Cors:
             cors["Access-Control-Max-Age"] = PREFLIGHT_MAX_AGE
             await Response(status_code=204, headers=cors)(scope, receive, send)
             return
-        cors["Access-Control-Expose-Headers"] = "Retry-After"
+        cors["Access-Control-Expose-Headers"] = "Retry-After, Location"
 
         async def send_with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -673,18 +850,150 @@ class _HostCheck:
         await self.app(scope, receive, send)
 
 
-def run(app: Starlette, *, host: str, port: int) -> None:
-    """Serve ``app`` with uvicorn until SIGINT or SIGTERM, then shut down cleanly.
+class Draining:
+    """The switch that cuts in-flight requests when a graceful shutdown's time is up.
 
-    uvicorn's own access log is off: the app's (``realtime_config.server``) says more and
-    carries no secret.
+    ``run`` flips it after the grace period; every request still running is then cancelled
+    and answered 503 JSON (when it has not started answering), instead of being killed by
+    the server with a text/plain 500 and a traceback in the log.
     """
+
+    def __init__(self) -> None:
+        self.is_cut = False
+        self._event: anyio.Event | None = None
+
+    def event(self) -> anyio.Event:
+        if self._event is None:  # made on first use, inside the server's event loop
+            self._event = anyio.Event()
+            if self.is_cut:
+                self._event.set()
+        return self._event
+
+    def reset(self) -> None:
+        """Serving (again): at each start-up, in the event loop that will serve."""
+        self.is_cut = False
+        self._event = None
+
+    def cut(self) -> None:
+        self.is_cut = True
+        if self._event is not None:
+            self._event.set()
+
+
+class _Drain:
+    """Run each request so that a cut ends it with 503 JSON, never a traceback."""
+
+    def __init__(self, app: ASGIApp, *, draining: Draining) -> None:
+        self.app = app
+        self.draining = draining
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = finished = False
+
+        async def noting(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        cut = self.draining.event()
+        if not cut.is_set():
+            async with anyio.create_task_group() as group:
+
+                async def watch() -> None:
+                    await cut.wait()
+                    group.cancel_scope.cancel()
+
+                group.start_soon(watch)
+                await self.app(scope, receive, noting)
+                finished = True
+                group.cancel_scope.cancel()
+        if not finished and not started:
+            response = error_response(
+                503, "the server is shutting down; retry", "shutting_down", {"Connection": "close"}
+            )
+            await response(scope, receive, send)
+
+
+def _address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def listen_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port``, ready for ``run``; ServeConfigError if it cannot be.
+
+    Bound before the presets are loaded, so that a port in use, a privileged port or a host
+    that does not resolve is said at once, in one line.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, address = infos[0]
+        sock = socket.socket(family, kind, proto)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise ServeConfigError(f"cannot listen on {_address(host, port)}: {reason}") from None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as error:
+        sock.close()
+        reason = error.strerror or str(error)
+        raise ServeConfigError(f"cannot listen on {_address(host, port)}: {reason}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+_BAD_REQUEST_BODY: Final = json.dumps(
+    {"error": {"message": "invalid HTTP request", "type": "bad_request"}}, separators=(",", ":")
+).encode()
+
+
+def run(
+    app: Starlette,
+    *,
+    host: str,
+    port: int,
+    sock: socket.socket | None = None,
+    graceful_timeout: float = DEFAULT_GRACE,
+) -> None:
+    """Serve ``app`` with uvicorn until SIGINT or SIGTERM, then shut down gracefully.
+
+    On a signal it stops accepting, gives in-flight requests ``graceful_timeout`` seconds,
+    then cuts those left with 503 JSON. A request uvicorn itself refuses (a garbage request
+    line, an oversized header) is answered 400 JSON too. uvicorn's own access log is off:
+    the app's (``realtime_config.server``) says more and carries no secret.
+    """
+    import asyncio
     import copy
     import signal
     import threading
 
+    import h11
     import uvicorn
     from uvicorn.config import LOGGING_CONFIG
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    draining: Draining = app.state.draining
+
+    class JsonErrorsProtocol(H11Protocol):
+        def send_400_response(self, msg: str) -> None:
+            headers = [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(_BAD_REQUEST_BODY)).encode()),
+                (b"connection", b"close"),
+            ]
+            for event in (
+                h11.Response(status_code=400, headers=headers, reason=b"Bad Request"),
+                h11.Data(data=_BAD_REQUEST_BODY),
+                h11.EndOfMessage(),
+            ):
+                self.transport.write(self.conn.send(event) or b"")
+            self.transport.close()
 
     class Server(uvicorn.Server):
         @contextmanager
@@ -703,16 +1012,34 @@ def run(app: Starlette, *, host: str, port: int) -> None:
                 for sig, handler in previous.items():
                     signal.signal(sig, handler)
 
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if sockets and self.started:  # uvicorn says where only for sockets it bound
+                self._log_started_message(sockets)
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            # The grace period is ours: when it is up, the app answers what is left 503;
+            # uvicorn's own (which cancels tasks, with a traceback) comes only after that.
+            timer = asyncio.get_running_loop().call_later(graceful_timeout, draining.cut)
+            try:
+                await super().shutdown(sockets)
+            finally:
+                timer.cancel()
+
     log_config = copy.deepcopy(LOGGING_CONFIG)
     log_config["loggers"]["realtime_config"] = {"handlers": ["default"], "level": "INFO"}
     config = uvicorn.Config(
         app,
         host=host,
         port=port,
+        http=JsonErrorsProtocol,
         log_config=log_config,
         access_log=False,
         lifespan="on",
         server_header=False,
-        timeout_graceful_shutdown=10,
+        # The scheme and client address are the connection's own: no X-Forwarded-* header
+        # may make an http request look https (same-origin is judged from the scheme).
+        proxy_headers=False,
+        timeout_graceful_shutdown=math.ceil(graceful_timeout) + 5,
     )
-    Server(config).run()
+    Server(config).run(sockets=[sock] if sock is not None else None)

@@ -12,7 +12,7 @@ import json
 import re
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,7 +23,11 @@ CANARY_KEY = "sk-canary-DO-NOT-LEAK-1234567890"
 
 SECRET = "ek_fake_0123456789abcdef"
 EXPIRES_AT = 1767225600  # 2026-01-01T00:00:00Z
-PATHS = {"/v1/realtime/sessions": "sessions", "/v1/realtime/client_secrets": "client_secrets"}
+PATHS = {
+    "/v1/realtime/sessions": "sessions",
+    "/v1/realtime/client_secrets": "client_secrets",
+    "/v1/realtime/calls": "calls",
+}
 CALL_ACCEPT = re.compile(r"/v1/realtime/calls/[A-Za-z0-9_-]+/accept")
 """SIP calls.accept: the API answers 200 with an empty body."""
 
@@ -33,6 +37,49 @@ def target_of(path: str) -> str | None:
     if CALL_ACCEPT.fullmatch(path):
         return "calls.accept"
     return PATHS.get(path)
+
+
+ANSWER_SDP = (
+    "v=0\r\no=- 4242 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+    "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=rtpmap:111 opus/48000/2\r\n"
+)
+"""The fake's SDP answer when no ``answer_call`` peer is set: SDP, but no peer behind it."""
+
+
+def multipart_parts(content_type: str, body: bytes) -> list[tuple[str, str | None, bytes]]:
+    """The parts of a ``multipart/form-data`` body: name, content type, data; in order.
+
+    Written from RFC 7578, so that the requests of this client and of the official SDK are
+    read by the same, third, parser.
+    """
+    kind, _, params = content_type.partition(";")
+    if kind.strip().lower() != "multipart/form-data":
+        raise ValueError(f"not multipart/form-data: {content_type!r}")
+    found = re.search(r'boundary="?([^";]+)"?', params)
+    if not found:
+        raise ValueError("no boundary")
+    delimiter = b"--" + found.group(1).encode()
+    chunks = body.split(delimiter)
+    if chunks[0] not in (b"", b"\r\n") or not chunks[-1].startswith(b"--"):
+        raise ValueError("not framed by the boundary")
+    parts = []
+    for chunk in chunks[1:-1]:
+        if not chunk.startswith(b"\r\n") or not chunk.endswith(b"\r\n"):
+            raise ValueError("a part not framed by CRLF")
+        head, sep, data = chunk[2:-2].partition(b"\r\n\r\n")
+        if not sep:
+            raise ValueError("a part without headers")
+        headers = {}
+        for line in head.decode().split("\r\n"):
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        disposition = re.fullmatch(
+            r'form-data; name="([^"]+)"', headers.get("content-disposition", "")
+        )
+        if not disposition:
+            raise ValueError(f"bad Content-Disposition {headers.get('content-disposition')!r}")
+        parts.append((disposition.group(1), headers.get("content-type"), data))
+    return parts
 
 
 @dataclass(frozen=True)
@@ -46,6 +93,13 @@ class Recorded:
 
     def json(self) -> Any:
         return json.loads(self.body)
+
+    def parts(self) -> list[tuple[str, str | None, bytes]]:
+        return multipart_parts(self.headers.get("content-type", ""), self.body)
+
+    def call_session(self) -> Any:
+        """The ``session`` part of a ``/realtime/calls`` request, as JSON."""
+        return json.loads({n: d for n, _, d in self.parts()}["session"])
 
 
 @dataclass(frozen=True)
@@ -82,6 +136,10 @@ class FakeAPI:
         self._lock = threading.Lock()
         self._closing = threading.Event()
         self._server: ThreadingHTTPServer | None = None
+        self.user_agent = "realtime-config/"
+        """What the user agent of every request must start with."""
+        self.answer_call: Callable[[str, dict[str, Any]], str] | None = None
+        """Answers a call's SDP offer (given its session) with an SDP answer: a real peer."""
 
     @property
     def base_url(self) -> str:
@@ -160,6 +218,9 @@ class FakeAPI:
             _send_large(handler, reply, self._closing)
             return
         content = reply.body
+        if content is None and target_of(recorded.path) == "calls":
+            self._answer(handler, recorded, reply)
+            return
         if content is None:
             content = self._created(target_of(recorded.path) or "", recorded.json())
         if reply.trickle:
@@ -167,16 +228,29 @@ class FakeAPI:
             return
         _send(handler, reply.status, content, reply.headers)
 
-    @staticmethod
-    def _check(recorded: Recorded) -> str | None:
+    def _answer(self, handler: BaseHTTPRequestHandler, recorded: Recorded, reply: Reply) -> None:
+        """201 with the SDP answer and the call's URL in Location, as the API does."""
+        parts = {name: data for name, _, data in recorded.parts()}
+        offer, session = parts["sdp"].decode(), json.loads(parts["session"])
+        answer = self.answer_call(offer, session) if self.answer_call else ANSWER_SDP
+        headers = {
+            "Content-Type": "application/sdp",
+            "Location": f"/v1/realtime/calls/rtc_fake_{len(self.requests):03d}",
+            **reply.headers,
+        }
+        _send(handler, 201 if reply.status == 200 else reply.status, answer.encode(), headers)
+
+    def _check(self, recorded: Recorded) -> str | None:
         if recorded.method != "POST":
             return f"expected POST, got {recorded.method}"
         if target_of(recorded.path) is None:
             return f"unexpected path {recorded.path}"
+        if not recorded.headers.get("user-agent", "").startswith(self.user_agent):
+            return f"bad user-agent {recorded.headers.get('user-agent')!r}"
+        if target_of(recorded.path) == "calls":
+            return _check_call(recorded)
         if recorded.headers.get("content-type") != "application/json":
             return f"bad content-type {recorded.headers.get('content-type')!r}"
-        if not recorded.headers.get("user-agent", "").startswith("realtime-config/"):
-            return f"bad user-agent {recorded.headers.get('user-agent')!r}"
         try:
             payload = recorded.json()
         except ValueError:
@@ -206,6 +280,30 @@ class FakeAPI:
         }
 
 
+def _check_call(recorded: Recorded) -> str | None:
+    """A ``POST /realtime/calls``: multipart with an ``sdp`` and a JSON object ``session``."""
+    if recorded.headers.get("accept") != "application/sdp":
+        return f"bad accept {recorded.headers.get('accept')!r}"
+    try:
+        parts = recorded.parts()
+    except (ValueError, UnicodeDecodeError) as error:
+        return f"bad multipart body: {error}"
+    if [(name, kind) for name, kind, _ in parts] != [
+        ("sdp", "application/sdp"),
+        ("session", "application/json"),
+    ]:
+        return f"unexpected parts {[(name, kind) for name, kind, _ in parts]}"
+    try:
+        session = json.loads(parts[1][2])
+    except ValueError:
+        return "the session part is not JSON"
+    if not isinstance(session, dict) or session.get("type") != "realtime":
+        return "the session part is not a realtime session object"
+    if not parts[0][2].startswith(b"v=0"):
+        return "the sdp part is not an SDP offer"
+    return None
+
+
 def _send(
     handler: BaseHTTPRequestHandler,
     status: int,
@@ -215,10 +313,11 @@ def _send(
     data = content if isinstance(content, bytes) else json.dumps(content).encode()
     try:
         handler.send_response(status)
-        handler.send_header("Content-Type", "application/json")
+        given = {name.lower(): value for name, value in (headers or {}).items()}
+        handler.send_header("Content-Type", given.pop("content-type", "application/json"))
         handler.send_header("Content-Length", str(len(data)))
         extra = {"x-request-id": "req_fake_123"}
-        extra.update({name.lower(): value for name, value in (headers or {}).items()})
+        extra.update(given)
         for name, value in extra.items():
             handler.send_header(name, value)
         handler.end_headers()

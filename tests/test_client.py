@@ -256,7 +256,8 @@ def test_session_update_target_cannot_be_submitted(api: FakeAPI) -> None:
         client.create_session({"type": "session.update", "session": {}}, target="session.update")
     assert str(info.value) == (
         "target session.update is a WebSocket client event, not an HTTP request: send it over "
-        "the Realtime WebSocket, or submit with --target client_secrets or --target calls.accept or --target sessions"
+        "the Realtime WebSocket, or submit with --target client_secrets or --target calls.accept "
+        "or --target calls or --target sessions"
     )
     assert api.requests == []
 
@@ -265,7 +266,8 @@ def test_unknown_target_is_refused() -> None:
     with RealtimeClient(api_key=CANARY_KEY) as client, pytest.raises(ClientConfigError) as info:
         client.create_session(PAYLOAD, target="transcription_sessions")
     assert str(info.value) == (
-        "unknown target 'transcription_sessions'; expected one of: client_secrets, calls.accept, sessions"
+        "unknown target 'transcription_sessions'; expected one of: client_secrets, calls.accept, "
+        "calls, sessions"
     )
 
 
@@ -683,7 +685,8 @@ def test_a_reply_slower_than_the_timeout(api: FakeAPI) -> None:
 def test_a_slow_reply_is_retried(api: FakeAPI) -> None:
     api.script(Reply(delay=5.0))
     sleeps = Sleeps()
-    with client_for(api, sleeps, timeout=0.2) as client:
+    # The overall bound (0.6 s by default) has no room for a backoff after a 0.2 s attempt.
+    with client_for(api, sleeps, timeout=0.2, total_timeout=10) as client:
         created = client.create_session(PAYLOAD)
     assert created.client_secret.value == SECRET
     assert len(api.requests) == 2

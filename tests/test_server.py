@@ -143,8 +143,13 @@ def test_lists_presets_and_answers_health_checks(api: FakeAPI, presets: Path) ->
     assert listing.status_code == 200
     assert listing.json() == {
         "presets": [
-            {"name": "agent", "description": "Voice agent.", "target": "sessions"},
-            {"name": "team/support", "description": None, "target": "client_secrets"},
+            {"name": "agent", "description": "Voice agent.", "target": "sessions", "calls": True},
+            {
+                "name": "team/support",
+                "description": None,
+                "target": "client_secrets",
+                "calls": True,
+            },
         ]
     }
     assert health.status_code == 200
@@ -254,7 +259,7 @@ def test_cors_for_a_listed_origin(api: FakeAPI, presets: Path) -> None:
         response = post(f"{url}/sessions/agent", headers={"Origin": ALLOWED})
     assert response.status_code == 200
     assert response.headers["access-control-allow-origin"] == ALLOWED
-    assert response.headers["access-control-expose-headers"] == "Retry-After"
+    assert response.headers["access-control-expose-headers"] == "Retry-After, Location"
     assert response.headers["vary"] == "Origin"
     assert "access-control-allow-credentials" not in response.headers
 
