@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         AcceptedCall,
         AsyncRealtimeClient,
         ClientSecret,
+        CreatedCall,
         CreatedSession,
         PreparedRequest,
         RealtimeClient,
@@ -90,7 +91,13 @@ _MODULE_OF: dict[str, str] = {
     # The HTTP clients, the serve app (Starlette, from the serve extra) and a backend's cache.
     **dict.fromkeys(
         [
-            *["AcceptedCall", "AsyncRealtimeClient", "ClientSecret", "CreatedSession"],
+            *[
+                "AcceptedCall",
+                "AsyncRealtimeClient",
+                "ClientSecret",
+                "CreatedSession",
+                "CreatedCall",
+            ],
             *["PreparedRequest", "RealtimeClient"],
         ],
         "_client",
@@ -133,6 +140,7 @@ __all__ = [
     "ClientConfigError",
     "ClientSecret",
     "ConflictError",
+    "CreatedCall",
     "CreatedSession",
     "Diagnostic",
     "MissingAPIKeyError",
