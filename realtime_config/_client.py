@@ -1074,14 +1074,18 @@ def _preview(value: object) -> str:
 
 
 class RealtimeClient(_ClientBase["httpx.Client", "httpx.BaseTransport", Callable[[float], object]]):
-    """Mints ephemeral client secrets from compiled payloads or presets (blocking).
+    """Mints ephemeral client secrets and places calls from compiled payloads or presets.
 
     Settings not given are read from ``OPENAI_API_KEY``, ``OPENAI_BASE_URL``,
-    ``OPENAI_ORG_ID`` and ``OPENAI_PROJECT_ID``. ``timeout`` is seconds (every phase, the
-    connect phase capped at 5 s) or an ``httpx.Timeout``; the default is 30 s with a 5 s
-    connect. Pass ``http_client`` or ``transport`` for proxies or tests; a client passed in
-    is used as is (its timeout is overridden per request) and never closed here. ``sleep``
-    waits between attempts (default ``time.sleep``).
+    ``OPENAI_ORG_ID`` and ``OPENAI_PROJECT_ID``. ``timeout`` is the deadline of each attempt
+    in seconds, connect to last byte (connecting itself capped at 5 s), or an
+    ``httpx.Timeout`` (its longest phase is the deadline); the default is 30 s.
+    ``total_timeout`` bounds the whole call, retries and waits included (default: timeout x
+    (max_retries + 1)); ``max_response_bytes`` caps an answer (default 1 MiB, never held
+    whole); ``retry_rate_limited=False`` raises a 429 at once instead of waiting. Pass
+    ``http_client`` or ``transport`` for proxies or tests; a client passed in is used as is
+    (its timeout is overridden per request, the deadline checked between chunks only) and
+    never closed here. ``sleep`` waits between attempts (default ``time.sleep``).
     """
 
     def _new_http(

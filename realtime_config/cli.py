@@ -870,11 +870,13 @@ def serve_command(
     max_retries: int,
     root: Path | None,
 ) -> None:
-    """Serve client secrets over HTTP: POST /sessions/NAME mints one for presets/NAME.toml.
+    """Serve the presets over HTTP: POST /sessions/NAME mints a client secret for
+    presets/NAME.toml, POST /calls/NAME places a WebRTC call for a browser's SDP offer.
 
-    PRESETS are preset files under presets/ (default: all of them). The key comes from
-    OPENAI_API_KEY. Stops cleanly on Ctrl+C or SIGTERM. Exit status 1 when a preset is
-    invalid or the serve extra is not installed.
+    PRESETS are preset files under presets/ (default: all of them but the bases that others
+    extend). The key comes from OPENAI_API_KEY and stays here. Only Host names of this
+    server are answered (--allow-host adds one). Stops gracefully on Ctrl+C or SIGTERM.
+    Exit status 1 when it cannot listen, a preset is invalid or the serve extra is missing.
     """
     try:
         import uvicorn  # noqa: F401  (missing: say so before any preset is loaded)
