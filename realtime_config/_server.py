@@ -899,6 +899,7 @@ class _Drain:
             await send(message)
 
         cut = self.draining.event()
+        failure: Exception | None = None
         if not cut.is_set():
             async with anyio.create_task_group() as group:
 
@@ -907,9 +908,14 @@ class _Drain:
                     group.cancel_scope.cancel()
 
                 group.start_soon(watch)
-                await self.app(scope, receive, noting)
-                finished = True
+                try:
+                    await self.app(scope, receive, noting)
+                    finished = True
+                except Exception as error:  # raised below as it is, not in an ExceptionGroup
+                    failure = error
                 group.cancel_scope.cancel()
+        if failure is not None:
+            raise failure
         if not finished and not started:
             response = error_response(
                 503, "the server is shutting down; retry", "shutting_down", {"Connection": "close"}

@@ -388,3 +388,26 @@ def test_upstream_failures_of_a_call_are_json(
     if status == 429:
         assert response.headers["retry-after"] == "4"
         assert len(api.requests) == 1
+
+
+def test_a_preset_whose_target_is_calls_is_served_for_calls_only(
+    api: FakeAPI, project: Path
+) -> None:
+    write(
+        project / "presets" / "webrtc.toml",
+        'type = "realtime"\nmodel = "gpt-realtime"\npreset.target = "calls"\n',
+    )
+    with serving(app_for(api)) as address:
+        host, port = address
+        call = offer_to(address, name="webrtc")
+        mint = httpx.post(f"http://{host}:{port}/sessions/webrtc", timeout=10)
+        listing = httpx.get(f"http://{host}:{port}/presets").json()
+    assert call.status_code == 201
+    assert mint.status_code == 404
+    assert mint.json() == {
+        "error": {"message": "preset 'webrtc' mints no client secret", "type": "not_found"}
+    }
+    assert listing["presets"] == [
+        {"name": "webrtc", "description": None, "target": "calls", "calls": True}
+    ]
+    assert [r.path for r in api.requests] == ["/v1/realtime/calls"]

@@ -113,3 +113,18 @@ def test_presets_are_listed_only_for_whom_authorize_allows(api: FakeAPI, presets
     }
     assert [p["name"] for p in staff_list.json()["presets"]] == ["agent"]
     assert health.status_code == 200  # a load balancer's probe carries no login
+
+
+def test_a_failing_hook_logs_its_own_exception_once(
+    api: FakeAPI, presets: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The shutdown guard around each request re-raises a failure as it is, not wrapped in an
+    ExceptionGroup, so the server log shows the hook's own error."""
+
+    def broken(request: Request) -> bool:
+        raise RuntimeError("the session store is down")
+
+    response, _ = mint(app_for(api, authorize=broken))
+    assert response.status_code == 500
+    failures = [r for r in caplog.records if r.exc_info]
+    assert [type(r.exc_info[1]).__name__ for r in failures if r.exc_info] == ["RuntimeError"]
