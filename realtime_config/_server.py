@@ -75,6 +75,7 @@ from realtime_config._project import display_path, find_root, project_presets
 
 if TYPE_CHECKING:
     import httpx
+    import uvicorn
 
 __all__ = [
     "Authorize",
@@ -942,15 +943,12 @@ def listen_socket(host: str, port: int) -> socket.socket:
         raise ServeConfigError(f"cannot listen on {_address(host, port)}: {reason}") from None
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if family == socket.AF_INET6:
-            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         sock.bind(address)
         sock.listen(2048)
     except OSError as error:
         sock.close()
         reason = error.strerror or str(error)
         raise ServeConfigError(f"cannot listen on {_address(host, port)}: {reason}") from None
-    sock.set_inheritable(True)
     return sock
 
 
@@ -974,6 +972,15 @@ def run(
     line, an oversized header) is answered 400 JSON too. uvicorn's own access log is off:
     the app's (``realtime_config.server``) says more and carries no secret.
     """
+    server = uvicorn_server(app, host=host, port=port, graceful_timeout=graceful_timeout)
+    server.run(sockets=[sock] if sock is not None else None)
+
+
+def uvicorn_server(
+    app: Starlette, *, host: str, port: int, graceful_timeout: float = DEFAULT_GRACE
+) -> uvicorn.Server:
+    """The uvicorn server ``run`` runs: JSON for its own 400s, our grace period, no signals
+    re-raised after a clean shutdown."""
     import asyncio
     import copy
     import signal
@@ -1048,4 +1055,4 @@ def run(
         proxy_headers=False,
         timeout_graceful_shutdown=math.ceil(graceful_timeout) + 5,
     )
-    Server(config).run(sockets=[sock] if sock is not None else None)
+    return Server(config)

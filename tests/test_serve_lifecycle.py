@@ -313,3 +313,40 @@ def test_a_base_that_is_incomplete_alone_does_not_stop_start_up(
     )
     app = create_app(api_key=CANARY_KEY, base_url=api.base_url)
     assert [p.name for p in app.state.presets] == ["agent"]
+
+
+def test_in_process_a_cut_is_503_json_and_a_bad_request_400_json(
+    api: FakeAPI, presets: Path
+) -> None:
+    """The server ``run`` builds, run in a thread of this process: its own 400s are JSON, and
+    when its grace period ends the request still in flight gets 503 JSON."""
+    from realtime_config._server import listen_socket, uvicorn_server
+
+    app = create_app(api_key=CANARY_KEY, base_url=api.base_url, max_retries=0)
+    sock = listen_socket("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    server = uvicorn_server(app, host="127.0.0.1", port=port, graceful_timeout=0.5)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]})
+    thread.start()
+    answers: list[httpx.Response] = []
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started:
+            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.01)
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+            conn.sendall(b"NOT HTTP\r\n\r\n")
+            refused = conn.recv(65536)
+        api.script(Reply(delay=30))
+        request = in_flight(f"http://127.0.0.1:{port}", answers)
+        wait_for_request(api)
+        server.should_exit = True
+        request.join(15)
+    finally:
+        server.should_exit = True
+        thread.join(20)
+    assert not thread.is_alive()
+    assert refused.startswith(b"HTTP/1.1 400 Bad Request\r\n")
+    assert refused.endswith(b"\r\n\r\n" + BAD_REQUEST)
+    assert [a.status_code for a in answers] == [503]
+    assert answers[0].json() == SHUTTING_DOWN
