@@ -30,6 +30,7 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import quote
 
 try:
     import anyio
@@ -485,7 +486,8 @@ class _Service:
         assert isinstance(placed, CreatedCall)
         headers = {"Cache-Control": "no-store"}
         if placed.call_id is not None:
-            headers["Location"] = f"/calls/{name}/{placed.call_id}"
+            # A header is Latin-1: a preset's name may be anything its file name is.
+            headers["Location"] = f"/calls/{quote(name)}/{placed.call_id}"
         return Response(placed.sdp, status_code=201, media_type="application/sdp", headers=headers)
 
     async def _refused(self, request: Request, what: str) -> Response | None:

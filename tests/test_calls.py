@@ -411,3 +411,16 @@ def test_a_preset_whose_target_is_calls_is_served_for_calls_only(
         {"name": "webrtc", "description": None, "target": "calls", "calls": True}
     ]
     assert [r.path for r in api.requests] == ["/v1/realtime/calls"]
+
+
+def test_the_location_of_a_preset_with_any_name_is_a_valid_header(
+    api: FakeAPI, project: Path
+) -> None:
+    write(
+        project / "presets" / "équipe" / "café bar.toml",
+        'type = "realtime"\nmodel = "gpt-realtime"\n',
+    )
+    with serving(app_for(api)) as address:
+        response = offer_to(address, name="%C3%A9quipe/caf%C3%A9%20bar")
+    assert response.status_code == 201
+    assert response.headers["location"] == "/calls/%C3%A9quipe/caf%C3%A9%20bar/rtc_fake_001"
