@@ -336,7 +336,9 @@ def test_in_process_a_cut_is_503_json_and_a_bad_request_400_json(
             time.sleep(0.01)
         with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
             conn.sendall(b"NOT HTTP\r\n\r\n")
-            refused = conn.recv(65536)
+            refused = b""
+            while chunk := conn.recv(65536):  # until the server closes: head and body
+                refused += chunk
         api.script(Reply(delay=30))
         request = in_flight(f"http://127.0.0.1:{port}", answers)
         wait_for_request(api)
