@@ -12,9 +12,11 @@ import json
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from realtime_config import (
     APITimeoutError,
@@ -25,6 +27,8 @@ from realtime_config import (
     ResponseTooLargeError,
     ServerError,
 )
+from realtime_config.cli import main
+from tests.conftest import write
 from tests.fake_api import CANARY_KEY, FakeAPI, Reply, error_body
 
 PAYLOAD = {"model": "gpt-realtime", "modalities": ["audio", "text"]}
@@ -209,3 +213,28 @@ def test_memory_stays_bounded_whatever_the_answers_size(api: FakeAPI) -> None:
     measured = json.loads(done.stdout)
     assert measured["outcome"] == "too large"
     assert measured["growth_kib"] < 16 * 1024, measured  # the answer is 200 MiB
+
+
+@pytest.mark.parametrize(
+    ("reply", "message"),
+    [
+        (Reply(trickle=0.2), "no complete response within the 1 s deadline"),
+        (Reply(size=200 * MIB), "200 OK larger than the 1048576-byte cap; read no further"),
+    ],
+    ids=["trickle", "oversize"],
+)
+def test_submit_keeps_the_deadline_and_the_cap(
+    api: FakeAPI, project: Path, reply: Reply, message: str
+) -> None:
+    write(project / "p.toml", 'type = "realtime"\nmodel = "gpt-realtime"\n')
+    api.script(reply)
+    env = {"OPENAI_API_KEY": CANARY_KEY, "OPENAI_BASE_URL": api.base_url}
+    started = time.monotonic()
+    result = CliRunner().invoke(
+        main, ["submit", "p.toml", "--timeout", "1", "--max-retries", "0"], env=env
+    )
+    assert time.monotonic() - started < 3
+    assert result.exit_code == 1
+    assert result.stderr.startswith("realtime-config: error: ")
+    assert result.stderr.rstrip().endswith(message)
+    assert CANARY_KEY not in result.output
