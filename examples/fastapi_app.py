@@ -1,12 +1,13 @@
-"""A FastAPI backend that serves the voice page and mints client secrets for logged-in users.
+"""A FastAPI backend that serves the voice page and places calls only for logged-in users.
 
 Run it from the project folder, with ``pip install 'realtime-config[serve]' fastapi``:
 
     OPENAI_API_KEY=sk-... uvicorn examples.fastapi_app:app
 
-then open http://127.0.0.1:8000/login?user=ada and http://127.0.0.1:8000/. The page
-(examples/browser/) posts to /sessions/assistant; the secret is minted from
-presets/assistant.toml only for a request that carries a valid session cookie.
+then open http://127.0.0.1:8000/login?user=ada and http://127.0.0.1:8000/. The page is the
+demo page that ships with realtime-config (``demo=True``): it lists the presets and posts the
+browser's WebRTC offer to /calls/assistant. Listing, calls and client secrets (POST
+/sessions/assistant) all need a valid session cookie: the authorize hook asks the app's login.
 """
 
 from __future__ import annotations
@@ -17,12 +18,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.responses import RedirectResponse
 
-from realtime_config import create_app
+from realtime_config.serve import create_app
 
 PROJECT = Path(__file__).resolve().parent.parent
-PAGE = PROJECT / "examples" / "browser"
 
 # The app's own login. A real app has its own (a session middleware, an OAuth login...);
 # what matters is that the authorize hook below asks it.
@@ -38,7 +38,11 @@ def logged_in(request: Request) -> bool:
 
 
 client_secrets = create_app(
-    [PROJECT / "presets" / "assistant.toml"], root=PROJECT, authorize=logged_in
+    [PROJECT / "presets" / "assistant.toml"],
+    root=PROJECT,
+    authorize=logged_in,
+    demo=True,  # the page at / and /demo.js; leave it out to serve a page of your own
+    allowed_hosts=["127.0.0.1", "localhost"],  # behind a proxy: the public name too
 )
 
 
@@ -63,15 +67,6 @@ def login(user: str) -> RedirectResponse:
     return response
 
 
-@app.get("/")
-def page() -> FileResponse:
-    return FileResponse(PAGE / "index.html")
-
-
-@app.get("/realtime.js")
-def script() -> FileResponse:
-    return FileResponse(PAGE / "realtime.js", media_type="text/javascript")
-
-
-# Last, so that the app's own routes come first: POST /sessions/{name}, GET /presets, /healthz.
+# Last, so that the app's own routes come first: the page, POST /calls/{name},
+# POST /sessions/{name}, GET /presets, GET /healthz.
 app.mount("/", client_secrets)

@@ -18,6 +18,7 @@ Every class lives in this module, and every one is exported by ``realtime_config
     * APIConnectionError ..... no HTTP response arrived: the connection failed or dropped
       * APITimeoutError ...... connecting, sending or waiting took too long
     * APIResponseError ....... a success whose body is not the documented JSON shape
+      * ResponseTooLargeError  an answer larger than the client's size cap (never held whole)
     * APIStatusError ......... an error status (4xx, 5xx or an unexpected 3xx)
       * BadRequestError ...... 400 Bad Request or 422 Unprocessable Entity
       * AuthenticationError .. 401 Unauthorized
@@ -259,6 +260,13 @@ class APIResponseError(APIError):
         super().__init__(text, method=method, url=url, attempts=attempts)
         self.status_code = status_code
         self.request_id = request_id
+
+
+class ResponseTooLargeError(APIResponseError):
+    """Raised when an answer is larger than the client's ``max_response_bytes``.
+
+    The body is read no further than the cap, so no upstream can grow the caller's memory.
+    """
 
 
 class APIStatusError(APIError):

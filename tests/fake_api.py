@@ -12,7 +12,7 @@ import json
 import re
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,6 +27,7 @@ PATHS = {
     "/v1/realtime/sessions": "sessions",
     "/v1/realtime/client_secrets": "client_secrets",
     "/v1/realtime/translations/client_secrets": "translations.client_secrets",
+    "/v1/realtime/calls": "calls",
 }
 CALL_ACCEPT = re.compile(r"/v1/realtime/calls/[A-Za-z0-9_-]+/accept")
 """SIP calls.accept: the API answers 200 with an empty body."""
@@ -50,6 +51,49 @@ def target_of(path: str, *, azure: bool = False) -> str | None:
     return PATHS.get(path)
 
 
+ANSWER_SDP = (
+    "v=0\r\no=- 4242 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+    "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=rtpmap:111 opus/48000/2\r\n"
+)
+"""The fake's SDP answer when no ``answer_call`` peer is set: SDP, but no peer behind it."""
+
+
+def multipart_parts(content_type: str, body: bytes) -> list[tuple[str, str | None, bytes]]:
+    """The parts of a ``multipart/form-data`` body: name, content type, data; in order.
+
+    Written from RFC 7578, so that the requests of this client and of the official SDK are
+    read by the same, third, parser.
+    """
+    kind, _, params = content_type.partition(";")
+    if kind.strip().lower() != "multipart/form-data":
+        raise ValueError(f"not multipart/form-data: {content_type!r}")
+    found = re.search(r'boundary="?([^";]+)"?', params)
+    if not found:
+        raise ValueError("no boundary")
+    delimiter = b"--" + found.group(1).encode()
+    chunks = body.split(delimiter)
+    if chunks[0] not in (b"", b"\r\n") or not chunks[-1].startswith(b"--"):
+        raise ValueError("not framed by the boundary")
+    parts = []
+    for chunk in chunks[1:-1]:
+        if not chunk.startswith(b"\r\n") or not chunk.endswith(b"\r\n"):
+            raise ValueError("a part not framed by CRLF")
+        head, sep, data = chunk[2:-2].partition(b"\r\n\r\n")
+        if not sep:
+            raise ValueError("a part without headers")
+        headers = {}
+        for line in head.decode().split("\r\n"):
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        disposition = re.fullmatch(
+            r'form-data; name="([^"]+)"', headers.get("content-disposition", "")
+        )
+        if not disposition:
+            raise ValueError(f"bad Content-Disposition {headers.get('content-disposition')!r}")
+        parts.append((disposition.group(1), headers.get("content-type"), data))
+    return parts
+
+
 @dataclass(frozen=True)
 class Recorded:
     """One request as the fake received it; header names are lower-cased."""
@@ -62,6 +106,13 @@ class Recorded:
     def json(self) -> Any:
         return json.loads(self.body)
 
+    def parts(self) -> list[tuple[str, str | None, bytes]]:
+        return multipart_parts(self.headers.get("content-type", ""), self.body)
+
+    def call_session(self) -> Any:
+        """The ``session`` part of a ``/realtime/calls`` request, as JSON."""
+        return json.loads({n: d for n, _, d in self.parts()}["session"])
+
 
 @dataclass(frozen=True)
 class Reply:
@@ -73,6 +124,12 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     drop: bool = False
+    trickle: float = 0.0
+    """Seconds between the bytes of the whole answer (status line and headers included)."""
+    size: int = 0
+    """A body of this many bytes, made as it is sent (never held whole), instead of ``body``."""
+    announce: bool = True
+    """Whether a ``size`` body's length is sent (Content-Length) or only its end (close)."""
 
 
 def error_body(message: str, type_: str, code: str | None, param: str | None = None) -> Any:
@@ -94,6 +151,10 @@ class FakeAPI:
         self._lock = threading.Lock()
         self._closing = threading.Event()
         self._server: ThreadingHTTPServer | None = None
+        self.user_agent = "realtime-config/"
+        """What the user agent of every request must start with."""
+        self.answer_call: Callable[[str, dict[str, Any]], str] | None = None
+        """Answers a call's SDP offer (given its session) with an SDP answer: a real peer."""
 
     @property
     def endpoint(self) -> str:
@@ -173,11 +234,20 @@ class FakeAPI:
         if reply.drop:
             handler.close_connection = True
             return
+        if reply.size:
+            _send_large(handler, reply, self._closing)
+            return
         content = reply.body
+        if content is None and target_of(recorded.path) == "calls":
+            self._answer(handler, recorded, reply)
+            return
         if content is None:
             content = self._created(
                 target_of(recorded.path, azure=self.azure) or "", recorded.json()
             )
+        if reply.trickle:
+            _send_trickle(handler, reply, content, self._closing)
+            return
         _send(handler, reply.status, content, reply.headers)
 
     def _authorized(self, headers: dict[str, str]) -> bool:
@@ -188,15 +258,29 @@ class FakeAPI:
             return bearer is None and headers["api-key"] == self.api_key
         return bearer == f"Bearer {AD_TOKEN}"
 
+    def _answer(self, handler: BaseHTTPRequestHandler, recorded: Recorded, reply: Reply) -> None:
+        """201 with the SDP answer and the call's URL in Location, as the API does."""
+        parts = {name: data for name, _, data in recorded.parts()}
+        offer, session = parts["sdp"].decode(), json.loads(parts["session"])
+        answer = self.answer_call(offer, session) if self.answer_call else ANSWER_SDP
+        headers = {
+            "Content-Type": "application/sdp",
+            "Location": f"/v1/realtime/calls/rtc_fake_{len(self.requests):03d}",
+            **reply.headers,
+        }
+        _send(handler, 201 if reply.status == 200 else reply.status, answer.encode(), headers)
+
     def _check(self, recorded: Recorded) -> str | None:
         if recorded.method != "POST":
             return f"expected POST, got {recorded.method}"
         if target_of(recorded.path, azure=self.azure) is None:
             return f"unexpected path {recorded.path}"
+        if not recorded.headers.get("user-agent", "").startswith(self.user_agent):
+            return f"bad user-agent {recorded.headers.get('user-agent')!r}"
+        if target_of(recorded.path) == "calls":
+            return _check_call(recorded)
         if recorded.headers.get("content-type") != "application/json":
             return f"bad content-type {recorded.headers.get('content-type')!r}"
-        if not recorded.headers.get("user-agent", "").startswith("realtime-config/"):
-            return f"bad user-agent {recorded.headers.get('user-agent')!r}"
         try:
             payload = recorded.json()
         except ValueError:
@@ -228,6 +312,30 @@ class FakeAPI:
         }
 
 
+def _check_call(recorded: Recorded) -> str | None:
+    """A ``POST /realtime/calls``: multipart with an ``sdp`` and a JSON object ``session``."""
+    if recorded.headers.get("accept") != "application/sdp":
+        return f"bad accept {recorded.headers.get('accept')!r}"
+    try:
+        parts = recorded.parts()
+    except (ValueError, UnicodeDecodeError) as error:
+        return f"bad multipart body: {error}"
+    if [(name, kind) for name, kind, _ in parts] != [
+        ("sdp", "application/sdp"),
+        ("session", "application/json"),
+    ]:
+        return f"unexpected parts {[(name, kind) for name, kind, _ in parts]}"
+    try:
+        session = json.loads(parts[1][2])
+    except ValueError:
+        return "the session part is not JSON"
+    if not isinstance(session, dict) or session.get("type") != "realtime":
+        return "the session part is not a realtime session object"
+    if not parts[0][2].startswith(b"v=0"):
+        return "the sdp part is not an SDP offer"
+    return None
+
+
 def _send(
     handler: BaseHTTPRequestHandler,
     status: int,
@@ -237,10 +345,11 @@ def _send(
     data = content if isinstance(content, bytes) else json.dumps(content).encode()
     try:
         handler.send_response(status)
-        handler.send_header("Content-Type", "application/json")
+        given = {name.lower(): value for name, value in (headers or {}).items()}
+        handler.send_header("Content-Type", given.pop("content-type", "application/json"))
         handler.send_header("Content-Length", str(len(data)))
         extra = {"x-request-id": "req_fake_123"}
-        extra.update({name.lower(): value for name, value in (headers or {}).items()})
+        extra.update(given)
         for name, value in extra.items():
             handler.send_header(name, value)
         handler.end_headers()
@@ -248,6 +357,50 @@ def _send(
         handler.wfile.flush()
     except (BrokenPipeError, ConnectionResetError):
         handler.close_connection = True  # the client gave up (a timeout test): fine
+
+
+def _head(status: int, headers: dict[str, str]) -> bytes:
+    lines = [f"HTTP/1.1 {status} Status"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def _send_trickle(
+    handler: BaseHTTPRequestHandler, reply: Reply, content: Any, closing: threading.Event
+) -> None:
+    """The whole answer one byte at a time, ``reply.trickle`` seconds apart."""
+    data = content if isinstance(content, bytes) else json.dumps(content).encode()
+    headers = {"Content-Type": "application/json", "Content-Length": str(len(data))}
+    whole = _head(reply.status, {**headers, **reply.headers}) + data
+    handler.close_connection = True
+    try:
+        for index in range(len(whole)):
+            handler.wfile.write(whole[index : index + 1])
+            handler.wfile.flush()
+            if closing.wait(reply.trickle):
+                return
+    except (BrokenPipeError, ConnectionResetError):
+        return
+
+
+def _send_large(handler: BaseHTTPRequestHandler, reply: Reply, closing: threading.Event) -> None:
+    """A ``reply.size``-byte JSON string body, written 64 KiB at a time as it is made."""
+    headers = {"Content-Type": "application/json", **reply.headers}
+    if reply.announce:
+        headers["Content-Length"] = str(reply.size)
+    handler.close_connection = True
+    chunk = b"x" * 65536
+    try:
+        handler.wfile.write(_head(reply.status, headers) + b'"')
+        sent = 1
+        while sent < reply.size - 1 and not closing.is_set():
+            part = chunk[: reply.size - 1 - sent]
+            handler.wfile.write(part)
+            sent += len(part)
+        handler.wfile.write(b'"')
+        handler.wfile.flush()
+    except (BrokenPipeError, ConnectionResetError):
+        return
 
 
 def _handler(fake: FakeAPI) -> type[BaseHTTPRequestHandler]:

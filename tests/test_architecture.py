@@ -19,7 +19,7 @@ LAYERS = {
     "public API": {"__init__", "__main__"},
     "cli": {"cli", "cli._terminal"},
     "serve": {"serve", "serve._app"},
-    "client": {"client", "client._client"},
+    "client": {"client", "client._client", "client._deadline"},
     "authoring": {
         "authoring",
         *["authoring._importer", "authoring._migrate", "authoring._starter"],

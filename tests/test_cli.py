@@ -106,7 +106,7 @@ def test_compile_unknown_target_is_a_usage_error(project: Path) -> None:
     code, _, err = run("compile", "--target", "nope", "p.toml")
     assert code == 2
     assert (
-        "'nope' is not one of 'client_secrets', 'session.update', 'calls.accept', 'sessions', 'beta.session.update'"
+        "'nope' is not one of 'client_secrets', 'session.update', 'calls.accept', 'calls', 'sessions', 'beta.session.update'"
         in err
     )
 

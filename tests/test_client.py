@@ -262,7 +262,7 @@ def test_session_update_target_cannot_be_submitted(api: FakeAPI) -> None:
     assert str(info.value) == (
         "target session.update is a WebSocket client event, not an HTTP request: send it over "
         "the Realtime WebSocket, or submit with --target client_secrets or --target calls.accept "
-        "or --target sessions or --target translations.client_secrets"
+        "or --target calls or --target sessions or --target translations.client_secrets"
     )
     assert api.requests == []
 
@@ -272,7 +272,7 @@ def test_unknown_target_is_refused() -> None:
         client.create_session(PAYLOAD, target="transcription_sessions")
     assert str(info.value) == (
         "unknown target 'transcription_sessions'; expected one of: client_secrets, calls.accept, "
-        "sessions, translations.client_secrets"
+        "calls, sessions, translations.client_secrets"
     )
 
 
@@ -681,7 +681,7 @@ def test_a_reply_slower_than_the_timeout(api: FakeAPI) -> None:
     with client, pytest.raises(APITimeoutError) as info:
         client.create_session(PAYLOAD)
     assert str(info.value) == (
-        f"timeout from POST {api.url('sessions')}: no response within the 0.2 s read timeout"
+        f"timeout from POST {api.url('sessions')}: no complete response within the 0.2 s deadline"
     )
     assert isinstance(info.value, APIConnectionError)
     assert isinstance(info.value.__cause__, httpx.ReadTimeout)
@@ -690,7 +690,8 @@ def test_a_reply_slower_than_the_timeout(api: FakeAPI) -> None:
 def test_a_slow_reply_is_retried(api: FakeAPI) -> None:
     api.script(Reply(delay=5.0))
     sleeps = Sleeps()
-    with client_for(api, sleeps, timeout=0.2) as client:
+    # The overall bound (0.6 s by default) has no room for a backoff after a 0.2 s attempt.
+    with client_for(api, sleeps, timeout=0.2, total_timeout=10) as client:
         created = client.create_session(PAYLOAD)
     assert created.client_secret.value == SECRET
     assert len(api.requests) == 2
@@ -739,7 +740,7 @@ def test_async_timeout(api: FakeAPI) -> None:
 
     with pytest.raises(APITimeoutError) as info:
         asyncio.run(main())
-    assert str(info.value).endswith("no response within the 0.2 s read timeout")
+    assert str(info.value).endswith("no complete response within the 0.2 s deadline")
 
 
 def test_connect_timeout_names_the_connect_phase() -> None:

@@ -158,10 +158,13 @@ def submittable() -> list[tuple[Path, str]]:
     return pairs
 
 
+OFFER = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+
 ENDPOINT_PATHS = {
     "sessions": "/v1/realtime/sessions",
     "client_secrets": "/v1/realtime/client_secrets",
     "calls.accept": "/v1/realtime/calls/rtc_test_42/accept",
+    "calls": "/v1/realtime/calls",
     "translations.client_secrets": "/v1/realtime/translations/client_secrets",
 }
 
@@ -170,7 +173,7 @@ ENDPOINT_PATHS = {
     ("path", "target"), submittable(), ids=[f"{preset_name(p)}-{t}" for p, t in submittable()]
 )
 def test_the_body_sent_is_byte_identical_to_compile_compact(
-    api: FakeAPI, path: Path, target: str, monkeypatch: pytest.MonkeyPatch
+    api: FakeAPI, path: Path, target: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.chdir(PROJECT)
     args = [str(path), "--target", target, "--drop-unsupported"]
@@ -178,13 +181,24 @@ def test_the_body_sent_is_byte_identical_to_compile_compact(
     assert compiled.exit_code == 0, compiled.output
     if target == "calls.accept":
         args += ["--call-id", "rtc_test_42"]
+    if target == "calls":
+        offer = tmp_path / "offer.sdp"
+        offer.write_bytes(OFFER.encode())
+        args += ["--sdp", str(offer)]
     dry = submit(api, *args, "--dry-run")
     result = submit(api, *args)
     assert result.exit_code == 0, result.output
     [request] = api.requests
     assert request.path == ENDPOINT_PATHS[target]
-    assert request.body == compiled.stdout_bytes
-    assert dry.stdout_bytes.endswith(b"\n\n" + compiled.stdout_bytes + b"\n")
+    if target == "calls":  # the session part of the multipart, next to the offer
+        assert request.parts() == [
+            ("sdp", "application/sdp", OFFER.encode()),
+            ("session", "application/json", compiled.stdout_bytes),
+        ]
+        assert dry.stdout_bytes.endswith(b"\n\n" + request.body + b"\n")
+    else:
+        assert request.body == compiled.stdout_bytes
+        assert dry.stdout_bytes.endswith(b"\n\n" + compiled.stdout_bytes + b"\n")
     # the same warnings as compile, e.g. for each field dropped
     assert dry.stderr == result.stderr == compiled.stderr
 
@@ -290,7 +304,7 @@ def test_session_update_cannot_be_submitted(api: FakeAPI, preset: Path) -> None:
         result,
         "target session.update is a WebSocket client event, not an HTTP request: send it over "
         "the Realtime WebSocket, or submit with --target client_secrets or --target calls.accept "
-        "or --target sessions or --target translations.client_secrets",
+        "or --target calls or --target sessions or --target translations.client_secrets",
     )
     assert api.requests == []
 
@@ -300,7 +314,7 @@ def test_timeout(api: FakeAPI, preset: Path) -> None:
     result = submit(api, str(preset), "--timeout", "0.2", "--max-retries", "0")
     assert_one_line_error(
         result,
-        f"timeout from POST {api.url('sessions')}: no response within the 0.2 s read timeout",
+        f"timeout from POST {api.url('sessions')}: no complete response within the 0.2 s deadline",
     )
 
 

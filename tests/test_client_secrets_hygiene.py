@@ -206,8 +206,8 @@ def test_timeouts_and_connection_errors_name_only_the_clean_url(preset: Path) ->
         )
     assert result.exit_code == 1
     assert result.stderr == (
-        f"realtime-config: error: timeout from POST {api.url('sessions')}: no response "
-        "within the 0.2 s read timeout\n"
+        f"realtime-config: error: timeout from POST {api.url('sessions')}: no complete "
+        "response within the 0.2 s deadline\n"
     )
     assert CANARY_KEY not in result.output
 

@@ -92,27 +92,35 @@ def test_the_same_file_named_twice_is_served_once(api: FakeAPI, project: Path) -
 
 
 REFUSED = b'{"error":{"message":"this origin may not request client secrets","type":"origin_not_allowed"}}'
+INVALID_HOST = b'{"error":{"message":"this host name is not served here","type":"invalid_host"}}'
 
 
 @pytest.mark.parametrize(
-    "headers",
+    ("headers", "status", "body"),
     [
-        b"Origin: http://127.0.0.1\r\n",  # an HTTP/1.0 request names no Host to compare with
-        b"Host: 127.0.0.1\r\nOrigin: http://[127.0.0.1\r\n",  # not a URL at all
+        # An HTTP/1.0 request may name no Host: no allowed host, so nothing is served.
+        (b"Origin: http://127.0.0.1\r\n", b"HTTP/1.1 400 Bad Request", INVALID_HOST),
+        # The Host is served, the Origin is not a URL at all: not the app's own origin.
+        (
+            b"Host: 127.0.0.1:{port}\r\nOrigin: http://[127.0.0.1\r\n",
+            b"HTTP/1.1 403 Forbidden",
+            REFUSED,
+        ),
     ],
     ids=["no-host", "broken-origin"],
 )
-def test_an_origin_that_cannot_be_the_same_as_the_host_is_refused(
-    api: FakeAPI, project: Path, headers: bytes
+def test_an_origin_that_cannot_be_the_apps_own_is_refused(
+    api: FakeAPI, project: Path, headers: bytes, status: bytes, body: bytes
 ) -> None:
     write(project / "presets" / "agent.toml", AGENT)
     with serving(app_for(api, allow_origins=[ALLOWED])) as address:
+        headers = headers.replace(b"{port}", str(address[1]).encode())
         answer = raw_request(
             address, b"POST /sessions/agent HTTP/1.0\r\n" + headers + b"Content-Length: 0\r\n\r\n"
         )
-    head, _, body = answer.partition(b"\r\n\r\n")
-    assert head.split(b"\r\n")[0] == b"HTTP/1.1 403 Forbidden"
-    assert body == REFUSED
+    head, _, got = answer.partition(b"\r\n\r\n")
+    assert head.split(b"\r\n")[0] == status
+    assert got == body
     assert api.requests == []
 
 
@@ -161,7 +169,7 @@ def test_serve_mints_then_stops_cleanly_on_sigterm(
     assert result.exception is None, result.exc_info
     assert result.exit_code == 0, result.stderr
     assert [r.status_code for r in minted] == [200]
-    assert minted[0].json()["client_secret"]["value"] == SECRET
+    assert minted[0].json()["value"] == SECRET
     assert result.stderr.startswith(
         "presets/sip.toml:2:17: warning: "
         "preset.target calls.accept does not mint a client secret over HTTP: not served\n"

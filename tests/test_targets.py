@@ -807,6 +807,6 @@ def test_cli_unknown_target_is_a_usage_error(at_project: None) -> None:
     code, _, err = run("compile", "-t", "realtime", "presets/phone-support.toml")
     assert code == 2
     assert (
-        "'realtime' is not one of 'client_secrets', 'session.update', 'calls.accept', 'sessions', 'beta.session.update'"
+        "'realtime' is not one of 'client_secrets', 'session.update', 'calls.accept', 'calls', 'sessions', 'beta.session.update'"
         in err
     )

@@ -31,6 +31,11 @@ def test_wheel_installs_and_runs_from_another_directory(tmp_path: Path) -> None:
         names = set(archive.namelist())
     assert "realtime_config/_data/realtime-session.schema.json" in names
     assert "realtime_config/py.typed" in names
+    # serve --demo's page ships in the wheel, as the repository has it.
+    for name in ("index.html", "demo.js"):
+        with zipfile.ZipFile(wheel) as archive:
+            shipped = archive.read(f"realtime_config/serve/_demo/{name}")
+        assert shipped == (PROJECT / "realtime_config" / "serve" / "_demo" / name).read_bytes()
 
     environment = tmp_path / "env"
     venv.create(environment, with_pip=True)

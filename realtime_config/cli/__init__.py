@@ -338,8 +338,9 @@ def client_options(command: F) -> F:
                 "--timeout",
                 type=FINITE_SECONDS,
                 metavar="SECONDS",
-                help="Seconds each phase of a request to the API may take; connecting waits 5 s "
-                "at most [default: 30].",
+                help="Seconds each attempt at a request may take, connect to last byte; "
+                "connecting waits 5 s at most, and all attempts together (retries and their "
+                "waits) take at most (max-retries + 1) times this [default: 30].",
             ),
             click.option(
                 "--max-retries",
@@ -605,6 +606,14 @@ def schema_command(show_path: bool, copy: Path | None, force: bool) -> None:
     metavar="ID",
     help="The incoming SIP call to accept (target calls.accept, which it implies).",
 )
+@click.option(
+    "--sdp",
+    "sdp_file",
+    type=INPUT_FILE,
+    metavar="OFFER.sdp",
+    help="Place a WebRTC call for this SDP offer (target calls, which it implies); prints "
+    "the SDP answer (--format json adds the call id).",
+)
 @client_options
 @drop_unsupported_option
 @click.option(
@@ -616,9 +625,8 @@ def schema_command(show_path: bool, copy: Path | None, force: bool) -> None:
     "--format",
     "output_format",
     type=click.Choice(["json", "text"]),
-    default="json",
-    show_default=True,
-    help="json: the created session; text: the client secret and its expiry.",
+    help="json: the created session (the default); text: the client secret and its expiry. "
+    "With --sdp, text (the default) is the SDP answer and json adds the call id.",
 )
 @root_option
 @report_errors
@@ -627,18 +635,20 @@ def submit_command(
     target: str | None,
     call_id: str | None,
     provider: str | None,
+    sdp_file: Path | None,
     base_url: str | None,
     timeout: float | None,
     max_retries: int,
     drop_unsupported: bool,
     dry_run: bool,
-    output_format: str,
+    output_format: str | None,
     root: Path | None,
 ) -> None:
     """Mint an ephemeral client secret: post PRESET's payload to the Realtime API.
 
     With --call-id, accept that incoming SIP call with PRESET's session instead
-    (POST /v1/realtime/calls/ID/accept). The key comes from OPENAI_API_KEY;
+    (POST /v1/realtime/calls/ID/accept); with --sdp, place a WebRTC call for that offer
+    (POST /v1/realtime/calls) and print the SDP answer. The key comes from OPENAI_API_KEY;
     OPENAI_BASE_URL, OPENAI_ORG_ID and OPENAI_PROJECT_ID are honoured. With --provider
     azure (the default when AZURE_OPENAI_ENDPOINT is set), the request goes to the
     resource's v1 API with AZURE_OPENAI_API_KEY or AZURE_OPENAI_AD_TOKEN. Exit status 1 on
@@ -648,6 +658,12 @@ def submit_command(
         if target not in (None, "calls.accept"):
             raise click.UsageError(f"--call-id goes with --target calls.accept, not {target}")
         target = "calls.accept"
+    sdp: str | None = None
+    if sdp_file is not None:
+        if call_id is not None or target not in (None, "calls"):
+            raise click.UsageError(f"--sdp goes with --target calls, not {target}")
+        target = "calls"
+        sdp = read_offer(sdp_file)
     from realtime_config.checking._compose import load_preset
     from realtime_config.client._client import RealtimeClient
 
@@ -657,7 +673,7 @@ def submit_command(
     ) as client:
         print_warnings(client.relevant_warnings(loaded.warnings))
         request = client.prepare_request(
-            loaded, target=target, drop_unsupported=drop_unsupported, call_id=call_id
+            loaded, target=target, drop_unsupported=drop_unsupported, call_id=call_id, sdp=sdp
         )
         print_warnings(request.warnings)
         if dry_run:
@@ -672,7 +688,23 @@ def submit_command(
             click.echo(request.as_text(), nl=False)
             return
         created = client.send(request)
+    output_format = output_format or ("text" if sdp is not None else "json")
     click.echo(created.as_json() if output_format == "json" else created.as_text(), nl=False)
+
+
+def read_offer(path: Path) -> str:
+    """An SDP offer file's text (``-`` is stdin), or a one-line error with exit status 1."""
+    try:
+        data = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
+    except OSError as error:
+        fail(f"cannot read the SDP offer {path}: {error.strerror or error}")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        fail(f"the SDP offer {path} is not UTF-8 text")
+    if not text.startswith("v="):
+        fail(f"the SDP offer {path} is not SDP: it must start with v=0")
+    return text
 
 
 # --- Authoring tools: explain, compiled snapshots (compile --out-dir), diff ---------------
@@ -1129,6 +1161,27 @@ def new_command(
     help="A browser origin (scheme://host[:port]) that may fetch secrets; repeatable. "
     "Other origins are refused.",
 )
+@click.option(
+    "--graceful-timeout",
+    type=click.FloatRange(min=0),
+    default=10.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="On Ctrl+C or SIGTERM, how long in-flight requests may finish; then they get 503.",
+)
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Serve the demo page at / (pick a preset, talk to it over WebRTC through /calls).",
+)
+@click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    metavar="NAME[:PORT]",
+    help="A Host name served besides the listening address and the loopback names (behind "
+    "a proxy: the public name); repeatable. Other Host headers get 400.",
+)
 @client_options
 @root_option
 @report_errors
@@ -1138,34 +1191,43 @@ def serve_command(
     port: int,
     allow_origins: tuple[str, ...],
     provider: str | None,
+    graceful_timeout: float,
+    demo: bool,
+    allow_hosts: tuple[str, ...],
     base_url: str | None,
     timeout: float | None,
     max_retries: int,
     root: Path | None,
 ) -> None:
-    """Serve client secrets over HTTP: POST /sessions/NAME mints one for presets/NAME.toml.
+    """Serve the presets over HTTP: POST /sessions/NAME mints a client secret for
+    presets/NAME.toml, POST /calls/NAME places a WebRTC call for a browser's SDP offer.
 
-    PRESETS are preset files under presets/ (default: all of them). The key comes from
-    OPENAI_API_KEY (with --provider azure, AZURE_OPENAI_API_KEY or AZURE_OPENAI_AD_TOKEN).
-    Stops cleanly on Ctrl+C or SIGTERM. Exit status 1 when a preset is invalid or the serve
-    extra is not installed.
+    PRESETS are preset files under presets/ (default: all of them but the bases that others
+    extend). The key comes from OPENAI_API_KEY (with --provider azure, AZURE_OPENAI_API_KEY
+    or AZURE_OPENAI_AD_TOKEN) and stays here. Only Host names of this server are answered
+    (--allow-host adds one). Stops gracefully on Ctrl+C or SIGTERM. Exit status 1 when it
+    cannot listen, a preset is invalid or the serve extra is missing.
     """
     try:
         import uvicorn  # noqa: F401  (missing: say so before any preset is loaded)
 
-        from realtime_config.serve._app import create_app, run
+        from realtime_config.serve._app import create_app, listen_socket, run
     except ModuleNotFoundError as error:
         if (error.name or "").partition(".")[0] not in ("starlette", "uvicorn"):
             raise
         fail("serve needs the serve extra: pip install 'realtime-config[serve]'")
-    app = create_app(
-        list(presets) or None,
-        root=root,
-        allow_origins=allow_origins,
-        base_url=base_url,
-        timeout=timeout,
-        max_retries=max_retries,
-        provider=provider,
-    )
-    print_warnings(app.state.warnings)
-    run(app, host=host, port=port)
+    sock = listen_socket(host, port)  # first: a port in use is said before presets load
+    with sock:
+        app = create_app(
+            list(presets) or None,
+            root=root,
+            allow_origins=allow_origins,
+            allowed_hosts=allow_hosts,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            demo=demo,
+            provider=provider,
+        )
+        print_warnings(app.state.warnings)
+        run(app, host=host, port=port, sock=sock, graceful_timeout=graceful_timeout)

@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeAlias, TypeVar
 from urllib.parse import quote, unquote
 
 from realtime_config._diagnostics import Diagnostic
@@ -36,6 +36,7 @@ from realtime_config._errors import (
     APITimeoutError,
     ClientConfigError,
     MissingAPIKeyError,
+    ResponseTooLargeError,
     status_error_class,
 )
 from realtime_config._version import __version__
@@ -51,6 +52,7 @@ __all__ = [
     "AcceptedCall",
     "AsyncRealtimeClient",
     "ClientSecret",
+    "CreatedCall",
     "CreatedSession",
     "PreparedRequest",
     "RealtimeClient",
@@ -61,8 +63,11 @@ DEFAULT_MAX_RETRIES: Final = 2
 DEFAULT_CONNECT_TIMEOUT: Final = 5.0
 # Minting a key takes well under a second; 30 s leaves room for a slow proxy or a busy
 # region without letting a hung connection block a backend's request handler for the
-# SDK's 600 s.
+# SDK's 600 s. It is the deadline of a whole attempt, connect to last byte.
 DEFAULT_TIMEOUT: Final = 30.0
+# A client secret or an SDP answer is a few kilobytes; a megabyte is generous, and bounds
+# what any upstream can make this process hold.
+DEFAULT_MAX_RESPONSE_BYTES: Final = 1024 * 1024
 INITIAL_RETRY_DELAY: Final = 0.5
 MAX_RETRY_DELAY: Final = 8.0
 # As in openai-python >= 2.52: a server that asks for a longer wait is not retried at all.
@@ -81,6 +86,8 @@ REDACTED: Final = "[redacted]"
 """What stands in for the API key wherever a request is shown (``--dry-run``)."""
 
 _RETRY_STATUSES: Final = frozenset({408, 409, 429})
+_BODY_HEADERS: Final = frozenset({"Content-Type", "Accept"})
+"""The headers a prepared request decides (a multipart offer); the client decides the rest."""
 _BETA_UNAVAILABLE_HINT: Final = (
     "the beta endpoint /realtime/sessions is not available on this server; "
     "its GA successor is target client_secrets"
@@ -178,16 +185,95 @@ class AcceptedCall:
         return "call accepted\n"
 
 
-def _created(result: CreatedSession | AcceptedCall) -> CreatedSession:
+@dataclass(frozen=True)
+class CreatedCall:
+    """A WebRTC call placed for an SDP offer (target ``calls``): the SDP answer and the call id.
+
+    ``call_id`` is read from the answer's ``Location`` header (``rtc_...``); None when the
+    server sent none.
+    """
+
+    target: str
+    sdp: str = field(repr=False)
+    call_id: str | None
+    request_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """``target``, ``call_id``, ``sdp``, ``request_id``: ``submit --format json``."""
+        return {
+            "target": self.target,
+            "call_id": self.call_id,
+            "sdp": self.sdp,
+            "request_id": self.request_id,
+        }
+
+    def as_json(self) -> str:
+        """``to_dict()`` as indented JSON with a trailing newline."""
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+    def as_text(self) -> str:
+        """The SDP answer, as the browser's ``setRemoteDescription`` takes it."""
+        return self.sdp if self.sdp.endswith("\n") else self.sdp + "\n"
+
+
+_Result: TypeAlias = "CreatedSession | AcceptedCall | CreatedCall"
+"""What a successful request gives, by the target's response kind."""
+
+
+def _created(result: _Result) -> CreatedSession:
     if not isinstance(result, CreatedSession):
         raise ClientConfigError(f"target {result.target} creates no session: use accept_call")
     return result
 
 
-def _accepted(result: CreatedSession | AcceptedCall) -> AcceptedCall:
+def _placed(result: _Result) -> CreatedCall:
+    if not isinstance(result, CreatedCall):
+        raise ClientConfigError(f"target {result.target} places no WebRTC call")
+    return result
+
+
+def multipart_offer(sdp: str, session: bytes) -> tuple[str, bytes]:
+    """The ``multipart/form-data`` body of ``POST /realtime/calls``: its content type and bytes.
+
+    The parts, in the official SDK's order: ``sdp`` (application/sdp) and ``session`` (the
+    compiled session, application/json). The boundary is derived from the content, so that
+    the same offer gives the same bytes (``--dry-run`` is reproducible), and is checked not
+    to occur in it.
+    """
+    import hashlib
+
+    offer = sdp.encode("utf-8")
+    digest = hashlib.sha256(offer + b"\0" + session).hexdigest()
+    boundary = f"realtime-config-{digest[:32]}"
+    while boundary.encode() in offer or boundary.encode() in session:
+        boundary += "x"
+    parts = [("sdp", "application/sdp", offer), ("session", "application/json", session)]
+    body = b""
+    for name, content_type, data in parts:
+        body += (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n'
+                f"Content-Type: {content_type}\r\n\r\n"
+            ).encode()
+            + data
+            + b"\r\n"
+        )
+    body += f"--{boundary}--\r\n".encode()
+    return f"multipart/form-data; boundary={boundary}", body
+
+
+def _accepted(result: _Result) -> AcceptedCall:
     if not isinstance(result, AcceptedCall):
         raise ClientConfigError(f"target {result.target} accepts no call")
     return result
+
+
+def _takes_offer(target: str) -> bool:
+    """Whether a target's body is the session part of a multipart form with an SDP offer."""
+    from realtime_config.compiling._targets import TARGETS
+
+    registered = TARGETS.get(target)
+    return registered is not None and registered.response == "sdp_answer"
 
 
 def _response_of(request: PreparedRequest) -> str | None:
@@ -230,6 +316,32 @@ class _Failure:
     error: APIError
     cause: BaseException | None = None
     delay: float | None = None
+
+
+class _TooLarge(Exception):
+    """An answer over the size cap, found while reading it (its response, when known)."""
+
+    def __init__(self, response: httpx.Response | None) -> None:
+        super().__init__("response over the size cap")
+        self.response = response
+
+
+_Answer: TypeAlias = "tuple[httpx.Response, bytes] | httpx.HTTPError | _TooLarge"
+"""What one attempt came to: a response and its whole body, an httpx error, or a cap hit."""
+
+
+def _deadline_of(timeout: httpx.Timeout) -> float:
+    """An attempt's deadline: a number's own value, else the longest phase of an httpx.Timeout."""
+    phases = [t for t in (timeout.connect, timeout.read, timeout.write, timeout.pool) if t]
+    return max(phases, default=DEFAULT_TIMEOUT)
+
+
+def _positive(name: str, value: object) -> float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+        if math.isfinite(seconds) and seconds > 0:
+            return seconds
+    raise ClientConfigError(f"{name} must be a number of seconds > 0, not {value!r}")
 
 
 def retry_delay(retries_taken: int, rand: float) -> float:
@@ -379,6 +491,9 @@ class _ClientBase(abc.ABC, Generic[_Http, _Transport, _Sleep]):
         project: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
+        total_timeout: float | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        retry_rate_limited: bool = True,
         http_client: _Http | None = None,
         transport: _Transport | None = None,
         sleep: _Sleep | None = None,
@@ -404,6 +519,23 @@ class _ClientBase(abc.ABC, Generic[_Http, _Transport, _Sleep]):
             raise ClientConfigError(f"max_retries must be a whole number >= 0, not {max_retries!r}")
         self.max_retries = max_retries
         self.timeout = self._check_timeout(timeout)
+        self.deadline = _deadline_of(self.timeout)
+        """Seconds each attempt may take, connect to last byte."""
+        self.total_timeout = _positive(
+            "total_timeout",
+            self.deadline * (max_retries + 1) if total_timeout is None else total_timeout,
+        )
+        """Seconds the whole call may take, every attempt and every wait between them."""
+        if (
+            isinstance(max_response_bytes, bool)
+            or not isinstance(max_response_bytes, int)
+            or max_response_bytes < 1
+        ):
+            raise ClientConfigError(
+                f"max_response_bytes must be a whole number >= 1, not {max_response_bytes!r}"
+            )
+        self.max_response_bytes = max_response_bytes
+        self.retry_rate_limited = retry_rate_limited
         if http_client is not None and transport is not None:
             raise ClientConfigError("pass http_client or transport, not both")
         self._owns_http = http_client is None
@@ -432,8 +564,9 @@ class _ClientBase(abc.ABC, Generic[_Http, _Transport, _Sleep]):
         if isinstance(timeout, (int, float)) and not isinstance(timeout, bool):
             seconds = float(timeout)
             if math.isfinite(seconds) and seconds > 0:
-                # A number bounds every phase but never lengthens the 5 s connect timeout:
-                # an unreachable host should fail fast whatever the read timeout.
+                # A number is the deadline of an attempt (kept by every socket operation),
+                # and never lengthens the 5 s connect timeout: an unreachable host should
+                # fail fast whatever the deadline.
                 return httpx.Timeout(seconds, connect=min(seconds, DEFAULT_CONNECT_TIMEOUT))
         raise ClientConfigError(
             f"timeout must be a number of seconds > 0 or an httpx.Timeout, not {timeout!r}"
@@ -516,6 +649,7 @@ class _ClientBase(abc.ABC, Generic[_Http, _Transport, _Sleep]):
         target: str | None = None,
         drop_unsupported: bool = False,
         call_id: str | None = None,
+        sdp: str | None = None,
     ) -> PreparedRequest:
         """The request for ``source``, compiled but not sent (``--dry-run``); needs no key.
 
@@ -523,7 +657,8 @@ class _ClientBase(abc.ABC, Generic[_Http, _Transport, _Sleep]):
         otherwise), or a loaded preset, compiled for ``target`` (default: the preset's own
         target, else its dialect's: ``client_secrets`` for GA presets, ``sessions`` for beta
         ones), leaving out unsupported fields if ``drop_unsupported``. ``call_id`` is the SIP
-        call that target ``calls.accept`` accepts.
+        call that target ``calls.accept`` accepts; ``sdp`` the browser's offer that target
+        ``calls`` sends with the session.
         """
         from realtime_config.compiling._compile import dumps_payload
         from realtime_config.compiling._targets import chosen_target, compile_preset_with_warnings
@@ -543,8 +678,16 @@ class _ClientBase(abc.ABC, Generic[_Http, _Transport, _Sleep]):
         else:
             raise TypeError(f"expected a compiled payload or a Preset, not {type(source).__name__}")
         body = dumps_payload(payload, compact=True).encode("utf-8")
-        headers = tuple(self._headers(redact=True))
-        return PreparedRequest(chosen, "POST", url, headers, body, tuple(warnings))
+        headers = self._headers(redact=True)
+        if _takes_offer(chosen):
+            if sdp is None:
+                raise ClientConfigError(f"target {chosen} needs the SDP offer of the call")
+            content_type, body = multipart_offer(sdp, body)
+            replaced = {"Content-Type": content_type, "Accept": "application/sdp"}
+            headers = [(name, replaced.get(name, value)) for name, value in headers]
+        elif sdp is not None:
+            raise ClientConfigError(f"target {chosen} takes no SDP offer")
+        return PreparedRequest(chosen, "POST", url, tuple(headers), body, tuple(warnings))
 
     def _send_headers(self) -> list[tuple[str, str]]:
         """The headers to really send, key included; the check that one was given."""
@@ -573,34 +716,94 @@ class _ClientBase(abc.ABC, Generic[_Http, _Transport, _Sleep]):
             source, target="calls.accept", drop_unsupported=drop_unsupported, call_id=call_id
         )
 
+    def _offer_request(
+        self, source: Mapping[str, Any] | Preset, sdp: str, drop_unsupported: bool
+    ) -> PreparedRequest:
+        """The request of ``create_call``: a mapping is the compiled session itself."""
+        self._send_headers()
+        return self.prepare_request(
+            source, target="calls", drop_unsupported=drop_unsupported, sdp=sdp
+        )
+
     def _wire(self, request: PreparedRequest, headers: list[tuple[str, str]]) -> httpx.Request:
-        """One attempt's httpx request, built anew each time as ``httpx.Client.request`` does."""
+        """One attempt's httpx request, built anew each time as ``httpx.Client.request`` does.
+
+        The body is asked for uncompressed: the size cap counts the bytes held, and a small
+        compressed chunk can inflate past any cap in one decode.
+        """
+        own = {name: value for name, value in request.headers if name in _BODY_HEADERS}
+        sent = [(name, own.get(name, value)) for name, value in headers]
         return self._http.build_request(
-            request.method, request.url, content=request.body, headers=headers, timeout=self.timeout
+            request.method,
+            request.url,
+            content=request.body,
+            headers=[*sent, ("Accept-Encoding", "identity")],
+            timeout=self.timeout,
         )
 
     # --- outcomes: each attempt ends in a result, a wait before the next, or its error -----
 
-    def _outcome(
-        self,
-        request: PreparedRequest,
-        answer: httpx.Response | httpx.HTTPError,
-        retries_taken: int,
-    ) -> CreatedSession | AcceptedCall | float:
-        """What one attempt came to: the result, or the seconds to wait before the next one.
+    def _check_length(self, response: httpx.Response) -> None:
+        """Refuse an answer whose announced length is over the cap before reading any of it."""
+        length = _float(response.headers.get("content-length", ""))
+        if length is not None and length > self.max_response_bytes:
+            raise _TooLarge(response)
 
-        Raises the attempt's error when it is not retried or the retries are spent.
+    def _take(self, body: bytearray, chunk: bytes, ends: float) -> None:
+        """Add a chunk to the body: over the cap, or past the deadline, the attempt ends.
+
+        The sockets keep the deadline themselves; this check also holds a transport passed
+        in (which this module did not build) to it, between chunks.
         """
         import httpx
 
-        outcome: CreatedSession | AcceptedCall | _Failure
-        if isinstance(answer, httpx.HTTPError):
+        if len(body) + len(chunk) > self.max_response_bytes:
+            raise _TooLarge(None)
+        body += chunk
+        if time.monotonic() > ends:
+            raise httpx.ReadTimeout("the attempt's deadline has passed")
+
+    def _outcome(
+        self,
+        request: PreparedRequest,
+        answer: _Answer,
+        retries_taken: int,
+        call_ends: float,
+    ) -> _Result | float:
+        """What one attempt came to: the result, or the seconds to wait before the next one.
+
+        Raises the attempt's error when it is not retried, the retries are spent, or the
+        wait would end past the call's overall bound.
+        """
+        import httpx
+
+        outcome: _Result | _Failure
+        if isinstance(answer, _TooLarge):
+            outcome = self._too_large(request, answer, retries_taken + 1)
+        elif isinstance(answer, httpx.HTTPError):
             outcome = self._after_exception(request, answer, retries_taken)
         else:
-            outcome = self._after_response(request, answer, retries_taken)
+            outcome = self._after_response(request, *answer, retries_taken)
         if not isinstance(outcome, _Failure):
             return outcome
-        return self._retry_or_raise(outcome, retries_taken)
+        return self._retry_or_raise(outcome, retries_taken, call_ends)
+
+    def _too_large(self, request: PreparedRequest, exc: _TooLarge, attempts: int) -> _Failure:
+        response = exc.response
+        status = f" {response.status_code} {_phrase(response.status_code)}" if response else ""
+        text = (
+            f"invalid response from {request.method} {request.url}:{status} larger than the "
+            f"{self.max_response_bytes}-byte cap; read no further"
+        )
+        error = ResponseTooLargeError(
+            self._redact(_one_line(text)),
+            method=request.method,
+            url=request.url,
+            status_code=response.status_code if response else None,
+            request_id=None,
+            attempts=attempts,
+        )
+        return _Failure(error)
 
     def _redact(self, text: str) -> str:
         # A server may echo the key in an error message; so may a proxy's error page, or a
@@ -624,7 +827,11 @@ class _ClientBase(abc.ABC, Generic[_Http, _Transport, _Sleep]):
         if isinstance(exc, httpx.TimeoutException):
             phase, what = _TIMEOUT_PHASES.get(type(exc).__name__, _TIMEOUT_PHASES["ReadTimeout"])
             limit = getattr(self.timeout, phase, None)
-            within = f"within the {limit:g} s {phase} timeout" if limit is not None else ""
+            if phase == "connect" and limit is not None and limit < self.deadline:
+                within = f"within the {limit:g} s connect timeout"
+            else:
+                what = "no complete response" if phase != "connect" else what
+                within = f"within the {self.deadline:g} s deadline"
             text = self._redact(f"timeout from {method} {url}: {what} {within}".rstrip())
             timeout_error = APITimeoutError(
                 text + _attempts(attempts), method=method, url=url, attempts=attempts
@@ -656,16 +863,17 @@ class _ClientBase(abc.ABC, Generic[_Http, _Transport, _Sleep]):
         return _Failure(connection_error, exc, self._backoff(retries_taken) if retry else None)
 
     def _after_response(
-        self, request: PreparedRequest, response: httpx.Response, retries_taken: int
-    ) -> CreatedSession | AcceptedCall | _Failure:
+        self, request: PreparedRequest, response: httpx.Response, body: bytes, retries_taken: int
+    ) -> _Result | _Failure:
         status = response.status_code
         request_id = response.headers.get("x-request-id")
         request_id = self._redact(request_id) if request_id else None
         if 200 <= status < 300:
-            return self._parse_success(request, response, request_id, retries_taken + 1)
+            return self._parse_success(request, response, body, request_id, retries_taken + 1)
         delay: float | None = None
         note = ""
-        if status in _RETRY_STATUSES or status >= 500:
+        retried = _RETRY_STATUSES if self.retry_rate_limited else _RETRY_STATUSES - {429}
+        if status in retried or status >= 500:
             asked = retry_after_seconds(response.headers, time.time())
             if asked is None or asked == 0:
                 delay = self._backoff(retries_taken)
@@ -676,19 +884,23 @@ class _ClientBase(abc.ABC, Generic[_Http, _Transport, _Sleep]):
                     f"; the server asks to retry after {asked:.0f} s, longer than the "
                     f"{MAX_RETRY_AFTER:.0f} s this client waits"
                 )
-        error = self._status_error(request, response, request_id, note, retries_taken + 1)
+        error = self._status_error(
+            request, response, body, request_id, note=note, attempts=retries_taken + 1
+        )
         return _Failure(error, None, delay)
 
     def _status_error(
         self,
         request: PreparedRequest,
         response: httpx.Response,
+        body: bytes,
         request_id: str | None,
+        *,
         note: str,
         attempts: int,
     ) -> APIStatusError:
         status = response.status_code
-        error_type, code, param, message = self._error_fields(response)
+        error_type, code, param, message = self._error_fields(body)
         try:
             phrase = HTTPStatus(status).phrase
         except ValueError:
@@ -721,14 +933,12 @@ class _ClientBase(abc.ABC, Generic[_Http, _Transport, _Sleep]):
             retry_after=retry_after_seconds(response.headers, time.time()),
         )
 
-    def _error_fields(
-        self, response: httpx.Response
-    ) -> tuple[str | None, str | None, str | None, str]:
+    def _error_fields(self, content: bytes) -> tuple[str | None, str | None, str | None, str]:
         """``type, code, param, message`` of an error body, whatever its shape."""
         try:
-            body = json.loads(response.content)
+            body = json.loads(content)
         except (ValueError, RecursionError):
-            preview = _one_line(response.content.decode("utf-8", "replace"), _PREVIEW_CHARS)
+            preview = _one_line(content.decode("utf-8", "replace"), _PREVIEW_CHARS)
             message = f"non-JSON response body: {preview}" if preview else "empty response body"
             return None, None, None, self._redact(message)
         error = body.get("error", body) if isinstance(body, dict) else body
@@ -750,9 +960,10 @@ class _ClientBase(abc.ABC, Generic[_Http, _Transport, _Sleep]):
         self,
         request: PreparedRequest,
         response: httpx.Response,
+        body: bytes,
         request_id: str | None,
         attempts: int,
-    ) -> CreatedSession | AcceptedCall | _Failure:
+    ) -> _Result | _Failure:
         method, url, status = request.method, request.url, response.status_code
 
         def invalid(problem: str) -> _Failure:
@@ -773,8 +984,22 @@ class _ClientBase(abc.ABC, Generic[_Http, _Transport, _Sleep]):
         kind = _response_of(request)
         if kind == "empty":
             return AcceptedCall(target=request.target, url=request.url, request_id=request_id)
+        if kind == "sdp_answer":
+            try:
+                answer = body.decode("utf-8")
+            except UnicodeDecodeError:
+                return invalid("with a body that is not UTF-8 text")
+            if not answer.startswith("v="):
+                return invalid("without an SDP answer")
+            location = response.headers.get("location")
+            call_id = location.rstrip("/").rpartition("/")[2] if location else None
+            if call_id is not None and not _CALL_ID.fullmatch(call_id):
+                return invalid("with a Location that names no call id")
+            return CreatedCall(
+                target=request.target, sdp=answer, call_id=call_id, request_id=request_id
+            )
         try:
-            data = json.loads(response.content)
+            data = json.loads(body)
         except (ValueError, RecursionError):
             # Not chained: the decode error holds the whole body, which may hold anything.
             return invalid("with a body that is not JSON")
@@ -809,9 +1034,20 @@ class _ClientBase(abc.ABC, Generic[_Http, _Transport, _Sleep]):
             request_id=request_id,
         )
 
-    def _retry_or_raise(self, failure: _Failure, retries_taken: int) -> float:
-        """The wait before the next attempt; raise the error when there is none."""
+    def _retry_or_raise(self, failure: _Failure, retries_taken: int, call_ends: float) -> float:
+        """The wait before the next attempt; raise the error when there is none.
+
+        A wait that would end past the call's overall bound (``total_timeout``) is none:
+        the next attempt could not have its deadline.
+        """
         if failure.delay is None or retries_taken >= self.max_retries:
+            raise failure.error from failure.cause
+        if time.monotonic() + failure.delay >= call_ends:
+            logger.info(
+                "not retrying: a wait of %.2f s would pass the %g s bound of the whole call",
+                failure.delay,
+                self.total_timeout,
+            )
             raise failure.error from failure.cause
         logger.info(
             "retrying in %.2f s (retry %d of %d) after: %s",
@@ -913,18 +1149,22 @@ def _preview(value: object) -> str:
 
 
 class RealtimeClient(_ClientBase["httpx.Client", "httpx.BaseTransport", Callable[[float], object]]):
-    """Mints ephemeral client secrets from compiled payloads or presets (blocking).
+    """Mints ephemeral client secrets and places calls from compiled payloads or presets.
 
     Settings not given are read from ``OPENAI_API_KEY``, ``OPENAI_BASE_URL``,
     ``OPENAI_ORG_ID`` and ``OPENAI_PROJECT_ID``. ``provider="azure"`` (the default when
     ``AZURE_OPENAI_ENDPOINT`` is set and no OpenAI base URL is) posts to
     ``{AZURE_OPENAI_ENDPOINT}/openai/v1`` with the key in an ``api-key`` header
     (``AZURE_OPENAI_API_KEY``), or a Microsoft Entra token as a bearer (``azure_ad_token``,
-    ``AZURE_OPENAI_AD_TOKEN``, which wins when neither is given). ``timeout`` is seconds
-    (every phase, the connect phase capped at 5 s) or an ``httpx.Timeout``; the default is
-    30 s with a 5 s connect. Pass ``http_client`` or ``transport`` for proxies or tests; a
-    client passed in is used as is (its timeout is overridden per request) and never closed
-    here. ``sleep`` waits between attempts (default ``time.sleep``).
+    ``AZURE_OPENAI_AD_TOKEN``, which wins when neither is given). ``timeout`` is the deadline
+    of each attempt in seconds, connect to last byte (connecting itself capped at 5 s), or an
+    ``httpx.Timeout`` (its longest phase is the deadline); the default is 30 s.
+    ``total_timeout`` bounds the whole call, retries and waits included (default: timeout x
+    (max_retries + 1)); ``max_response_bytes`` caps an answer (default 1 MiB, never held
+    whole); ``retry_rate_limited=False`` raises a 429 at once instead of waiting. Pass
+    ``http_client`` or ``transport`` for proxies or tests; a client passed in is used as is
+    (its timeout is overridden per request, the deadline checked between chunks only) and
+    never closed here. ``sleep`` waits between attempts (default ``time.sleep``).
     """
 
     def _new_http(
@@ -932,6 +1172,10 @@ class RealtimeClient(_ClientBase["httpx.Client", "httpx.BaseTransport", Callable
     ) -> httpx.Client:
         import httpx
 
+        if transport is None:
+            from realtime_config.client._deadline import deadline_transport
+
+            transport = deadline_transport(verify)
         return httpx.Client(transport=transport, timeout=self.timeout, verify=verify)
 
     @staticmethod
@@ -970,22 +1214,52 @@ class RealtimeClient(_ClientBase["httpx.Client", "httpx.BaseTransport", Callable
         """Accept the incoming SIP call ``call_id`` with ``source``'s session (``calls.accept``)."""
         return _accepted(self.send(self._call_request(source, call_id, drop_unsupported)))
 
-    def send(self, request: PreparedRequest) -> CreatedSession | AcceptedCall:
-        """Send a prepared request, with retries, and parse its answer."""
-        import httpx
+    def create_call(
+        self, source: Mapping[str, Any] | Preset, sdp: str, *, drop_unsupported: bool = False
+    ) -> CreatedCall:
+        """Place a WebRTC call for the SDP offer ``sdp`` with ``source``'s session (``calls``).
 
+        Returns the SDP answer and the call id; the API key stays here, never in a browser.
+        """
+        return _placed(self.send(self._offer_request(source, sdp, drop_unsupported)))
+
+    def send(self, request: PreparedRequest) -> _Result:
+        """Send a prepared request, with retries, and parse its answer."""
         headers, retries_taken = self._send_headers(), 0
+        call_ends = time.monotonic() + self.total_timeout
         while True:
-            try:
-                answer: httpx.Response | httpx.HTTPError = self._http.send(
-                    self._wire(request, headers)
-                )
-            except httpx.HTTPError as exc:
-                answer = exc
-            if not isinstance(outcome := self._outcome(request, answer, retries_taken), float):
+            answer = self._attempt(
+                request, headers, min(time.monotonic() + self.deadline, call_ends)
+            )
+            outcome = self._outcome(request, answer, retries_taken, call_ends)
+            if not isinstance(outcome, float):
                 return outcome
             self._sleep(outcome)
             retries_taken += 1
+
+    def _attempt(
+        self, request: PreparedRequest, headers: list[tuple[str, str]], ends: float
+    ) -> _Answer:
+        """One attempt, its socket operations held to ``ends``; the body read up to the cap."""
+        import httpx
+
+        from realtime_config.client._deadline import DEADLINE
+
+        token = DEADLINE.set(ends)
+        try:
+            response = self._http.send(self._wire(request, headers), stream=True)
+            try:
+                body = bytearray()
+                self._check_length(response)
+                for chunk in response.iter_bytes():
+                    self._take(body, chunk, ends)
+                return response, bytes(body)
+            finally:
+                response.close()
+        except (httpx.HTTPError, _TooLarge) as exc:
+            return exc
+        finally:
+            DEADLINE.reset(token)
 
 
 class AsyncRealtimeClient(
@@ -1003,6 +1277,10 @@ class AsyncRealtimeClient(
     ) -> httpx.AsyncClient:
         import httpx
 
+        if transport is None:
+            from realtime_config.client._deadline import async_deadline_transport
+
+            transport = async_deadline_transport(verify)
         return httpx.AsyncClient(transport=transport, timeout=self.timeout, verify=verify)
 
     @staticmethod
@@ -1038,19 +1316,45 @@ class AsyncRealtimeClient(
         """Accept the incoming SIP call ``call_id`` with ``source``'s session (``calls.accept``)."""
         return _accepted(await self.send(self._call_request(source, call_id, drop_unsupported)))
 
-    async def send(self, request: PreparedRequest) -> CreatedSession | AcceptedCall:
-        """Send a prepared request, with retries, and parse its answer."""
-        import httpx
+    async def create_call(
+        self, source: Mapping[str, Any] | Preset, sdp: str, *, drop_unsupported: bool = False
+    ) -> CreatedCall:
+        """Place a WebRTC call for the SDP offer ``sdp`` with ``source``'s session (``calls``)."""
+        return _placed(await self.send(self._offer_request(source, sdp, drop_unsupported)))
 
+    async def send(self, request: PreparedRequest) -> _Result:
+        """Send a prepared request, with retries, and parse its answer."""
         headers, retries_taken = self._send_headers(), 0
+        call_ends = time.monotonic() + self.total_timeout
         while True:
-            try:
-                answer: httpx.Response | httpx.HTTPError = await self._http.send(
-                    self._wire(request, headers)
-                )
-            except httpx.HTTPError as exc:
-                answer = exc
-            if not isinstance(outcome := self._outcome(request, answer, retries_taken), float):
+            ends = min(time.monotonic() + self.deadline, call_ends)
+            answer = await self._attempt(request, headers, ends)
+            outcome = self._outcome(request, answer, retries_taken, call_ends)
+            if not isinstance(outcome, float):
                 return outcome
             await self._sleep(outcome)
             retries_taken += 1
+
+    async def _attempt(
+        self, request: PreparedRequest, headers: list[tuple[str, str]], ends: float
+    ) -> _Answer:
+        """One attempt, its socket operations held to ``ends``; the body read up to the cap."""
+        import httpx
+
+        from realtime_config.client._deadline import DEADLINE
+
+        token = DEADLINE.set(ends)
+        try:
+            response = await self._http.send(self._wire(request, headers), stream=True)
+            try:
+                body = bytearray()
+                self._check_length(response)
+                async for chunk in response.aiter_bytes():
+                    self._take(body, chunk, ends)
+                return response, bytes(body)
+            finally:
+                await response.aclose()
+        except (httpx.HTTPError, _TooLarge) as exc:
+            return exc
+        finally:
+            DEADLINE.reset(token)

@@ -27,7 +27,7 @@ from realtime_config.compiling._translate import (
 )
 from realtime_config.preset._model import Preset
 
-Response = Literal["client_secret", "beta_session", "empty"]
+Response = Literal["client_secret", "beta_session", "empty", "sdp_answer"]
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,9 @@ class Target:
     endpoint: str | None = None
     """The path under the base URL it is posted to; None for a WebSocket event."""
     response: Response | None = None
-    """How a successful answer is read: a GA client secret, a beta session, no body."""
+    """How a successful answer is read: a GA client secret, a beta session, no body, or an
+    SDP answer (``sdp_answer``: the body is then the session part of a multipart form whose
+    other part is the caller's SDP offer)."""
     default_for: tuple[str, ...] = ()
     """The dialects whose presets compile for this target when none is named."""
     transcription: bool = False
@@ -122,6 +124,14 @@ TARGETS: Final[Mapping[str, Target]] = {
             endpoint="/realtime/calls/{call_id}/accept",
             response="empty",
             path_parameters=("call_id",),
+        ),
+        Target(
+            "calls",
+            "POST /v1/realtime/calls: the session of a WebRTC call placed for an SDP offer",
+            "ga",
+            _calls_accept,
+            endpoint="/realtime/calls",
+            response="sdp_answer",
         ),
         Target(
             "sessions",

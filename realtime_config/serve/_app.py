@@ -7,27 +7,33 @@ name a file. The app is built on Starlette, which is imported here and only here
 ``import realtime_config`` never pays for it.
 
 Middleware, outermost first: the access log (one record per request, with the preset, the
-status, the upstream request id and the duration), then CORS (listed origins only), then
-Starlette's routing. Error bodies are always ``{"error": {"message", "type"}}``; they never
-carry the API key, the upstream's own message or a traceback.
+status, the upstream request id and the duration), then the host check (a ``Host`` that is not
+an allowed host is refused before anything else: DNS rebinding), then CORS (listed origins
+only; same-origin is judged from the allowed hosts and the served scheme, never from the
+request's own ``Host``), then Starlette's routing. Error bodies are always
+``{"error": {"message", "type"}}``; they never carry the API key, the upstream's own message
+or a traceback.
 """
 
 from __future__ import annotations
 
 import inspect
+import json
 import logging
 import math
 import os
 import re
+import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
-from urllib.parse import urlsplit
+from urllib.parse import quote
 
 try:
+    import anyio
     from starlette.applications import Starlette
     from starlette.datastructures import Headers, MutableHeaders
     from starlette.exceptions import HTTPException
@@ -53,14 +59,17 @@ from realtime_config._errors import (
     ClientConfigError,
     MissingAPIKeyError,
     PresetError,
+    ResponseTooLargeError,
     ServeConfigError,
 )
 from realtime_config._project import display_path, find_root, project_presets
 from realtime_config.checking._compose import CheckedLoader as Loader
 from realtime_config.client._client import (
+    DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
     REDACTED,
     AsyncRealtimeClient,
+    CreatedCall,
     CreatedSession,
     PreparedRequest,
 )
@@ -69,8 +78,17 @@ from realtime_config.preset._model import Preset
 
 if TYPE_CHECKING:
     import httpx
+    import uvicorn
 
-__all__ = ["Authorize", "ServedPreset", "create_app", "run"]
+__all__ = [
+    "Authorize",
+    "Draining",
+    "HostPolicy",
+    "ServedPreset",
+    "create_app",
+    "listen_socket",
+    "run",
+]
 
 Authorize = Callable[[Request], "bool | Awaitable[bool]"]
 """The host app's check: truthy to mint, falsy for 403; raise HTTPException(401) to say 401."""
@@ -82,9 +100,15 @@ MINTING_TARGETS: Final = frozenset(
 )
 """The targets whose response carries a client secret (from the registry: client_secrets,
 sessions, translations.client_secrets); every other one is refused."""
+CALL_TARGET: Final = "calls"
+"""The target of ``POST /calls/{name}``: a WebRTC call placed for the browser's SDP offer."""
 
 ALLOWED_METHODS: Final = "GET, POST"
 ALLOWED_HEADERS: Final = "Authorization, Content-Type"
+MAX_OFFER_BYTES: Final = 64 * 1024
+"""The largest SDP offer taken: a browser's is a few kilobytes."""
+DEFAULT_GRACE: Final = 10.0
+"""Seconds in-flight requests have to finish on SIGINT/SIGTERM before they are cut (503)."""
 PREFLIGHT_MAX_AGE: Final = "600"
 _LOG_FIELDS: Final = "realtime_config.log"  # the scope key the handlers fill for the access log
 _NAME_CHARS_SHOWN: Final = 100
@@ -96,18 +120,25 @@ logger = logging.getLogger("realtime_config.server")
 
 @dataclass(frozen=True)
 class ServedPreset:
-    """A preset as served: its name under ``presets/``, its target and its ready request."""
+    """A preset as served: its name under ``presets/``, its target, its ready mint request
+    (None when it only places calls) and its compiled call session (None when it cannot)."""
 
     name: str
     path: Path
     target: str
     description: str | None
-    request: PreparedRequest = field(repr=False)
+    request: PreparedRequest | None = field(repr=False)
     warnings: tuple[Diagnostic, ...] = ()
+    call_session: dict[str, Any] | None = field(default=None, repr=False)
 
     def listing(self) -> dict[str, Any]:
-        """The entry of ``GET /presets``."""
-        return {"name": self.name, "description": self.description, "target": self.target}
+        """The entry of ``GET /presets``: ``calls`` says whether ``/calls/{name}`` serves it."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "target": self.target,
+            "calls": self.call_session is not None,
+        }
 
 
 def create_app(
@@ -115,6 +146,7 @@ def create_app(
     *,
     root: str | os.PathLike[str] | None = None,
     allow_origins: Iterable[str] = (),
+    allowed_hosts: Iterable[str] = (),
     allow_credentials: bool = False,
     authorize: Authorize | None = None,
     api_key: str | None = None,
@@ -123,15 +155,21 @@ def create_app(
     project: str | None = None,
     timeout: float | httpx.Timeout | None = None,
     max_retries: int = DEFAULT_MAX_RETRIES,
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    demo: bool = False,
     provider: str | None = None,
 ) -> Starlette:
     """The ASGI app that mints client secrets for ``presets`` (default: all under presets/).
 
-    ``root`` is the project folder (default: the working directory's project root);
-    ``provider`` is the client's (``openai`` or ``azure``, default from the environment).
-    Raises PresetError with every preset's diagnostics, ServeConfigError or ClientConfigError.
+    ``root`` is the project folder (default: the working directory's project root).
+    ``allowed_hosts`` are the ``Host`` names (``name`` for any port, ``name:port`` for one)
+    served besides the loopback names and the address a request came in on. ``demo``
+    serves the demo page at ``/``. ``provider`` is the client's (``openai`` or ``azure``,
+    default from the environment). Raises PresetError with every preset's diagnostics,
+    ServeConfigError or ClientConfigError.
     """
     origins = frozenset(_checked_origin(origin) for origin in allow_origins)
+    hosts = HostPolicy(allowed_hosts)
     client_settings: dict[str, Any] = {
         "api_key": api_key,
         "base_url": base_url,
@@ -140,6 +178,10 @@ def create_app(
         "timeout": timeout,
         "max_retries": max_retries,
         "provider": provider,
+        "max_response_bytes": max_response_bytes,
+        # A 429 goes back to the browser at once, with its Retry-After: the browser can
+        # wait, or tell its user, better than a request held open here.
+        "retry_rate_limited": False,
     }
     client = AsyncRealtimeClient(**client_settings)
     if not client.has_api_key:
@@ -152,8 +194,11 @@ def create_app(
     served, skipped = _load(presets, root, client)
     service = _Service(served, client, client_settings, authorize)
 
+    draining = Draining()
+
     @asynccontextmanager
     async def lifespan(app: object) -> AsyncIterator[None]:
+        draining.reset()
         service.open()
         logger.info(
             "serving %d preset%s: %s",
@@ -166,21 +211,31 @@ def create_app(
         finally:
             await service.aclose()
 
+    routes = [
+        Route("/sessions/{name:path}", service.mint, methods=["POST"]),
+        Route("/calls/{name:path}", service.call, methods=["POST"]),
+        Route("/presets", service.list_presets, methods=["GET"]),
+        Route("/healthz", service.healthz, methods=["GET"]),
+    ]
+    if demo:
+        routes += [
+            Route("/", _demo_file("index.html"), methods=["GET"]),
+            Route("/demo.js", _demo_file("demo.js"), methods=["GET"]),
+        ]
     app = Starlette(
-        routes=[
-            Route("/sessions/{name:path}", service.mint, methods=["POST"]),
-            Route("/presets", service.list_presets, methods=["GET"]),
-            Route("/healthz", service.healthz, methods=["GET"]),
-        ],
+        routes=routes,
         middleware=[
             Middleware(_AccessLog),
-            Middleware(_Cors, origins=origins, credentials=allow_credentials),
+            Middleware(_HostCheck, hosts=hosts),
+            Middleware(_Cors, origins=origins, credentials=allow_credentials, hosts=hosts),
+            Middleware(_Drain, draining=draining),
         ],
         exception_handlers={HTTPException: _http_error, Exception: _internal_error},
         lifespan=lifespan,
     )
     app.router.redirect_slashes = False  # a redirect answers no question here; 404 does
     app.state.presets = tuple(served.values())
+    app.state.draining = draining
     # For the host to show: the presets' own warnings, and each preset left out.
     app.state.warnings = tuple(
         sorted(
@@ -209,73 +264,122 @@ def _load(
 ) -> tuple[dict[str, ServedPreset], list[Diagnostic]]:
     """Every preset loaded, validated and compiled, by name, and the warnings of those left
     out; a PresetError lists every problem.
+
+    Of the presets found under ``presets/`` (none named), a base that another one extends
+    is neither listed nor served: it is a part, not a session.
     """
     base = Path(root).resolve() if root is not None else None
     discovered = paths is None
+    files = _preset_files(paths, base)
+    loader = Loader(base)
+    problems: dict[Path, list[Diagnostic]] = {}
+    loaded: list[tuple[str, Path, Preset]] = []
+    for file in files:
+        resolved = file.resolve()
+        name = _served_name(file, base)
+        if isinstance(name, Diagnostic):
+            problems.setdefault(resolved, []).append(name)
+            continue
+        try:
+            loaded.append((name, resolved, loader.load(file)))
+        except PresetError as error:
+            problems.setdefault(resolved, []).extend(error.diagnostics)
+    bases: set[Path] = set()
+    if discovered:
+        bases = {Path(f).resolve() for _, _, p in loaded for f in p.source_files[1:]}
+    skipped: list[Diagnostic] = []
+    served: dict[str, ServedPreset] = {}
+    for name, path, preset in loaded:
+        if path in bases:
+            continue
+        try:
+            entry = _served(name, path, preset, client)
+        except PresetError as error:
+            problems.setdefault(path, []).extend(error.diagnostics)
+            continue
+        except ClientConfigError as error:
+            entry = str(error)
+        if isinstance(entry, str):
+            # Named presets must all be served; of the discovered ones, those that cannot
+            # (a SIP calls.accept preset) are left out, with a warning.
+            found = _unmintable(preset, entry, discovered=discovered)
+            if discovered:
+                skipped.append(found)
+            else:
+                problems.setdefault(path, []).append(found)
+            continue
+        if name in served and served[name].path != path:
+            display = display_path(preset.path)
+            problems.setdefault(path, []).append(
+                Diagnostic(display, 1, 1, "error", "serve", f"another preset is served as {name}")
+            )
+            continue
+        served[name] = entry
+    found_problems = [d for path, found in problems.items() if path not in bases for d in found]
+    if found_problems:
+        raise PresetError(found_problems)
+    if not served:
+        raise ServeConfigError("no presets to serve: none of them mints a client secret")
+    return dict(sorted(served.items())), skipped
+
+
+def _served_name(file: Path, base: Path | None) -> str | Diagnostic:
+    """A preset's name, its path under ``presets/`` without the suffix; or why it has none."""
+    resolved = file.resolve()
+    folder = (base or find_root(resolved.parent)) / "presets"
+    try:
+        return resolved.relative_to(folder.resolve()).with_suffix("").as_posix()
+    except ValueError:
+        display = display_path(resolved if not file.is_absolute() else file)
+        reason = f"not under {display_path(folder)}/: a served preset is named by its path there"
+        return Diagnostic(display, 1, 1, "error", "serve", reason)
+
+
+def _preset_files(
+    paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str] | None, base: Path | None
+) -> list[Path]:
+    """The files named, or those found under the project's ``presets/``; never none."""
     if paths is None:
         folder, files = project_presets(base)
         if not files:
             raise ServeConfigError(f"no presets to serve: {display_path(folder)} has no .toml file")
-    elif isinstance(paths, (str, os.PathLike)):
-        files = [Path(paths)]
-    else:
-        files = [Path(path) for path in paths]
-        if not files:
-            raise ServeConfigError("no presets to serve: the list of presets is empty")
-    loader = Loader(base)
-    problems: list[Diagnostic] = []
-    skipped: list[Diagnostic] = []
-    served: dict[str, ServedPreset] = {}
-    for file in files:
-        display = display_path(file.resolve() if not file.is_absolute() else file)
-        folder = (base or find_root(file.resolve().parent)) / "presets"
-        try:
-            name = file.resolve().relative_to(folder.resolve()).with_suffix("").as_posix()
-        except ValueError:
-            problems.append(
-                Diagnostic(
-                    display,
-                    1,
-                    1,
-                    "error",
-                    "serve",
-                    f"not under {display_path(folder)}/: a served preset is named by its "
-                    "path there",
-                )
-            )
-            continue
-        try:
-            preset = loader.load(file)
-            request = client.prepare_request(preset)
-        except PresetError as error:
-            problems.extend(error.diagnostics)
-            continue
-        except ClientConfigError as error:
-            # Named presets must all be served; of the discovered ones, those that cannot
-            # mint (a SIP calls.accept preset) are left out, with a warning.
-            (skipped if discovered else problems).append(
-                _unmintable(preset, str(error), discovered=discovered)
-            )
-            continue
-        if request.target not in MINTING_TARGETS:
-            reason = f"target {request.target} mints no client secret"
-            (skipped if discovered else problems).append(
-                _unmintable(preset, reason, discovered=discovered)
-            )
-            continue
-        if name in served and served[name].path != file.resolve():
-            problems.append(
-                Diagnostic(display, 1, 1, "error", "serve", f"another preset is served as {name}")
-            )
-            continue
-        served[name] = ServedPreset(
-            name, file.resolve(), request.target, preset.description, request, preset.warnings
-        )
-    if problems:
-        raise PresetError(problems)
-    if not served:
-        raise ServeConfigError("no presets to serve: none of them mints a client secret")
-    return dict(sorted(served.items())), skipped
+        return list(files)
+    if isinstance(paths, (str, os.PathLike)):
+        return [Path(paths)]
+    if not paths:
+        raise ServeConfigError("no presets to serve: the list of presets is empty")
+    return [Path(path) for path in paths]
+
+
+def _served(
+    name: str, path: Path, preset: Preset, client: AsyncRealtimeClient
+) -> ServedPreset | str:
+    """How a preset is served: its mint request and its call's session, or why it cannot be.
+
+    Its own target decides: a minting one is served at ``/sessions/{name}`` and, when the
+    preset compiles for ``calls``, at ``/calls/{name}`` too; ``calls`` only there.
+    """
+    from realtime_config.compiling._targets import chosen_target, compile_preset
+
+    target = chosen_target(preset).name
+    if target not in (*MINTING_TARGETS, CALL_TARGET):
+        return f"target {target} mints no client secret"
+    request = client.prepare_request(preset) if target in MINTING_TARGETS else None
+    try:
+        session: dict[str, Any] | None = compile_preset(preset, CALL_TARGET)
+    except PresetError:
+        if request is None:
+            raise
+        session = None  # a transcription preset, a beta one with GA-less fields: no calls
+    return ServedPreset(
+        name,
+        path,
+        target,
+        preset.description,
+        request,
+        preset.warnings + (request.warnings if request else ()),
+        session,
+    )
 
 
 def _unmintable(preset: Preset, reason: str, *, discovered: bool) -> Diagnostic:
@@ -329,16 +433,12 @@ class _Service:
         name = request.path_params["name"]
         fields = _log_fields(request.scope)
         fields["preset"] = name
-        if self._authorize is not None:
-            verdict = self._authorize(request)
-            if inspect.isawaitable(verdict):
-                verdict = await verdict
-            if not verdict:
-                return error_response(403, "not allowed to mint a client secret", "forbidden")
+        refused = await self._refused(request, "mint a client secret")
+        if refused is not None:
+            return refused
         served = self.presets.get(name)
-        if served is None:
-            shown = name if len(name) <= _NAME_CHARS_SHOWN else name[:_NAME_CHARS_SHOWN] + "…"
-            return error_response(404, f"no preset named {shown!r}", "not_found")
+        if served is None or served.request is None:
+            return _no_preset(name, served, "mints no client secret")
         try:
             created = await self.open().send(served.request)
         except APIError as error:
@@ -349,14 +449,124 @@ class _Service:
         fields["upstream_request_id"] = created.request_id
         # Only minting targets are served (start-up checks), so this is a created session.
         assert isinstance(created, CreatedSession)
-        # A live secret: no cache may keep it.
-        return JSONResponse(created.raw, headers={"Cache-Control": "no-store"})
+        # Only the documented fields, whatever else the upstream added; a live secret, so
+        # no cache may keep it.
+        secret = created.client_secret
+        relayed = {
+            "value": secret.value,
+            "expires_at": secret.expires_at,
+            "session": created.session,
+        }
+        return JSONResponse(relayed, headers={"Cache-Control": "no-store"})
+
+    async def call(self, request: Request) -> Response:
+        """Place a WebRTC call for the browser's SDP offer; 201 with the SDP answer."""
+        name = request.path_params["name"]
+        fields = _log_fields(request.scope)
+        fields["preset"] = name
+        refused = await self._refused(request, "place a call")
+        if refused is not None:
+            return refused
+        served = self.presets.get(name)
+        if served is None or served.call_session is None:
+            return _no_preset(name, served, "cannot place a WebRTC call")
+        media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+        if media_type != "application/sdp":
+            return error_response(
+                415,
+                "the offer must be sent as Content-Type: application/sdp",
+                "unsupported_media_type",
+            )
+        offer = await _body_within(request, MAX_OFFER_BYTES)
+        if offer is None:
+            return error_response(
+                413, f"the offer is larger than {MAX_OFFER_BYTES // 1024} KiB", "payload_too_large"
+            )
+        try:
+            sdp = offer.decode("utf-8")
+        except UnicodeDecodeError:
+            return error_response(400, "the offer is not UTF-8 text", "bad_request")
+        if not sdp.strip():
+            return error_response(400, "the offer is empty", "bad_request")
+        client = self.open()
+        try:
+            placed = await client.send(
+                client.prepare_request(served.call_session, target=CALL_TARGET, sdp=sdp)
+            )
+        except APIError as error:
+            fields["upstream_request_id"] = getattr(error, "request_id", None)
+            logger.warning("preset %s: %s", name, _SECRET_VALUE.sub(REDACTED, str(error)))
+            return _upstream_error(error, wanted="an SDP answer")
+        fields["upstream_request_id"] = placed.request_id
+        assert isinstance(placed, CreatedCall)
+        headers = {"Cache-Control": "no-store"}
+        if placed.call_id is not None:
+            # A header is Latin-1: a preset's name may be anything its file name is.
+            headers["Location"] = f"/calls/{quote(name)}/{placed.call_id}"
+        return Response(placed.sdp, status_code=201, media_type="application/sdp", headers=headers)
+
+    async def _refused(self, request: Request, what: str) -> Response | None:
+        """The ``authorize`` hook's answer: None to go on, else the 403 to send."""
+        if self._authorize is None:
+            return None
+        verdict = self._authorize(request)
+        if inspect.isawaitable(verdict):
+            verdict = await verdict
+        if not verdict:
+            return error_response(403, f"not allowed to {what}", "forbidden")
+        return None
 
     async def list_presets(self, request: Request) -> Response:
+        refused = await self._refused(request, "list the presets")
+        if refused is not None:
+            return refused
         return JSONResponse({"presets": [p.listing() for p in self.presets.values()]})
 
     async def healthz(self, request: Request) -> Response:
         return JSONResponse({"status": "ok", "presets": len(self.presets)})
+
+
+def _no_preset(name: str, served: ServedPreset | None, why: str) -> Response:
+    """The 404 of a name that is not served, or not served by this route."""
+    shown = name if len(name) <= _NAME_CHARS_SHOWN else name[:_NAME_CHARS_SHOWN] + "…"
+    if served is None:
+        return error_response(404, f"no preset named {shown!r}", "not_found")
+    return error_response(404, f"preset {shown!r} {why}", "not_found")
+
+
+async def _body_within(request: Request, limit: int) -> bytes | None:
+    """The request's body, or None once it is larger than ``limit`` (read no further)."""
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
+
+
+def _demo_file(name: str) -> Callable[[Request], Awaitable[Response]]:
+    """A route answering one file of the demo page, read once, from the package."""
+    from importlib.resources import files
+
+    data = files("realtime_config.serve").joinpath("_demo", name).read_bytes()
+    media_type = "text/html" if name.endswith(".html") else "text/javascript"
+    headers = {
+        # The page runs its own script only, talks to this origin only, and is never framed.
+        "Content-Security-Policy": (
+            "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; "
+            "connect-src 'self'; media-src 'self' blob: mediastream:; frame-ancestors 'none'"
+        ),
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-cache",
+    }
+
+    async def page(request: Request) -> Response:
+        return Response(data, media_type=media_type, headers=headers)
+
+    return page
 
 
 def error_response(
@@ -368,7 +578,7 @@ def error_response(
     )
 
 
-def _upstream_error(error: APIError) -> Response:
+def _upstream_error(error: APIError, wanted: str = "a client secret") -> Response:
     """What the browser learns of a failed upstream call: the kind, never the upstream text."""
     if isinstance(error, APIStatusError) and error.status_code == 429:
         headers = {}
@@ -382,12 +592,16 @@ def _upstream_error(error: APIError) -> Response:
             502, f"the Realtime API answered {error.status_code}", "upstream_error"
         )
     if isinstance(error, APITimeoutError):
-        return error_response(502, "the Realtime API did not answer in time", "upstream_timeout")
+        return error_response(504, "the Realtime API did not answer in time", "upstream_timeout")
     if isinstance(error, APIConnectionError):
         return error_response(502, "could not reach the Realtime API", "upstream_unreachable")
+    if isinstance(error, ResponseTooLargeError):
+        return error_response(
+            502, "the Realtime API sent an answer larger than this service takes", "upstream_error"
+        )
     if isinstance(error, APIResponseError):
         return error_response(
-            502, "the Realtime API sent a response without a client secret", "upstream_error"
+            502, f"the Realtime API sent a response without {wanted}", "upstream_error"
         )
     return error_response(502, "the Realtime API request failed", "upstream_error")
 
@@ -398,6 +612,8 @@ _STATUS_TYPES: Final = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
 }
 
 
@@ -496,10 +712,13 @@ class _Cors:
     it, and nothing is minted for a page that could not read the secret anyway.
     """
 
-    def __init__(self, app: ASGIApp, *, origins: frozenset[str], credentials: bool) -> None:
+    def __init__(
+        self, app: ASGIApp, *, origins: frozenset[str], credentials: bool, hosts: HostPolicy
+    ) -> None:
         self.app = app
         self.origins = origins
         self.credentials = credentials
+        self.hosts = hosts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -508,7 +727,7 @@ class _Cors:
         headers = Headers(scope=scope)
         origin = headers.get("origin")
         if origin is None or (
-            origin.lower() not in self.origins and _same_origin(origin, headers.get("host"))
+            origin.lower() not in self.origins and self.hosts.is_own_origin(origin, scope)
         ):
             await self.app(scope, receive, self._with_vary(send))
             return
@@ -527,7 +746,7 @@ class _Cors:
             cors["Access-Control-Max-Age"] = PREFLIGHT_MAX_AGE
             await Response(status_code=204, headers=cors)(scope, receive, send)
             return
-        cors["Access-Control-Expose-Headers"] = "Retry-After"
+        cors["Access-Control-Expose-Headers"] = "Retry-After, Location"
 
         async def send_with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -551,28 +770,260 @@ class _Cors:
         return send_with_vary
 
 
-def _same_origin(origin: str, host: str | None) -> bool:
-    """Whether a browser's ``Origin`` names the host it sent the request to."""
-    if host is None:
-        return False
-    try:
-        return urlsplit(origin).netloc.lower() == host.lower()
-    except ValueError:
-        return False
+_DEFAULT_PORTS: Final = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+LOOPBACK_NAMES: Final = ("127.0.0.1", "localhost", "[::1]")
+"""Names that always mean this machine: a page elsewhere cannot make a browser send them."""
+_HOST = re.compile(r"(?P<name>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::(?P<port>[0-9]{1,5}))?")
 
 
-def run(app: Starlette, *, host: str, port: int) -> None:
-    """Serve ``app`` with uvicorn until SIGINT or SIGTERM, then shut down cleanly.
+def _split_host(text: str) -> tuple[str, int | None] | None:
+    """``name[:port]`` (IPv6 in brackets) as a lower-case name and a port, or None."""
+    found = _HOST.fullmatch(text)
+    if found is None:
+        return None
+    port = int(found["port"]) if found["port"] is not None else None
+    if port is not None and port > 65535:
+        return None
+    return found["name"].lower(), port
 
-    uvicorn's own access log is off: the app's (``realtime_config.server``) says more and
-    carries no secret.
+
+def _address_name(address: str) -> str:
+    """An IP address as it appears in a ``Host`` header: IPv6 in brackets."""
+    return f"[{address}]" if ":" in address else address.lower()
+
+
+class HostPolicy:
+    """Which ``Host`` names this app answers, and so which origins are its own.
+
+    Always: the loopback names and the address the connection came in on (the socket's own,
+    from the ASGI ``server``, never from a header), with the port it came in on. Besides:
+    ``allowed`` names, each ``name`` (any port) or ``name:port``. A DNS-rebinding page sends
+    its own name as ``Host``, so it is never one of these unless a deployment listed it.
     """
+
+    def __init__(self, allowed: Iterable[str] = ()) -> None:
+        self.extra: set[tuple[str, int | None]] = set()
+        for entry in allowed:
+            split = _split_host(entry.strip())
+            if split is None or not entry.strip():
+                raise ServeConfigError(
+                    f"{entry!r} is not a host: expected a name or address, with an optional "
+                    ":port, such as app.example.com or 10.0.0.5:8000"
+                )
+            self.extra.add(split)
+
+    def allows(self, name: str, port: int, scope: Scope) -> bool:
+        """Whether ``name:port`` (a ``Host`` or an origin's) is one of this app's hosts."""
+        if (name, None) in self.extra or (name, port) in self.extra:
+            return True
+        server = scope.get("server")
+        if not server:
+            return name in LOOPBACK_NAMES  # no socket to compare the port with
+        address, server_port = server[0], server[1]
+        if server_port is None:  # a Unix socket: the port is not part of it
+            return name in LOOPBACK_NAMES
+        return port == server_port and (
+            name in LOOPBACK_NAMES or name == _address_name(str(address))
+        )
+
+    def allows_host_header(self, scope: Scope) -> bool:
+        """Whether the request's ``Host`` header names one of this app's hosts."""
+        values = [v for k, v in scope.get("headers", ()) if k == b"host"]
+        if len(values) != 1:
+            return False  # none (HTTP/1.0), or two that could disagree
+        split = _split_host(values[0].decode("latin-1"))
+        if split is None:
+            return False
+        name, port = split
+        default = _DEFAULT_PORTS.get(scope.get("scheme", "http"), 80)
+        return self.allows(name, default if port is None else port, scope)
+
+    def is_own_origin(self, origin: str, scope: Scope) -> bool:
+        """Whether ``origin`` is this app's own: the scheme it really serves, an allowed host.
+
+        The request's ``Host`` plays no part: a rebinding page controls it.
+        """
+        scheme, sep, rest = origin.strip().lower().partition("://")
+        if not sep or scheme != scope.get("scheme", "http"):
+            return False
+        split = _split_host(rest)
+        if split is None:
+            return False
+        name, port = split
+        return self.allows(name, _DEFAULT_PORTS.get(scheme, 80) if port is None else port, scope)
+
+
+class _HostCheck:
+    """Refuse a request whose ``Host`` is not an allowed host: 400 JSON, before anything else."""
+
+    def __init__(self, app: ASGIApp, *, hosts: HostPolicy) -> None:
+        self.app = app
+        self.hosts = hosts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not self.hosts.allows_host_header(scope):
+            response = error_response(400, "this host name is not served here", "invalid_host")
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+class Draining:
+    """The switch that cuts in-flight requests when a graceful shutdown's time is up.
+
+    ``run`` flips it after the grace period; every request still running is then cancelled
+    and answered 503 JSON (when it has not started answering), instead of being killed by
+    the server with a text/plain 500 and a traceback in the log.
+    """
+
+    def __init__(self) -> None:
+        self.is_cut = False
+        self._event: anyio.Event | None = None
+
+    def event(self) -> anyio.Event:
+        if self._event is None:  # made on first use, inside the server's event loop
+            self._event = anyio.Event()
+            if self.is_cut:
+                self._event.set()
+        return self._event
+
+    def reset(self) -> None:
+        """Serving (again): at each start-up, in the event loop that will serve."""
+        self.is_cut = False
+        self._event = None
+
+    def cut(self) -> None:
+        self.is_cut = True
+        if self._event is not None:
+            self._event.set()
+
+
+class _Drain:
+    """Run each request so that a cut ends it with 503 JSON, never a traceback."""
+
+    def __init__(self, app: ASGIApp, *, draining: Draining) -> None:
+        self.app = app
+        self.draining = draining
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = finished = False
+
+        async def noting(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        cut = self.draining.event()
+        failure: Exception | None = None
+        if not cut.is_set():
+            async with anyio.create_task_group() as group:
+
+                async def watch() -> None:
+                    await cut.wait()
+                    group.cancel_scope.cancel()
+
+                group.start_soon(watch)
+                try:
+                    await self.app(scope, receive, noting)
+                    finished = True
+                except Exception as error:  # raised below as it is, not in an ExceptionGroup
+                    failure = error
+                group.cancel_scope.cancel()
+        if failure is not None:
+            raise failure
+        if not finished and not started:
+            response = error_response(
+                503, "the server is shutting down; retry", "shutting_down", {"Connection": "close"}
+            )
+            await response(scope, receive, send)
+
+
+def _address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def listen_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port``, ready for ``run``; ServeConfigError if it cannot be.
+
+    Bound before the presets are loaded, so that a port in use, a privileged port or a host
+    that does not resolve is said at once, in one line.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, address = infos[0]
+        sock = socket.socket(family, kind, proto)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise ServeConfigError(f"cannot listen on {_address(host, port)}: {reason}") from None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as error:
+        sock.close()
+        reason = error.strerror or str(error)
+        raise ServeConfigError(f"cannot listen on {_address(host, port)}: {reason}") from None
+    return sock
+
+
+_BAD_REQUEST_BODY: Final = json.dumps(
+    {"error": {"message": "invalid HTTP request", "type": "bad_request"}}, separators=(",", ":")
+).encode()
+
+
+def run(
+    app: Starlette,
+    *,
+    host: str,
+    port: int,
+    sock: socket.socket | None = None,
+    graceful_timeout: float = DEFAULT_GRACE,
+) -> None:
+    """Serve ``app`` with uvicorn until SIGINT or SIGTERM, then shut down gracefully.
+
+    On a signal it stops accepting, gives in-flight requests ``graceful_timeout`` seconds,
+    then cuts those left with 503 JSON. A request uvicorn itself refuses (a garbage request
+    line, an oversized header) is answered 400 JSON too. uvicorn's own access log is off:
+    the app's (``realtime_config.server``) says more and carries no secret.
+    """
+    server = uvicorn_server(app, host=host, port=port, graceful_timeout=graceful_timeout)
+    server.run(sockets=[sock] if sock is not None else None)
+
+
+def uvicorn_server(
+    app: Starlette, *, host: str, port: int, graceful_timeout: float = DEFAULT_GRACE
+) -> uvicorn.Server:
+    """The uvicorn server ``run`` runs: JSON for its own 400s, our grace period, no signals
+    re-raised after a clean shutdown."""
+    import asyncio
     import copy
     import signal
     import threading
 
+    import h11
     import uvicorn
     from uvicorn.config import LOGGING_CONFIG
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    draining: Draining = app.state.draining
+
+    class JsonErrorsProtocol(H11Protocol):
+        def send_400_response(self, msg: str) -> None:
+            headers = [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(_BAD_REQUEST_BODY)).encode()),
+                (b"connection", b"close"),
+            ]
+            for event in (
+                h11.Response(status_code=400, headers=headers, reason=b"Bad Request"),
+                h11.Data(data=_BAD_REQUEST_BODY),
+                h11.EndOfMessage(),
+            ):
+                self.transport.write(self.conn.send(event) or b"")
+            self.transport.close()
 
     class Server(uvicorn.Server):
         @contextmanager
@@ -591,16 +1042,34 @@ def run(app: Starlette, *, host: str, port: int) -> None:
                 for sig, handler in previous.items():
                     signal.signal(sig, handler)
 
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if sockets and self.started:  # uvicorn says where only for sockets it bound
+                self._log_started_message(sockets)
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            # The grace period is ours: when it is up, the app answers what is left 503;
+            # uvicorn's own (which cancels tasks, with a traceback) comes only after that.
+            timer = asyncio.get_running_loop().call_later(graceful_timeout, draining.cut)
+            try:
+                await super().shutdown(sockets)
+            finally:
+                timer.cancel()
+
     log_config = copy.deepcopy(LOGGING_CONFIG)
     log_config["loggers"]["realtime_config"] = {"handlers": ["default"], "level": "INFO"}
     config = uvicorn.Config(
         app,
         host=host,
         port=port,
+        http=JsonErrorsProtocol,
         log_config=log_config,
         access_log=False,
         lifespan="on",
         server_header=False,
-        timeout_graceful_shutdown=10,
+        # The scheme and client address are the connection's own: no X-Forwarded-* header
+        # may make an http request look https (same-origin is judged from the scheme).
+        proxy_headers=False,
+        timeout_graceful_shutdown=math.ceil(graceful_timeout) + 5,
     )
-    Server(config).run()
+    return Server(config)
