@@ -226,7 +226,7 @@ def test_memory_stays_bounded_whatever_the_answers_size(api: FakeAPI) -> None:
 def test_submit_keeps_the_deadline_and_the_cap(
     api: FakeAPI, project: Path, reply: Reply, message: str
 ) -> None:
-    write(project / "p.toml", 'type = "realtime"\nmodel = "gpt-realtime"\n')
+    write(project / "p.toml", 'type = "realtime"\nmodel = "gpt-realtime-2.1"\n')
     api.script(reply)
     env = {"OPENAI_API_KEY": CANARY_KEY, "OPENAI_BASE_URL": api.base_url}
     started = time.monotonic()

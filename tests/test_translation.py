@@ -379,6 +379,7 @@ def test_serve_mints_a_translation_secret(
             "description": "Help-desk interpreter: the caller's speech, translated into German "
             "for the agent",
             "target": "translations.client_secrets",
+            "calls": False,  # a translation session places no WebRTC call through /calls
         }
     ]
     with serving(app) as (host, port):
