@@ -35,15 +35,30 @@ OFFLINE_SETTINGS: dict[str, Any] = {
 }
 
 
+def installed_server() -> None:
+    """Install the pinned @taplo/lsp (``npm ci`` in tests/) when it is not there yet, so that
+    the README's test command works on a fresh machine as ``.ci/run`` does."""
+    if (SERVER.parent / "node_modules" / "@taplo" / "lsp").is_dir():
+        return
+    npm = shutil.which("npm")
+    assert npm, "npm is missing: the editor tests install @taplo/lsp with `npm ci` in tests/"
+    done = subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=SERVER.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, f"`npm ci` in tests/ failed: {done.stderr.strip()}"
+
+
 class LanguageServer:
     """A client of one Taplo language server process, speaking LSP over its stdio."""
 
     def __init__(self, root: Path, settings: dict[str, Any]) -> None:
         node = shutil.which("node")
         assert node, "node is missing: the editor tests run @taplo/lsp under node"
-        assert (SERVER.parent / "node_modules" / "@taplo" / "lsp").is_dir(), (
-            "@taplo/lsp is missing: run `npm ci` in tests/ (.ci/run does)"
-        )
+        installed_server()
         self.settings = settings
         self.process = subprocess.Popen(
             [node, str(SERVER)],
