@@ -122,7 +122,7 @@ def test_version_and_help_load_neither_the_loader_nor_the_schema(arguments: list
     assert "click" in modules
     heavy = {
         *["preset._loader", "_schema", "checking._checks", "compiling._batch"],
-        *["compiling._targets", "compiling._compile", "checking._validate"],
+        *["compiling._targets", "compiling._compile", "checking._validate", "_report"],
     }
     assert modules & {f"realtime_config.{name}" for name in heavy} == set()
 
