@@ -46,7 +46,8 @@ LAYERS = {
     },
     "floor": {
         *["_version", "_errors", "_diagnostics", "_report", "_keys", "_wording", "_source"],
-        *["_json_source", "_toml_write", "_schema", "_schema_copy", "_files", "_project"],
+        *["_json_source", "_toml_write", "_schema", "_schema_copy", "_files", "_commit"],
+        "_project",
     },
 }
 """Top to bottom, as ARCHITECTURE.md draws them: the public API and the shell, then each

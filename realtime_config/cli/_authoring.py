@@ -223,7 +223,7 @@ def _migrate_in_place(
     migrations: list[Migration], _output: Any, _presets: Any, root: Path | None
 ) -> None:
     """``migrate --in-place``: every file or none, then the files rewritten."""
-    from realtime_config._files import signals_held
+    from realtime_config._commit import signals_held
     from realtime_config.authoring._migrate import write_migrations
 
     with signals_held():  # a signal after the last write waits for the report

@@ -224,7 +224,7 @@ def compile_snapshots(
         raise click.UsageError(
             "--out-dir writes one file per preset; drop -o/--output and --compact"
         )
-    from realtime_config._files import signals_held
+    from realtime_config._commit import signals_held
 
     repair_interrupted(snapshot_journal(out_dir, root), check, "compile --out-dir")
     listed = tuple(presets_under(presets))

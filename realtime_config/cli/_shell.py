@@ -207,7 +207,7 @@ def repair_interrupted(journal: Path, check: bool, command: str) -> None:
     """Put back what an interrupted run of this command left (after a ``kill -9``), saying
     what was done; a run that writes nothing (``--check``, ``migrate`` to stdout or ``-o``)
     only fails with the news, rather than read files half-written."""
-    from realtime_config._files import JOURNAL_NAME, recover_commit
+    from realtime_config._commit import JOURNAL_NAME, recover_commit
     from realtime_config._project import display_path
 
     if check:
