@@ -224,3 +224,12 @@ def test_python_dash_m_reports_a_usage_error_with_the_commands_name(
     assert out == ""
     assert err.splitlines()[0] == "Usage: realtime-config [OPTIONS] COMMAND [ARGS]..."
     assert err.splitlines()[-1] == "Error: No such command 'no-such-command'."
+
+
+def test_the_group_runs_embedded_without_exiting(capsys: pytest.CaptureFixture[str]) -> None:
+    """``standalone_mode=False`` (a program that calls the command line itself): the
+    command's result comes back, no SystemExit, and nothing guards the caller's streams."""
+    from realtime_config import schema_path
+
+    assert main.main(["schema", "--path"], standalone_mode=False) is None
+    assert capsys.readouterr().out == f"{schema_path()}\n"

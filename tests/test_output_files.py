@@ -752,3 +752,11 @@ def test_a_hangup_while_writing_removes_the_temporary_file_then_ends_the_process
     assert out.read_text(encoding="utf-8") == "old\n"
     assert listing(project) == ["out.json", "p.toml", "pyproject.toml"]
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+def test_a_protected_file_that_is_not_there_protects_nothing(project: Path) -> None:
+    """A base named as protected but gone (deleted since the preset loaded) is no reason to
+    refuse the output."""
+    out = project / "out.json"
+    write_atomic(out, "new\n", protected=[(project / "gone.toml", "the preset itself")])
+    assert out.read_text(encoding="utf-8") == "new\n"

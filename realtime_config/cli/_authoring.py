@@ -185,15 +185,8 @@ def migrate_command(
         print_failure(error.diagnostics, "migrate-unsupported", errors_only=False)
     for migration in migrations:
         print_warnings(migration.warnings)
-    mode = (
-        "check"
-        if check
-        else "output"
-        if output is not None
-        else "in-place"
-        if in_place
-        else "stdout"
-    )
+    chosen = {"check": check, "output": output is not None, "in-place": in_place}
+    mode = next((name for name, given in chosen.items() if given), "stdout")
     try:
         _MIGRATE_MODES[mode](migrations, output, presets, root)
     except RealtimeConfigError as error:
@@ -242,7 +235,8 @@ _MIGRATE_MODES: dict[str, Callable[..., None]] = {
     "in-place": _migrate_in_place,
     "stdout": _migrate_to_stdout,
 }
-"""What ``migrate`` does with the migrated presets, by the option that chose it."""
+"""What ``migrate`` does with the migrated presets, by the option that chose it (the first
+given of --check, -o and --in-place; else standard output)."""
 
 
 def complete_field(
