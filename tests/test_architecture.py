@@ -176,3 +176,25 @@ def test_the_preset_stage_sits_below_checking() -> None:
 def test_the_preset_model_is_a_leaf_that_imports_no_stage() -> None:
     stages = ("cli", "serve", "client", "authoring", "compiling", "checking", "preset.")
     assert sorted(m for m in import_graph()["preset._model"] if m.startswith(stages)) == []
+
+
+def test_the_shell_and_the_file_writers_stay_small() -> None:
+    """The command line is a thin shell, a module per group of commands, and writing files is
+    two jobs: none of those modules passes 650 lines, none of their functions 80."""
+    modules = package_modules()
+    small = {
+        name: path for name, path in modules.items() if name == "cli" or name.startswith("cli.")
+    }
+    small |= {name: modules[name] for name in ("_files", "_commit")}
+    assert len(small) >= 10
+    too_long = []
+    for name, path in sorted(small.items()):
+        text = path.read_text(encoding="utf-8")
+        if text.count("\n") > 650:
+            too_long.append(f"{name}: {text.count(chr(10))} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                if length > 80:
+                    too_long.append(f"{name}.{node.name}: {length} lines")
+    assert too_long == []
