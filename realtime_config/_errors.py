@@ -101,7 +101,7 @@ class StarterError(RealtimeConfigError):
     """Raised when the base preset of ``new --from`` cannot be extended by the new preset."""
 
 
-# --- Errors of writing files (realtime_config._files, realtime_config.authoring._snapshots) -------
+# --- Errors of writing files (_files, _commit, authoring._snapshots) --------------------------
 
 OutputProblem = Literal[
     "exists",

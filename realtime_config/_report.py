@@ -115,3 +115,14 @@ REPORTERS: dict[str, Reporter] = {
 def failed(diagnostics: Sequence[Diagnostic], *, strict: bool) -> bool:
     """Whether a run with these diagnostics fails: any error, or any problem when strict."""
     return any(d.is_error or strict for d in diagnostics)
+
+
+def snapshot_summary(states: Sequence[str], *, check: bool) -> str:
+    """The last line of a snapshot run, from the state of each snapshot: how many compiled,
+    and (when writing) how many of those were written and how many left as they were."""
+    compiled = sum(state in ("written", "unchanged") for state in states)
+    written = sum(state == "written" for state in states)
+    count = f"{compiled} snapshot" + ("s" if compiled != 1 else "")
+    if check:
+        return f"{count} up to date"
+    return f"{count}: {written} written, {compiled - written} unchanged"

@@ -16,6 +16,9 @@ from realtime_config import (
     dumps_payload,
     load_preset,
 )
+
+# Private: how long a file written just now stays untrusted is the cache's own constant;
+# the test ages files past it, which no public call can say.
 from realtime_config.compiling._cache import RACY_SECONDS
 from tests.conftest import PROJECT, shipped_presets, write
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from realtime_config._version import __version__
+from realtime_config import __version__
 from tests.conftest import PROJECT, write
 
 ACTION = PROJECT / "action.yml"

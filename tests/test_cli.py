@@ -188,12 +188,16 @@ def test_installed_entry_point_and_module(command: list[str], project: Path) -> 
 
 
 def test_validate_formats_are_the_reporter_table() -> None:
-    """The --format choices are spelled out so that --version does not import reporting."""
+    """The --format choices are read from the reporter table (when the option is used, so
+    that --version does not import reporting: test_startup holds that)."""
+    # Private: the reporter table has no public name; it is what the choices must equal.
     from realtime_config._report import REPORTERS
-    from realtime_config.cli import validate_command
 
-    (option,) = [p for p in validate_command.params if p.name == "output_format"]
-    assert list(option.type.choices) == list(REPORTERS)  # type: ignore[attr-defined]
+    done = CliRunner().invoke(main, ["validate", "--format", "nope"])
+    choices = ", ".join(repr(name) for name in REPORTERS)
+    assert done.exit_code == 2
+    assert f"'nope' is not one of {choices}." in done.stderr
+    assert list(REPORTERS) == ["text", "json", "github", "sarif"]
 
 
 # The command line's entry points: ``python -m realtime_config`` is ``realtime-config``.
@@ -220,3 +224,12 @@ def test_python_dash_m_reports_a_usage_error_with_the_commands_name(
     assert out == ""
     assert err.splitlines()[0] == "Usage: realtime-config [OPTIONS] COMMAND [ARGS]..."
     assert err.splitlines()[-1] == "Error: No such command 'no-such-command'."
+
+
+def test_the_group_runs_embedded_without_exiting(capsys: pytest.CaptureFixture[str]) -> None:
+    """``standalone_mode=False`` (a program that calls the command line itself): the
+    command's result comes back, no SystemExit, and nothing guards the caller's streams."""
+    from realtime_config import schema_path
+
+    assert main.main(["schema", "--path"], standalone_mode=False) is None
+    assert capsys.readouterr().out == f"{schema_path()}\n"

@@ -23,8 +23,11 @@ from typing import Any
 import pytest
 
 from realtime_config import CommitError, OutputFileError
-from realtime_config import _files as files
-from realtime_config._files import (
+
+# Private: the all-or-nothing commit and its kill -9 seam have no public name; the commands
+# that use it (migrate --in-place, compile --out-dir) are tested through the CLI elsewhere.
+from realtime_config import _commit as files
+from realtime_config._commit import (
     JOURNAL_NAME,
     FileChange,
     Recovery,

@@ -11,6 +11,8 @@ from typing import Any
 import httpcore
 import pytest
 
+# Private: the deadline is the client's internal guard of each socket operation; the
+# backends are driven directly so a stalled read meets it without a server.
 from realtime_config.client._deadline import DEADLINE, _AsyncBackend, _Backend, remaining
 
 

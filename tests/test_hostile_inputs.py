@@ -511,7 +511,7 @@ def migrated_chain(tmp_path: Path) -> dict[str, bytes | None]:
 
 PAUSED = """
 import os, sys
-import realtime_config._files as files
+import realtime_config._commit as files
 step, ready, go = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 def pause(name, path):
     if name == step:
@@ -523,7 +523,7 @@ from realtime_config.cli import main
 main(sys.argv[4:], prog_name="realtime-config")
 """
 """The command line with a commit that stops after its first ``step`` until told to go on:
-the test hook of ``_files`` holds it there, so a signal lands mid-commit without sleeping."""
+the test hook of ``_commit`` holds it there, so a signal lands mid-commit without sleeping."""
 
 
 class Paused:
@@ -621,14 +621,15 @@ def test_a_replacement_that_fails_midway_puts_the_first_back(
 ) -> None:
     chain_project(project)
     before = tree(project)
-    from realtime_config import _files
+    # Private: a failure between two replacements can only be placed through the test seam.
+    from realtime_config import _commit
 
     def lose_the_next_temporary(step: str, path: Path) -> None:
         if step == "replaced" and path == Path(CHAIN[0]):
             for staged in (project / "presets" / "team").glob(".support.toml.*.tmp"):
                 staged.unlink()  # the second replacement now fails
 
-    monkeypatch.setattr(_files, "COMMIT_HOOK", lose_the_next_temporary)
+    monkeypatch.setattr(_commit, "COMMIT_HOOK", lose_the_next_temporary)
     assert run("migrate", "--in-place", *CHAIN) == (
         1,
         "",

@@ -165,11 +165,11 @@ def test_quiet_prints_nothing_on_success(project: Path) -> None:
 def test_colour_only_on_a_terminal_and_never_with_no_color(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from realtime_config import cli
-
     write(project / "p.toml", "voice = 1\n")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
     assert "\x1b[" not in validate("p.toml")[1]
-    monkeypatch.setattr(cli, "use_color", lambda stream: True)
+    monkeypatch.setenv("FORCE_COLOR", "1")  # colour as on a terminal
     coloured = validate("p.toml")[1]
     assert coloured == (
         "\x1b[1mp.toml:1:9:\x1b[0m \x1b[1;31merror:\x1b[0m voice: expected a string, found an integer\n"
@@ -177,7 +177,8 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(
 
 
 def test_use_color_honours_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
-    from realtime_config.cli import use_color
+    # Private: the stream must be a terminal, and no public call runs a command on one.
+    from realtime_config.cli._options import use_color
 
     class Terminal:
         def isatty(self) -> bool:

@@ -15,7 +15,6 @@ from realtime_config import PresetNameError, check_files, compile_preset, load_p
 # A field's own schema node, with its inherited description and default: the schema's
 # internals; the expected starter is built from it, not from the starter's code.
 from realtime_config._schema import field_schema
-from realtime_config._schema_copy import write_schema_copy
 
 # Which fields a starter lists, its no-default note and the library's own name check (the
 # command turns it into a usage error): writing a starter has no public function.
@@ -28,7 +27,8 @@ from tests.conftest import write
 def project(project: Path) -> Path:
     """The empty project, with the schema copy that ``new`` would otherwise write first."""
     (project / "schema").mkdir()
-    write_schema_copy(project / "schema" / "realtime-session.schema.json")
+    copy = "schema/realtime-session.schema.json"
+    assert run("schema", "--write", copy) == (0, f"wrote {copy}\n", "")
     return project
 
 

@@ -13,6 +13,9 @@ from typing import Any
 import pytest
 
 from realtime_config import Diagnostic, check_files
+
+# Private: when to fork, how many workers and the worker's own step are the batch's
+# internals; a public check_files gives the same diagnostics either way.
 from realtime_config.compiling import _batch
 from realtime_config.compiling._batch import PARALLEL_MIN_FILES, default_jobs
 from tests.conftest import write

@@ -6,8 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from realtime_config import load_schema
-from realtime_config._schema import schema_text
+from realtime_config import load_schema, schema_path
 from tests.conftest import run_cli as run
 from tests.conftest import write
 from tests.test_taplo import lint
@@ -23,7 +22,7 @@ STALE = (
 
 def older_copy() -> str:
     """This schema as an older version would have it: the same $id, one field fewer."""
-    schema = json.loads(schema_text())
+    schema = json.loads(schema_path().read_text(encoding="utf-8"))
     del schema["$defs"]["realtime"]["properties"]["tracing"]
     return json.dumps(schema, indent=2) + "\n"
 
@@ -42,7 +41,7 @@ def test_new_writes_the_schema_copy_its_header_names(project: Path) -> None:
     header = preset.read_text(encoding="utf-8").splitlines()[0]
     assert header == HEADER
     named = preset.parent / header.removeprefix("#:schema ")
-    assert named.read_text(encoding="utf-8") == schema_text()
+    assert named.read_text(encoding="utf-8") == schema_path().read_text(encoding="utf-8")
     assert lint(str(preset), cwd=project)[0] == 0
     assert run("validate", "presets/support.toml") == (0, "1 preset valid\n", "")
 
@@ -68,7 +67,7 @@ def test_schema_write_refreshes_the_copy_and_the_warning_goes(project: Path) -> 
     write(project / COPY, older_copy())
     agent(project)
     assert run("schema", "--write", COPY) == (0, f"wrote {COPY}\n", "")
-    assert (project / COPY).read_text(encoding="utf-8") == schema_text()
+    assert (project / COPY).read_text(encoding="utf-8") == schema_path().read_text(encoding="utf-8")
     assert run("validate", "presets/agent.toml") == (0, "1 preset valid\n", "")
     assert run("schema", "--write", COPY) == (0, f"up to date: {COPY}\n", "")
 
@@ -100,7 +99,7 @@ def test_schema_write_keeps_a_file_that_is_no_copy_unless_forced(project: Path) 
         "wrote schema/mine.json\n",
         "",
     )
-    assert mine.read_text(encoding="utf-8") == schema_text()
+    assert mine.read_text(encoding="utf-8") == schema_path().read_text(encoding="utf-8")
 
 
 def test_schema_write_into_a_missing_folder_and_with_path(project: Path) -> None:

@@ -463,3 +463,23 @@ def test_the_real_pre_commit_runs_the_hook_with_its_args(tmp_path: Path) -> None
         "payloads/a.json: stale: differs from the compiled presets/a.toml; "
         "run realtime-config compile --out-dir payloads\n" in failing.stdout
     )
+
+
+def test_the_repair_command_repeats_the_options_of_the_check(project: Path) -> None:
+    """A missing snapshot's remedy is the command that writes it with the same options, so
+    that running it makes the check pass (1 snapshot of 1 preset, compiled as checked)."""
+    write(project / "presets" / "demo.toml", 'voice = "ash"\n')
+    options = ["--target", "sessions", "--root", ".", "--drop-unsupported"]
+    command = ["compile", "--out-dir", "snapshots", *options]
+    assert run(*command, "--check") == (
+        1,
+        "",
+        "snapshots/demo.json: missing: presets/demo.toml has no snapshot; run realtime-config "
+        "compile --out-dir snapshots --target sessions --root . --drop-unsupported\n",
+    )
+    assert run(*command) == (
+        0,
+        "wrote snapshots/demo.json\n1 snapshot: 1 written, 0 unchanged\n",
+        "",
+    )
+    assert run(*command, "--check") == (0, "1 snapshot up to date\n", "")

@@ -18,6 +18,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+# Private: how often the validator is built, whether the quick check or the compiled parser
+# answered, are start-up costs no public call shows (its diagnostics are the same).
 from realtime_config import _schema, check_files
 from realtime_config.checking import _quick_check
 from realtime_config.preset._fastparse import compiled_loads
@@ -122,7 +124,7 @@ def test_version_and_help_load_neither_the_loader_nor_the_schema(arguments: list
     assert "click" in modules
     heavy = {
         *["preset._loader", "_schema", "checking._checks", "compiling._batch"],
-        *["compiling._targets", "compiling._compile", "checking._validate"],
+        *["compiling._targets", "compiling._compile", "checking._validate", "_report"],
     }
     assert modules & {f"realtime_config.{name}" for name in heavy} == set()
 
@@ -157,6 +159,7 @@ def counted_builds(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, int]]:
     """Counts of validators built by ``jsonschema.validators.extend`` and of KeyLocators."""
     from jsonschema import validators
 
+    # Private: KeyLocators built are counted at their class; no public call counts them.
     from realtime_config import _source
 
     counts = {"validator": 0, "locator": 0}

@@ -21,6 +21,8 @@ from typing import Any
 
 import pytest
 
+# Private: the expected completions and hovers are read from the schema's nodes, which no
+# public call walks.
 from realtime_config._schema import DIALECTS, dialect_schema, field_schema, resolve
 from tests.conftest import PROJECT, write
 from tests.test_taplo import taplo_binary

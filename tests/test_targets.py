@@ -430,6 +430,7 @@ def test_an_imported_beta_update_event_compiles_back_to_the_same_json(
     session: dict[str, Any],
 ) -> None:
     """What Azure's legacy API versions (and LiveKit) send: nothing added, nothing dropped."""
+    # Private: importing has no public function yet, only the command.
     from realtime_config.authoring._importer import import_payload
 
     event = {"type": "session.update", "session": session}

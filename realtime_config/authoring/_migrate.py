@@ -126,7 +126,7 @@ def write_migrations(
     The files change in one commit (``commit_files``): a failure or a signal puts every
     original back (CommitError). No file is written through a link out of the root.
     """
-    from realtime_config._files import FileChange, commit_files
+    from realtime_config._commit import FileChange, commit_files
 
     written = [m for m in migrations if m.changed]
     project = migration_root([m.path for m in migrations], root)

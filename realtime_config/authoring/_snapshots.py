@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from realtime_config._commit import FileChange, commit_files
 from realtime_config._diagnostics import Diagnostic
 from realtime_config._errors import PresetError, SnapshotError
-from realtime_config._files import FileChange, commit_files
 from realtime_config._project import display_path, find_root, scan_presets
 from realtime_config.checking._compose import CheckedLoader
 from realtime_config.compiling._compile import dumps_payload

@@ -12,6 +12,7 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from realtime_config._diagnostics import Diagnostic
 from realtime_config._errors import PresetError
@@ -81,6 +82,12 @@ def read_text(
     finally:
         os.close(descriptor)
     return decode_text(data, display, kind)
+
+
+def read_stream(stream: BinaryIO) -> bytes:
+    """A preset's bytes from a stream (standard input): at most MAX_FILE_BYTES + 1, enough
+    for ``decode_text`` to tell a file that is too large without holding all of it."""
+    return stream.read(MAX_FILE_BYTES + 1)
 
 
 def decode_text(data: bytes, display: str, kind: TextKind = PRESET_TEXT) -> str:
