@@ -35,8 +35,7 @@ def agent(project: Path) -> Path:
 def test_new_writes_the_schema_copy_its_header_names(project: Path) -> None:
     assert run("new", "support") == (
         0,
-        "created schema/realtime-session.schema.json\n"
-        "created presets/support.toml\n",
+        "created schema/realtime-session.schema.json\ncreated presets/support.toml\n",
         "",
     )
     preset = project / "presets" / "support.toml"
