@@ -17,7 +17,14 @@ from typing import Any
 
 from realtime_config._errors import UnknownFieldError
 from realtime_config._keys import format_key
-from realtime_config._schema import DIALECTS, Schema, dialect_schema, field_schema, resolve
+from realtime_config._schema import (
+    DIALECTS,
+    Schema,
+    dialect_schema,
+    field_schema,
+    modalities_key,
+    resolve,
+)
 from realtime_config._toml_write import toml_inline
 from realtime_config._wording import join_alternatives
 
@@ -355,7 +362,7 @@ def explain_field(name: str, *, width: int = DEFAULT_WIDTH, dialect: str | None 
         rows.append(("applies to", f"{selector} = {toml_inline(node['x-applies-to'])} only"))
     if "x-needs-modality" in node:
         modality = toml_inline(node["x-needs-modality"])
-        modalities = "modalities" if field.dialect == "beta" else "output_modalities"
+        modalities = modalities_key(field.dialect)
         rows.append(("needs", f"{modalities} to include {modality}; no effect otherwise"))
     if "x-needs-model" in node:
         rows.append(("needs", f"model {toml_inline(node['x-needs-model'])}"))
