@@ -515,14 +515,14 @@ def test_a_client_secret_with_request_settings_keeps_them() -> None:
     }
     imported = import_payload(payload)
     assert imported.dropped == ("client_secret.value", "client_secret.expires_at")
-    assert imported.session == {
+    assert imported.table == {
         "client_secret": {"expires_after": {"anchor": "created_at", "seconds": 60}}
     }
 
 
 def test_a_null_client_secret_is_dropped() -> None:
     imported = import_payload({"voice": "ash", "client_secret": None})
-    assert (imported.dropped, imported.session) == (("client_secret",), {"voice": "ash"})
+    assert (imported.dropped, imported.table) == (("client_secret",), {"voice": "ash"})
 
 
 def test_a_request_body_drops_nothing(project: Path) -> None:
@@ -532,7 +532,7 @@ def test_a_request_body_drops_nothing(project: Path) -> None:
 
 def test_a_session_update_event_is_imported_too() -> None:
     event = {"type": "session.update", "session": {"voice": "ash"}}
-    assert import_payload(event).session == {"voice": "ash"}
+    assert import_payload(event).table == {"voice": "ash"}
 
 
 # --- The #:schema header ---------------------------------------------------------------------
@@ -965,7 +965,7 @@ def test_a_calls_accept_body_and_a_ga_session_update_event_give_ga_presets() -> 
 
 def test_a_beta_session_update_event_still_gives_a_beta_preset() -> None:
     imported = import_payload({"type": "session.update", "session": {"voice": "ash"}})
-    assert (imported.dialect, imported.session) == ("beta", {"voice": "ash"})
+    assert (imported.dialect, imported.table) == ("beta", {"voice": "ash"})
 
 
 def test_server_nulls_on_fields_that_cannot_say_false_are_not_set() -> None:
@@ -987,7 +987,7 @@ def test_server_nulls_on_fields_that_cannot_say_false_are_not_set() -> None:
         "audio": {"input": {"turn_detection": {"type": "server_vad", "idle_timeout_ms": None}}},
     }
     imported = import_payload(payload)
-    assert imported.session == {
+    assert imported.table == {
         "type": "realtime",
         "tool_choice": {"type": "mcp", "server_label": "bookings"},
         "tools": [

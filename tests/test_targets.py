@@ -435,7 +435,7 @@ def test_an_imported_beta_update_event_compiles_back_to_the_same_json(
     event = {"type": "session.update", "session": session}
     imported = import_payload(event)
     assert imported.dialect == "beta"
-    assert compile_preset(imported.session, "beta.session.update") == event
+    assert compile_preset(imported.table, "beta.session.update") == event
 
 
 def test_update_events_add_no_creation_default(project: Path) -> None:

@@ -60,16 +60,17 @@ JSON_TEXT: Final = TextKind("JSON file", "a payload is small", "JSON must be UTF
 
 @dataclass(frozen=True)
 class ImportedPreset:
-    """The result of an import: the preset's TOML text and what was left out on the way.
+    """An imported preset: its TOML text and what was left out on the way.
 
-    ``session`` is the table the text holds (the session fields, and ``expires_after`` of a
-    ``client_secrets`` body); ``dialect`` is its dialect; ``dropped`` names the read-only
-    keys that were left out, as paths in the JSON; ``warnings`` are the checks' warnings
-    and, with ``drop_unknown``, one for each unknown key left out.
+    ``table`` is the table the text holds (the session fields, and ``expires_after`` of a
+    ``client_secrets`` body); ``dialect`` is its dialect (``realtime``, ``transcription``,
+    ``translation`` or ``beta``); ``dropped`` names the read-only keys that were left out,
+    as paths in the JSON; ``warnings`` are the checks' warnings and, with ``drop_unknown``,
+    one for each unknown key left out.
     """
 
     text: str
-    session: Mapping[str, Any]
+    table: Mapping[str, Any]
     dropped: tuple[str, ...] = ()
     warnings: tuple[Diagnostic, ...] = ()
     dialect: str = "beta"
@@ -108,14 +109,21 @@ def import_json(
 
 
 def import_payload(
-    payload: Mapping[str, Any],
+    data: Mapping[str, Any],
     *,
-    destination: str | os.PathLike[str] | None = None,
     drop_unknown: bool = False,
+    destination: str | os.PathLike[str] | None = None,
 ) -> ImportedPreset:
-    """Import an already parsed payload (see import_file); diagnostics name ``<payload>``."""
+    """A parsed JSON payload as a TOML preset of its own dialect.
+
+    ``data`` is a request body (``client_secrets``, ``calls.accept``, the beta sessions
+    body), a ``client_secrets`` response, a session object or a ``session.*`` event; its
+    read-only keys are dropped and named. A key the schema does not know is an error, or
+    with ``drop_unknown`` is left out with a warning. ``destination``, where the preset will
+    be written, decides its ``#:schema`` header. Raises PresetError naming ``<payload>``.
+    """
     return _import(
-        payload,
+        data,
         "<payload>",
         "",
         JSONLocator("", max_depth=MAX_DEPTH),
@@ -304,7 +312,7 @@ def _import(
     warnings.extend(_cross_field(document))
     return ImportedPreset(
         text=render_preset(table, header=schema_header(destination), dialect=dialect),
-        session=table,
+        table=table,
         dropped=tuple(dropped),
         warnings=tuple(sorted(warnings, key=lambda d: (d.line, d.column))),
         dialect=dialect,

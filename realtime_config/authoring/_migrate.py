@@ -58,7 +58,11 @@ from realtime_config.authoring._migrate_file import FileMigration, differences, 
 
 @dataclass(frozen=True)
 class Migration:
-    """One preset file migrated: its text before and after, and the warnings of doing it."""
+    """One preset file migrated: its text before and after, and the warnings of doing it.
+
+    ``path`` is the file's absolute path, ``display`` its name in diagnostics; ``text`` is
+    the GA preset to write over ``original`` (the same text for a file that is GA already).
+    """
 
     path: Path
     display: str
@@ -68,6 +72,7 @@ class Migration:
 
     @property
     def changed(self) -> bool:
+        """Whether the GA text differs from the file as it is."""
         return self.text != self.original
 
 
@@ -86,6 +91,25 @@ def migrate_presets(
     migrations, results = _translate(paths, root, drop_unsupported)
     _verify(results)
     return migrations
+
+
+def migrate_text(
+    text: str,
+    *,
+    path: str | os.PathLike[str] = "<text>",
+    root: str | os.PathLike[str] | None = None,
+    drop_unsupported: bool = False,
+) -> Migration:
+    """Migrate the beta preset ``text``, standing for the file at ``path`` (which need not
+    exist), as ``migrate_presets`` does a file: its bases are read from disk relative to it,
+    and must be GA already. Raises PresetError, naming ``path``, with every problem."""
+    loader = Loader(Path(root) if root is not None else None)
+    given = Path(path)
+    if "\0" not in str(given):  # loading names the problem
+        loader.put_text(given, text)
+    migrations, results = _translate([given], root, drop_unsupported, loader)
+    _verify(results)
+    return migrations[0]
 
 
 def translate_presets(
@@ -157,12 +181,14 @@ def _translate(
     paths: Iterable[str | os.PathLike[str]],
     root: str | os.PathLike[str] | None,
     drop_unsupported: bool,
+    loader: Loader | None = None,
 ) -> tuple[list[Migration], list[_Result]]:
     from realtime_config.compiling._compile import dumps_payload
     from realtime_config.compiling._targets import compile_preset
 
     given = [Path(os.path.normpath(Path(p).absolute())) for p in paths]
-    loader = Loader(Path(root) if root is not None else None)
+    if loader is None:
+        loader = Loader(Path(root) if root is not None else None)
     problems: list[Diagnostic] = []
     presets: dict[Path, Preset] = {}
     for path in dict.fromkeys(given):
