@@ -112,16 +112,6 @@ def migrate_text(
     return migrations[0]
 
 
-def translate_presets(
-    paths: Iterable[str | os.PathLike[str]],
-    *,
-    root: str | os.PathLike[str] | None = None,
-    drop_unsupported: bool = False,
-) -> list[Migration]:
-    """The GA texts of ``migrate_presets``, without compiling them to check the bodies."""
-    return _translate(paths, root, drop_unsupported)[0]
-
-
 def migration_root(
     paths: Iterable[str | os.PathLike[str]], root: str | os.PathLike[str] | None = None
 ) -> Path:
