@@ -18,9 +18,11 @@ from hypothesis import strategies as st
 
 from realtime_config import (
     TARGETS,
+    ImportedPreset,
     PresetError,
     compile_preset,
     dumps_payload,
+    import_payload,
     load_preset,
     load_schema,
 )
@@ -31,10 +33,9 @@ from realtime_config._schema import switchable_paths
 # The TOML writer's escaping is checked for any text; import writes it for instructions only.
 from realtime_config._toml_write import MULTILINE_AFTER, toml_multiline
 
-# Importing has no public function but the command, which reads a file and prints text: the
-# laws feed generated payloads by the hundred and read the imported record's dialect and
-# session, and one test pins what the library raises.
-from realtime_config.authoring._importer import import_json, import_payload
+# JSON text located in its file (line and column of each problem): the public import_payload
+# takes parsed data, which has no positions, and the command prints only text.
+from realtime_config.authoring._importer import import_json
 from realtime_config.cli import main
 from tests.conftest import (
     PROJECT,
@@ -1114,4 +1115,26 @@ def test_drop_unknown_leaves_them_out_with_a_warning_each(project: Path) -> None
         "schema has no such field\n"
         "event.json:19:3: warning: rate_limits: unknown key dropped; the session.created event "
         "has no such key in this version's schema\n"
+    )
+
+
+def test_import_payload_returns_the_preset_as_a_record() -> None:
+    imported = import_payload(
+        {
+            "type": "realtime",
+            "model": "gpt-realtime-2.1",
+            "id": "sess_1",
+            "audio": {"output": {"voice": "ash"}},
+        },
+        destination="presets/support.toml",
+    )
+    assert isinstance(imported, ImportedPreset)
+    assert (imported.dialect, imported.dropped, imported.warnings) == ("realtime", ("id",), ())
+    assert imported.table == {
+        "type": "realtime",
+        "model": "gpt-realtime-2.1",
+        "audio": {"output": {"voice": "ash"}},
+    }
+    assert imported.text.endswith(
+        'type = "realtime"\nmodel = "gpt-realtime-2.1"\n\n[audio.output]\nvoice = "ash"\n'
     )

@@ -430,7 +430,7 @@ def test_an_imported_beta_update_event_compiles_back_to_the_same_json(
     session: dict[str, Any],
 ) -> None:
     """What Azure's legacy API versions (and LiveKit) send: nothing added, nothing dropped."""
-    from realtime_config.authoring._importer import import_payload
+    from realtime_config import import_payload
 
     event = {"type": "session.update", "session": session}
     imported = import_payload(event)

@@ -21,11 +21,9 @@ from realtime_config import (
     RealtimeClient,
     compile_preset,
     dumps_payload,
+    import_payload,
     load_preset,
 )
-
-# Importing has no public function but the command: the record's dialect and session are read.
-from realtime_config.authoring._importer import import_payload
 from tests.conftest import GOLDEN, PROJECT, run_cli, write
 from tests.fake_api import SECRET, FakeAPI
 from tests.strategies import ga_session_tables
