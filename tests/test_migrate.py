@@ -249,6 +249,22 @@ def test_the_text_level_form_names_its_path_in_every_problem(project: Path) -> N
     ]
 
 
+def test_settling_replaces_an_array_of_tables_whose_length_differs_whole() -> None:
+    # The settle step's edits: no valid preset gets here (moving keeps every tool), so the
+    # rule is fed directly; an index added or removed is no key a file could edit.
+    from realtime_config.authoring._migrate_file import differences
+
+    have = {"tools": [{"name": "a"}], "voice": "ash", "old": 1}
+    want = {"voice": "cedar", "tools": [{"name": "a"}, {"name": "b"}], "new": 2}
+    assert differences(have, want) == [
+        ("replace", ("voice",), "cedar"),
+        ("remove", ("old",), None),  # in the differ's order: after its old neighbour
+        ("replace", ("tools",), [{"name": "a"}, {"name": "b"}]),
+        ("add", ("new",), 2),
+    ]
+    assert differences({"a": {"b": 1, "c": 2}}, {"a": {"c": 2, "b": 1}}) == []
+
+
 # --- Failures: unsupported fields, chains migrated in part --------------------------------
 
 

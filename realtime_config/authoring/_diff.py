@@ -4,7 +4,8 @@ Tables are compared key by key; arrays holding tables or arrays element by eleme
 index (``tools[1]`` of one payload against ``tools[1]`` of the other, so inserting a tool
 shows every later one as changed); arrays of plain values (``modalities``) as one value;
 and values by their JSON text: ``1`` and ``1.0`` differ, as do ``true`` and ``1``. Two
-payloads without differences have identical bytes.
+payloads without differences have identical bytes. ``diff_presets`` loads and compiles two
+presets and compares their payloads; migrate's settle step uses the same comparison.
 """
 
 from __future__ import annotations
