@@ -88,7 +88,7 @@ def migrate_presets(
     every problem of every file (an unsupported field, a chain migrated in part, a body the
     GA preset could not reproduce), so that a caller writes all files or none.
     """
-    migrations, results = _translate(paths, root, drop_unsupported)
+    migrations, results = _migrate_files(paths, root, drop_unsupported)
     _verify(results)
     return migrations
 
@@ -107,7 +107,7 @@ def migrate_text(
     given = Path(path)
     if "\0" not in str(given):  # loading names the problem
         loader.put_text(given, text)
-    migrations, results = _translate([given], root, drop_unsupported, loader)
+    migrations, results = _migrate_files([given], root, drop_unsupported, loader)
     _verify(results)
     return migrations[0]
 
@@ -167,7 +167,7 @@ class _Result:
 # --- Many files: chains, order, the check --------------------------------------------
 
 
-def _translate(
+def _migrate_files(
     paths: Iterable[str | os.PathLike[str]],
     root: str | os.PathLike[str] | None,
     drop_unsupported: bool,
