@@ -335,6 +335,8 @@ class FieldFacts:
     dialect: str
     required: bool
     rows: tuple[tuple[str, str], ...] = dataclasses.field(repr=False)
+    """The facts as the text lays them out: a mapped value's spaces are no-break ones, so
+    that wrapping keeps it on one line (``facts`` gives them as plain text)."""
     description: str = ""
     width: int = dataclasses.field(default=DEFAULT_WIDTH, compare=False, repr=False)
     """How wide a terminal ``str()`` lays the text out for."""
