@@ -42,6 +42,10 @@ _API_SECTIONS = {
     "_compile": "Compiling",
     "_schema": "The schema",
     "_cache": "A backend's cache",
+    "_importer": "Authoring presets",
+    "_migrate": "Authoring presets",
+    "_diff": "Authoring presets",
+    "_explain": "Authoring presets",
     "_client": "The HTTP client",
     "_server": "Serving client secrets",
     "_errors": "Errors",
@@ -69,7 +73,7 @@ def _escape(text: str) -> str:
 
 def _field_entry(path: str, dialect: str) -> list[str]:
     """One field as ``explain`` prints it: a heading, its rows as a list, its description."""
-    text = explain_field(path, width=_WIDE, dialect=dialect)
+    text = explain_field(path, dialect=dialect).text(_WIDE)
     head, _, description = text.partition("\n\n")
     name, *rows = head.splitlines()
     anchor = re.sub(r"[^a-z0-9]+", "-", f"{dialect}-{name}".lower()).strip("-")

@@ -5,6 +5,7 @@
     >>> body = realtime_config.compile_preset(preset)
     >>> realtime_config.dumps_payload(body, compact=True)
     >>> realtime_config.loads_preset('model = "gpt-realtime"', path="presets/draft.toml")
+    >>> realtime_config.explain_field("audio.output.voice").facts
 
 Every name is imported on first use, so that validating presets (a pre-commit hook's job)
 never pays for the HTTP stack, and ``import realtime_config`` for nothing it does not use.
@@ -49,6 +50,10 @@ if TYPE_CHECKING:
         UnknownTargetError,
     )
     from realtime_config._schema import load_schema, schema_path
+    from realtime_config.authoring._diff import Change, PresetDiff, diff_presets
+    from realtime_config.authoring._explain import FieldFacts, explain_field
+    from realtime_config.authoring._importer import ImportedPreset, import_payload
+    from realtime_config.authoring._migrate import Migration, migrate_presets, migrate_text
     from realtime_config.checking._compose import load_preset, loads_preset
     from realtime_config.client._client import (
         AcceptedCall,
@@ -88,6 +93,11 @@ _MODULE_OF: dict[str, str] = {
         "_errors",
     ),
     **dict.fromkeys(["load_preset", "loads_preset"], "checking._compose"),
+    # Authoring: a payload imported, beta presets migrated, two presets diffed, a field explained.
+    **dict.fromkeys(["Change", "PresetDiff", "diff_presets"], "authoring._diff"),
+    **dict.fromkeys(["FieldFacts", "explain_field"], "authoring._explain"),
+    **dict.fromkeys(["ImportedPreset", "import_payload"], "authoring._importer"),
+    **dict.fromkeys(["Migration", "migrate_presets", "migrate_text"], "authoring._migrate"),
     **dict.fromkeys(["Preset"], "preset._model"),
     **dict.fromkeys(["load_schema", "schema_path"], "_schema"),
     **dict.fromkeys(
@@ -144,6 +154,7 @@ __all__ = [
     "AsyncRealtimeClient",
     "AuthenticationError",
     "BadRequestError",
+    "Change",
     "ClientConfigError",
     "ClientSecret",
     "CommitError",
@@ -151,6 +162,9 @@ __all__ = [
     "CreatedCall",
     "CreatedSession",
     "Diagnostic",
+    "FieldFacts",
+    "ImportedPreset",
+    "Migration",
     "MissingAPIKeyError",
     "NotFoundError",
     "OutputFileError",
@@ -158,6 +172,7 @@ __all__ = [
     "PreparedRequest",
     "Preset",
     "PresetCache",
+    "PresetDiff",
     "PresetError",
     "PresetNameError",
     "RateLimitError",
@@ -176,9 +191,14 @@ __all__ = [
     "check_preset",
     "compile_preset",
     "compile_preset_with_warnings",
+    "diff_presets",
     "dumps_payload",
+    "explain_field",
+    "import_payload",
     "load_preset",
     "load_schema",
     "loads_preset",
+    "migrate_presets",
+    "migrate_text",
     "schema_path",
 ]

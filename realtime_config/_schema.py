@@ -168,6 +168,14 @@ def field_schema(path: tuple[str | int, ...], dialect: str = "beta") -> Schema |
 
 
 @functools.cache
+def modalities_key(dialect: str) -> str | None:
+    """The key of a dialect's output modalities, the field marked ``x-modalities``
+    (``modalities`` in beta, ``output_modalities`` in GA); None when it has none."""
+    properties: dict[str, Any] = dialect_schema(dialect).get("properties", {})
+    return next((k for k, v in properties.items() if resolve(v).get("x-modalities")), None)
+
+
+@functools.cache
 def switchable_paths(dialect: str) -> tuple[tuple[str, ...], ...]:
     """The key paths of a dialect that ``false`` switches off (``x-null-when-false``)."""
     found: list[tuple[str, ...]] = []

@@ -27,6 +27,7 @@ LAYERS = {
     "authoring": {
         "authoring",
         *["authoring._importer", "authoring._migrate", "authoring._starter"],
+        *["authoring._migrate_file", "authoring._toml_layout", "authoring._import_values"],
         *["authoring._explain", "authoring._diff", "authoring._snapshots"],
     },
     "compiling": {

@@ -1,4 +1,5 @@
-"""`realtime-config diff A B`: how two presets' compiled payloads differ, as dotted keys."""
+"""`realtime-config diff A B` and ``diff_presets``: how two presets' compiled payloads differ,
+as dotted keys."""
 
 from __future__ import annotations
 
@@ -6,17 +7,28 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from realtime_config import dumps_payload
+from realtime_config import Change, PresetDiff, PresetError, diff_presets, dumps_payload
 
-# The comparison's laws hold for any JSON (1 against 1.0, keys no schema has): the command
+# The comparison's laws hold for any JSON (1 against 1.0, keys no schema has): diff_presets
 # only compares payloads compiled from valid presets, so these feed the comparison directly.
-from realtime_config.authoring._diff import Change, changes_to_json, diff_payloads, format_changes
+from realtime_config.authoring._diff import diff_payloads
 from realtime_config.cli import main
 from tests.conftest import BETA_CASES, PRESETS, write
+
+
+def text_of(changes: list[Change]) -> str:
+    """The changes one per line, as ``diff`` prints them."""
+    return str(PresetDiff(tuple(changes)))
+
+
+def json_of(changes: list[Change]) -> str:
+    """The changes as ``diff --format json`` prints them."""
+    return PresetDiff(tuple(changes)).to_json()
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -159,6 +171,48 @@ def test_diff_usage_error_is_exit_2() -> None:
     assert "Missing argument 'NEW'" in err
 
 
+# --- The function: diff_presets ------------------------------------------------------------
+
+
+def test_diff_presets_returns_the_changes_as_data(project: Path) -> None:
+    old = write(project / "old.toml", OLD)
+    new = write(project / "new.toml", NEW)
+    found = diff_presets(old, new)
+    assert [(c.kind, c.key) for c in found.changes] == [
+        ("changed", "modalities"),
+        ("changed", "turn_detection.threshold"),
+        ("added", "tools[0].description"),
+        ("added", "tools[1]"),
+        ("removed", "speed"),
+    ]
+    assert (found.changes[1].old, found.changes[1].new) == (0.5, 0.6)
+    assert found.warnings == ()
+    assert str(found) == run("diff", str(old), str(new))[1]
+    assert found.to_json() == run("diff", "--format", "json", str(old), str(new))[1]
+    assert diff_presets(old, old).changes == ()
+
+
+def test_diff_presets_compiles_for_the_target_and_keeps_the_warnings(project: Path) -> None:
+    old = write(project / "old.toml", 'voice = "marine"\ntemperature = 0.8\n')
+    new = write(project / "new.toml", 'voice = "marin"\n')
+    found = diff_presets(old, new, target="client_secrets", drop_unsupported=True)
+    assert str(found) == '~ session.audio.output.voice: "marine" -> "marin"\n'
+    assert [(d.severity, d.rule) for d in found.warnings] == [
+        ("warning", "unknown-value"),
+        ("warning", "target-unsupported"),
+    ]
+
+
+def test_diff_presets_raises_the_problems_of_both_presets(project: Path) -> None:
+    bad = write(project / "bad.toml", "speed = 9\n")
+    with pytest.raises(PresetError) as caught:
+        diff_presets(bad, project / "missing.toml", root=project)
+    assert [str(d) for d in caught.value.diagnostics] == [
+        "bad.toml:1:9: error: speed: 9 is greater than the maximum of 1.5 (allowed: 0.25 to 1.5)",
+        "missing.toml:1:1: error: no such file",
+    ]
+
+
 def test_numbers_differ_by_json_type() -> None:
     assert [str(c) for c in diff_payloads({"a": 1}, {"a": 1.0})] == ["~ a: 1 -> 1.0"]
     assert [str(c) for c in diff_payloads({"a": True}, {"a": 1})] == ["~ a: true -> 1"]
@@ -174,11 +228,11 @@ def test_tables_are_compared_key_by_key_and_key_order_counts() -> None:
         Change("changed", ("tools", 0, "parameters", "b", "c"), 2, 3),
         Change("reordered", ("tools", 0, "parameters"), ["a", "b"], ["b", "a"]),
     ]
-    assert format_changes(changes) == (
+    assert text_of(changes) == (
         "~ tools[0].parameters.b.c: 2 -> 3\n"
         '~ tools[0].parameters: key order ["a", "b"] -> ["b", "a"]\n'
     )
-    assert json.loads(changes_to_json(changes))[1] == {
+    assert json.loads(json_of(changes))[1] == {
         "op": "reordered",
         "path": "tools[0].parameters",
         "old": ["a", "b"],
@@ -187,7 +241,7 @@ def test_tables_are_compared_key_by_key_and_key_order_counts() -> None:
 
 
 def test_a_reordered_payload_is_named_as_such() -> None:
-    assert format_changes(diff_payloads({"a": 1, "b": 2}, {"b": 2, "a": 1})) == (
+    assert text_of(diff_payloads({"a": 1, "b": 2}, {"b": 2, "a": 1})) == (
         '~ (payload): key order ["a", "b"] -> ["b", "a"]\n'
     )
 
@@ -195,24 +249,22 @@ def test_a_reordered_payload_is_named_as_such() -> None:
 def test_arrays_of_tables_are_compared_by_index() -> None:
     old = {"tools": [{"name": "a"}, {"name": "b"}, {"name": "c"}]}
     new = {"tools": [{"name": "a"}, {"name": "c"}]}
-    assert format_changes(diff_payloads(old, new)) == (
+    assert text_of(diff_payloads(old, new)) == (
         '~ tools[1].name: "b" -> "c"\n- tools[2]: {"name": "c"}\n'
     )
 
 
 def test_a_value_changing_kind_is_one_change() -> None:
-    assert format_changes(diff_payloads({"t": False}, {"t": {"type": "x"}})) == (
+    assert text_of(diff_payloads({"t": False}, {"t": {"type": "x"}})) == (
         '~ t: false -> {"type": "x"}\n'
     )
-    assert format_changes(diff_payloads({"t": None}, {"t": [{"a": 1}]})) == (
-        '~ t: null -> [{"a": 1}]\n'
-    )
+    assert text_of(diff_payloads({"t": None}, {"t": [{"a": 1}]})) == ('~ t: null -> [{"a": 1}]\n')
 
 
 def test_removed_keys_keep_their_place() -> None:
     old = {"a": 1, "b": 2, "c": 3, "d": 4}
     new = {"a": 1, "c": 3, "e": 5}
-    assert format_changes(diff_payloads(old, new)) == "- b: 2\n- d: 4\n+ e: 5\n"
+    assert text_of(diff_payloads(old, new)) == "- b: 2\n- d: 4\n+ e: 5\n"
 
 
 json_values = st.recursive(

@@ -18,9 +18,11 @@ from hypothesis import strategies as st
 
 from realtime_config import (
     TARGETS,
+    ImportedPreset,
     PresetError,
     compile_preset,
     dumps_payload,
+    import_payload,
     load_preset,
     load_schema,
 )
@@ -31,10 +33,9 @@ from realtime_config._schema import switchable_paths
 # The TOML writer's escaping is checked for any text; import writes it for instructions only.
 from realtime_config._toml_write import MULTILINE_AFTER, toml_multiline
 
-# Importing has no public function but the command, which reads a file and prints text: the
-# laws feed generated payloads by the hundred and read the imported record's dialect and
-# session, and one test pins what the library raises.
-from realtime_config.authoring._importer import import_json, import_payload
+# JSON text located in its file (line and column of each problem): the public import_payload
+# takes parsed data, which has no positions, and the command prints only text.
+from realtime_config.authoring._importer import import_json
 from realtime_config.cli import main
 from tests.conftest import (
     PROJECT,
@@ -515,14 +516,14 @@ def test_a_client_secret_with_request_settings_keeps_them() -> None:
     }
     imported = import_payload(payload)
     assert imported.dropped == ("client_secret.value", "client_secret.expires_at")
-    assert imported.session == {
+    assert imported.table == {
         "client_secret": {"expires_after": {"anchor": "created_at", "seconds": 60}}
     }
 
 
 def test_a_null_client_secret_is_dropped() -> None:
     imported = import_payload({"voice": "ash", "client_secret": None})
-    assert (imported.dropped, imported.session) == (("client_secret",), {"voice": "ash"})
+    assert (imported.dropped, imported.table) == (("client_secret",), {"voice": "ash"})
 
 
 def test_a_request_body_drops_nothing(project: Path) -> None:
@@ -532,7 +533,7 @@ def test_a_request_body_drops_nothing(project: Path) -> None:
 
 def test_a_session_update_event_is_imported_too() -> None:
     event = {"type": "session.update", "session": {"voice": "ash"}}
-    assert import_payload(event).session == {"voice": "ash"}
+    assert import_payload(event).table == {"voice": "ash"}
 
 
 # --- The #:schema header ---------------------------------------------------------------------
@@ -965,7 +966,7 @@ def test_a_calls_accept_body_and_a_ga_session_update_event_give_ga_presets() -> 
 
 def test_a_beta_session_update_event_still_gives_a_beta_preset() -> None:
     imported = import_payload({"type": "session.update", "session": {"voice": "ash"}})
-    assert (imported.dialect, imported.session) == ("beta", {"voice": "ash"})
+    assert (imported.dialect, imported.table) == ("beta", {"voice": "ash"})
 
 
 def test_server_nulls_on_fields_that_cannot_say_false_are_not_set() -> None:
@@ -987,7 +988,7 @@ def test_server_nulls_on_fields_that_cannot_say_false_are_not_set() -> None:
         "audio": {"input": {"turn_detection": {"type": "server_vad", "idle_timeout_ms": None}}},
     }
     imported = import_payload(payload)
-    assert imported.session == {
+    assert imported.table == {
         "type": "realtime",
         "tool_choice": {"type": "mcp", "server_label": "bookings"},
         "tools": [
@@ -1114,4 +1115,26 @@ def test_drop_unknown_leaves_them_out_with_a_warning_each(project: Path) -> None
         "schema has no such field\n"
         "event.json:19:3: warning: rate_limits: unknown key dropped; the session.created event "
         "has no such key in this version's schema\n"
+    )
+
+
+def test_import_payload_returns_the_preset_as_a_record() -> None:
+    imported = import_payload(
+        {
+            "type": "realtime",
+            "model": "gpt-realtime-2.1",
+            "id": "sess_1",
+            "audio": {"output": {"voice": "ash"}},
+        },
+        destination="presets/support.toml",
+    )
+    assert isinstance(imported, ImportedPreset)
+    assert (imported.dialect, imported.dropped, imported.warnings) == ("realtime", ("id",), ())
+    assert imported.table == {
+        "type": "realtime",
+        "model": "gpt-realtime-2.1",
+        "audio": {"output": {"voice": "ash"}},
+    }
+    assert imported.text.endswith(
+        'type = "realtime"\nmodel = "gpt-realtime-2.1"\n\n[audio.output]\nvoice = "ash"\n'
     )

@@ -4,6 +4,12 @@ Golden migrations (``tests/golden/migrate/beta/*.toml`` -> ``ga/*.toml``, byte f
 every shipped beta preset and DESIGN's examples, comments included. The law, over the shipped
 presets, DESIGN's examples and generated presets: the migrated GA preset compiles for
 ``client_secrets`` to exactly the bytes the beta preset compiles to.
+
+Beside them, the layouts the goldens do not show: the file's opening lines (the ``#:schema``
+directive, a header paragraph) stay first even when the first key moves to another table;
+dotted keys and inline tables move as they are written; a preset that does not load, a GA
+preset among beta ones and the other presets of the project (one that cannot be parsed, an
+extends list with a stray item) are each handled with the exact message a user sees.
 """
 
 from __future__ import annotations
@@ -18,11 +24,14 @@ import tomllib
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 
-from realtime_config import compile_preset, dumps_payload, load_preset
-
-# The golden texts are made without the body check that migrate always runs (the law
-# below checks the bodies): migrating has no public function but the command.
-from realtime_config.authoring._migrate import translate_presets
+from realtime_config import (
+    PresetError,
+    compile_preset,
+    dumps_payload,
+    load_preset,
+    migrate_presets,
+    migrate_text,
+)
 from realtime_config.cli import main
 from tests.conftest import GOLDEN, PRESETS, PROJECT, beta_presets, check_golden, write
 from tests.strategies import session_tables
@@ -69,7 +78,7 @@ def test_golden_inputs_cover_every_shipped_preset_and_design_example() -> None:
 
 @pytest.fixture(scope="module")
 def golden_migrations() -> dict[str, str]:
-    migrations = translate_presets(beta_inputs(), drop_unsupported=True)
+    migrations = migrate_presets(beta_inputs(), drop_unsupported=True)
     return {m.path.name: m.text for m in migrations}
 
 
@@ -132,6 +141,128 @@ def test_beta_emission_rules_are_written_out() -> None:
         "tracing": False,
         "audio": {"input": {"turn_detection": False, "transcription": False}},
     }
+
+
+# --- Layouts the goldens do not show: opening lines, dotted keys, inline tables ----------
+
+
+SCHEMA = "#:schema ../schema/realtime-session.schema.json\n"
+
+
+def migrated(project: Path, text: str) -> str:
+    """The GA text of the beta preset ``text`` at ``p.toml``, by the text-level function."""
+    migration = migrate_text(text, path=project / "p.toml")
+    assert migration.warnings == ()
+    return migration.text
+
+
+def test_the_schema_directive_stays_on_the_first_line_when_the_first_key_moves(
+    project: Path,
+) -> None:
+    # Editors read #:schema on the first line only; it used to move with voice.
+    assert migrated(project, SCHEMA + 'voice = "ash"\nmodel = "gpt-realtime-1.5"\n') == (
+        SCHEMA
+        + 'type = "realtime"\noutput_modalities = ["audio"]\nmodel = "gpt-realtime-1.5"\n'
+        + '\n[audio.output]\nvoice = "ash"\n'
+    )
+
+
+def test_the_opening_paragraph_stays_first_when_the_file_opens_with_a_table(
+    project: Path,
+) -> None:
+    # It used to come out below type and output_modalities.
+    assert migrated(
+        project, SCHEMA + '# Acme support\n\n[turn_detection]\ntype = "semantic_vad"\n'
+    ) == (
+        SCHEMA
+        + "# Acme support\n\n"
+        + 'type = "realtime"\noutput_modalities = ["audio"]\n'
+        + '[audio.input.turn_detection]\ntype = "semantic_vad"\n'
+    )
+
+
+def test_the_comment_right_above_the_first_key_moves_with_it(project: Path) -> None:
+    text = '# Front desk.\n\n# brand voice\nvoice = "ash"\n'
+    assert migrated(project, text) == (
+        "# Front desk.\n\n"
+        'type = "realtime"\noutput_modalities = ["audio"]\n'
+        '\n[audio.output]\n# brand voice\nvoice = "ash"\n'
+    )
+
+
+def test_dotted_keys_move_into_their_table_still_dotted(project: Path) -> None:
+    text = (
+        'voice = "ash"\n\nturn_detection.type = "semantic_vad"\nturn_detection.eagerness = "low"\n'
+    )
+    assert migrated(project, text) == (
+        'type = "realtime"\noutput_modalities = ["audio"]\n'
+        '\n[audio.input]\nturn_detection.type = "semantic_vad"\nturn_detection.eagerness = "low"\n'
+        '\n[audio.output]\nvoice = "ash"\n'
+    )
+
+
+def test_an_inline_client_secret_is_spread_into_expires_after(project: Path) -> None:
+    text = 'client_secret = { expires_after = { anchor = "created_at", seconds = 600 } }\n'
+    assert migrated(project, text + 'voice = "ash"\n') == (
+        'expires_after = { anchor = "created_at", seconds = 600 }\n'
+        'type = "realtime"\noutput_modalities = ["audio"]\n'
+        '\n[audio.output]\nvoice = "ash"\n'
+    )
+
+
+def test_a_dotted_client_secret_key_becomes_a_dotted_expires_after_key(project: Path) -> None:
+    text = 'voice = "ash"\nclient_secret.expires_after.seconds = 600\n'
+    assert migrated(project, text) == (
+        "expires_after.seconds = 600\n"
+        'type = "realtime"\noutput_modalities = ["audio"]\n'
+        '\n[audio.output]\nvoice = "ash"\n'
+    )
+
+
+def test_an_empty_inline_client_secret_goes_away(project: Path) -> None:
+    assert migrated(project, 'client_secret = {}\nvoice = "ash"\n') == (
+        'type = "realtime"\noutput_modalities = ["audio"]\n\n[audio.output]\nvoice = "ash"\n'
+    )
+
+
+def test_the_text_level_form_migrates_as_the_file_form_does(project: Path) -> None:
+    source = BETA / "phone-support.toml"
+    text = source.read_text(encoding="utf-8")
+    migration = migrate_text(text, path=project / "presets" / "draft.toml", drop_unsupported=True)
+    assert (migration.original, migration.changed) == (text, True)
+    assert migration.text == (GA / "phone-support.toml").read_text(encoding="utf-8")
+    assert migration.path == project / "presets" / "draft.toml"
+
+
+def test_the_text_level_form_names_its_path_in_every_problem(project: Path) -> None:
+    with pytest.raises(PresetError) as caught:
+        migrate_text('voice = "ash"\ntemperature = 0.7\n', path="presets/draft.toml")
+    assert [str(d) for d in caught.value.diagnostics] == [
+        "presets/draft.toml:2:1: error: temperature: the GA API has no temperature, so it "
+        "cannot be migrated"
+    ]
+    dropped = migrate_text(
+        'voice = "ash"\ntemperature = 0.7\n', path="presets/draft.toml", drop_unsupported=True
+    )
+    assert [str(d) for d in dropped.warnings] == [
+        "presets/draft.toml:2:1: warning: temperature dropped: the GA API has no temperature"
+    ]
+
+
+def test_settling_replaces_an_array_of_tables_whose_length_differs_whole() -> None:
+    # The settle step's edits: no valid preset gets here (moving keeps every tool), so the
+    # rule is fed directly; an index added or removed is no key a file could edit.
+    from realtime_config.authoring._migrate_file import differences
+
+    have = {"tools": [{"name": "a"}], "voice": "ash", "old": 1}
+    want = {"voice": "cedar", "tools": [{"name": "a"}, {"name": "b"}], "new": 2}
+    assert differences(have, want) == [
+        ("replace", ("voice",), "cedar"),
+        ("remove", ("old",), None),  # in the differ's order: after its old neighbour
+        ("replace", ("tools",), [{"name": "a"}, {"name": "b"}]),
+        ("add", ("new",), 2),
+    ]
+    assert differences({"a": {"b": 1, "c": 2}}, {"a": {"c": 2, "b": 1}}) == []
 
 
 # --- Failures: unsupported fields, chains migrated in part --------------------------------
@@ -199,6 +330,78 @@ def test_an_inherited_format_that_pcm16_overrides_cannot_be_reproduced(project: 
         "",
         "presets/child.toml:2:1: error: audio.input.format: the GA preset cannot reproduce "
         "today's client_secrets body here (it would keep audio.input.format)\n",
+    )
+
+
+def test_temperature_in_a_file_with_an_inline_client_secret(project: Path) -> None:
+    write(
+        project / "p.toml",
+        "client_secret = { expires_after = { seconds = 30 } }\ntemperature = 0.7\n",
+    )
+    assert run("p.toml") == (
+        1,
+        "",
+        "p.toml:2:1: error: temperature: the GA API has no temperature, so it cannot be migrated\n"
+        "realtime-config: hint: remove those fields, or pass --drop-unsupported to leave them out\n",
+    )
+    assert run("--drop-unsupported", "p.toml") == (
+        0,
+        'expires_after = { seconds = 30 }\ntype = "realtime"\noutput_modalities = ["audio"]\n',
+        "p.toml:2:1: warning: temperature dropped: the GA API has no temperature\n",
+    )
+
+
+# --- Several presets, and the rest of the project ---------------------------------------
+
+
+def test_a_preset_that_does_not_load_is_reported_and_nothing_is_written(project: Path) -> None:
+    write(project / "good.toml", 'voice = "ash"\n')
+    write(project / "bad.toml", "voice = 3\n")
+    assert run("--in-place", "good.toml", "bad.toml") == (
+        1,
+        "",
+        "bad.toml:1:9: error: voice: expected a string, found an integer\n",
+    )
+    assert (project / "good.toml").read_text(encoding="utf-8") == 'voice = "ash"\n'
+
+
+def test_a_ga_preset_among_beta_ones_is_left_as_it_is(project: Path) -> None:
+    ga = write(project / "ga.toml", 'type = "realtime"\nmodel = "gpt-realtime-1.5"\n')
+    write(project / "beta.toml", 'voice = "ash"\n')
+    assert run("--check", "ga.toml", "beta.toml") == (
+        1,
+        "would migrate beta.toml\n",
+        "",
+    )
+    assert run("--in-place", "ga.toml", "beta.toml") == (0, "rewrote beta.toml\n", "")
+    assert ga.read_text(encoding="utf-8") == 'type = "realtime"\nmodel = "gpt-realtime-1.5"\n'
+    assert run("--check", "ga.toml", "beta.toml") == (
+        0,
+        "every preset is already GA\n",
+        "",
+    )
+
+
+def test_a_project_preset_that_cannot_be_parsed_does_not_stop_a_migration(project: Path) -> None:
+    """It is read through the loader, and what stops it being read is a warning there."""
+    write(project / "presets" / "broken.toml", "voice = [\n")
+    write(project / "presets" / "beta.toml", 'voice = "ash"\n')
+    assert run("--check", "presets/beta.toml") == (
+        1,
+        "would migrate presets/beta.toml\n",
+        "presets/broken.toml:2:1: warning: invalid TOML: invalid value; whether it extends a "
+        "migrated preset is unknown\n",
+    )
+
+
+def test_a_child_is_found_past_a_stray_item_of_its_extends_list(project: Path) -> None:
+    write(project / "presets" / "beta.toml", 'voice = "ash"\n')
+    write(project / "presets" / "child.toml", 'preset.extends = [1, "beta.toml"]\n')
+    assert run("--check", "presets/beta.toml") == (
+        1,
+        "",
+        "presets/child.toml:1:22: error: preset.extends: presets/beta.toml is migrated to GA, "
+        "but this preset, which extends it, is left behind\n",
     )
 
 

@@ -91,7 +91,9 @@ def mutated_presets(draw: st.DrawFn) -> tuple[str, str]:
             )
             text = text[:position] + snippet + text[position:]
         elif kind == "replace":
-            text = text[:position] + draw(st.characters()) + text[position + 1 :]
+            # A text file holds no lone surrogate (random bytes are the test above).
+            character = draw(st.characters(exclude_categories=["Cs"]))
+            text = text[:position] + character + text[position + 1 :]
         else:
             lines = text.split("\n")
             first = draw(st.integers(0, len(lines) - 1))

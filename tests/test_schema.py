@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -197,3 +198,13 @@ def test_noise_reduction_strength_is_a_number_in_every_ga_session() -> None:
     assert not validator("realtime").is_valid(
         {"type": "realtime", "audio": {"input": {"noise_reduction": {"strength": "high"}}}}
     )
+
+
+def test_every_annotation_is_documented_in_the_comment() -> None:
+    """The ``x-*`` keys are the schema's list of rules: each is explained in ``$comment``, so
+    that a reader (and a generator of the GA branches) knows what it means."""
+    schema = load_schema()
+    used = {key for node in all_nodes(schema) for key in node if key.startswith("x-")}
+    assert len(used) >= 30
+    words = set(re.findall(r"x-[a-z-]*[a-z]", schema["$comment"]))
+    assert sorted(used - words) == []

@@ -430,13 +430,12 @@ def test_an_imported_beta_update_event_compiles_back_to_the_same_json(
     session: dict[str, Any],
 ) -> None:
     """What Azure's legacy API versions (and LiveKit) send: nothing added, nothing dropped."""
-    # Private: importing has no public function yet, only the command.
-    from realtime_config.authoring._importer import import_payload
+    from realtime_config import import_payload
 
     event = {"type": "session.update", "session": session}
     imported = import_payload(event)
     assert imported.dialect == "beta"
-    assert compile_preset(imported.session, "beta.session.update") == event
+    assert compile_preset(imported.table, "beta.session.update") == event
 
 
 def test_update_events_add_no_creation_default(project: Path) -> None:

@@ -21,11 +21,9 @@ from realtime_config import (
     RealtimeClient,
     compile_preset,
     dumps_payload,
+    import_payload,
     load_preset,
 )
-
-# Importing has no public function but the command: the record's dialect and session are read.
-from realtime_config.authoring._importer import import_payload
 from tests.conftest import GOLDEN, PROJECT, run_cli, write
 from tests.fake_api import SECRET, FakeAPI
 from tests.strategies import ga_session_tables
@@ -121,11 +119,11 @@ def test_every_translation_body_and_event_imports_back_to_itself(table: dict[str
     body = compile_preset(table)
     imported = import_payload(body)
     assert imported.dialect == "translation"
-    assert compile_preset(imported.session) == body
+    assert compile_preset(imported.table) == body
     event = compile_preset(table, "translations.session.update")
     if event["session"]:  # an empty update says nothing a dialect could be read from
         again = import_payload(event)
-        assert compile_preset(again.session, "translations.session.update") == event
+        assert compile_preset(again.table, "translations.session.update") == event
 
 
 def without_nulls(node: Any) -> Any:
@@ -263,7 +261,7 @@ RESPONSE = {
 def test_import_reads_a_translation_response() -> None:
     imported = import_payload(RESPONSE)
     assert imported.dialect == "translation"
-    assert imported.session == {
+    assert imported.table == {
         "type": "translation",
         "model": "gpt-realtime-translate",
         "audio": {
@@ -282,7 +280,7 @@ def test_import_reads_the_body_it_compiles_back_to_the_same_json() -> None:
         'type = "translation"',
         'model = "gpt-realtime-translate"',
     ]
-    assert compile_preset(imported.session) == body
+    assert compile_preset(imported.table) == body
 
 
 def test_import_reads_a_translation_update_event() -> None:
@@ -292,9 +290,9 @@ def test_import_reads_a_translation_update_event() -> None:
         "session": {"audio": {"output": {"language": "es"}}},
     }
     imported = import_payload(event)
-    assert imported.session == {"type": "translation", "audio": {"output": {"language": "es"}}}
+    assert imported.table == {"type": "translation", "audio": {"output": {"language": "es"}}}
     assert imported.dropped == ("event_id",)
-    assert compile_preset(imported.session, "translations.session.update") == {
+    assert compile_preset(imported.table, "translations.session.update") == {
         k: v for k, v in event.items() if k != "event_id"
     }
 
@@ -304,7 +302,7 @@ def test_a_typeless_session_is_translation_only_if_its_keys_fit() -> None:
         import_payload({"session": {"model": "gpt-realtime-2", "instructions": "Hi"}})
     assert "a client_secrets session needs its type" in str(caught.value)
     # A client_secrets body has no beta form: a typeless session that fits is translation.
-    assert import_payload({"session": {"model": "acme-translate"}}).session == {
+    assert import_payload({"session": {"model": "acme-translate"}}).table == {
         "type": "translation",
         "model": "acme-translate",
     }

@@ -7,6 +7,7 @@ drift from what the validator checks and the compiler sends.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import json
 import re
@@ -17,7 +18,14 @@ from typing import Any
 
 from realtime_config._errors import UnknownFieldError
 from realtime_config._keys import format_key
-from realtime_config._schema import DIALECTS, Schema, dialect_schema, field_schema, resolve
+from realtime_config._schema import (
+    DIALECTS,
+    Schema,
+    dialect_schema,
+    field_schema,
+    modalities_key,
+    resolve,
+)
 from realtime_config._toml_write import toml_inline
 from realtime_config._wording import join_alternatives
 
@@ -313,69 +321,123 @@ def _table_keys(node: Schema) -> str:
     return ""
 
 
-def explain_field(name: str, *, width: int = DEFAULT_WIDTH, dialect: str | None = None) -> str:
-    """Everything the schema says about one field, as text for a terminal ``width`` wide."""
-    field = find_field(name, dialect)
+@dataclass(frozen=True)
+class FieldFacts:
+    """What the schema says about one field of the preset format.
+
+    ``path`` is the field as a preset writes it (``tools[].name``), ``dialect`` the dialect
+    it was found in; ``facts`` are ``(label, words)`` pairs in the order ``explain`` shows
+    them (``type``, ``allowed``, ``default``, ``emission``, ``GA body``, ``beta name``...);
+    ``description`` is the schema's. ``str()`` gives the text of ``explain``.
+    """
+
+    path: str
+    dialect: str
+    required: bool
+    rows: tuple[tuple[str, str], ...] = dataclasses.field(repr=False)
+    """The facts as the text lays them out: a mapped value's spaces are no-break ones, so
+    that wrapping keeps it on one line (``facts`` gives them as plain text)."""
+    description: str = ""
+    width: int = dataclasses.field(default=DEFAULT_WIDTH, compare=False, repr=False)
+    """How wide a terminal ``str()`` lays the text out for."""
+
+    @property
+    def facts(self) -> tuple[tuple[str, str], ...]:
+        """Each fact as ``(label, words)``."""
+        return tuple((label, text.replace(_NO_BREAK, " ")) for label, text in self.rows)
+
+    def text(self, width: int | None = None) -> str:
+        """The facts as ``explain`` prints them, for a terminal ``width`` wide."""
+        width = self.width if width is None else width
+        lines = [self.path]
+        for label, text in self.rows:
+            lines.append(
+                textwrap.fill(
+                    text,
+                    width=width,
+                    initial_indent=f"  {label + ':':<{_LABEL_WIDTH - 2}}",
+                    subsequent_indent=" " * _LABEL_WIDTH,
+                    break_long_words=False,
+                    break_on_hyphens=False,
+                )
+            )
+        if self.description:
+            lines.append("")
+            lines.append(textwrap.fill(self.description, width=width, break_on_hyphens=False))
+        return "\n".join(lines).replace(_NO_BREAK, " ") + "\n"
+
+    def __str__(self) -> str:
+        return self.text()
+
+
+def explain_field(
+    name: str, *, dialect: str | None = None, width: int = DEFAULT_WIDTH
+) -> FieldFacts:
+    """Everything the schema says about the field ``name`` (``turn_detection.threshold``,
+    ``tools[].name`` or ``tools.name``), as a record; ``str()`` of it is ``explain``'s text,
+    laid out ``width`` columns wide.
+
+    Without a ``dialect``, a GA realtime field, else a beta one, else a transcription one,
+    else a translation one. Raises UnknownFieldError, with the closest name, when none has it.
+    """
+    found = find_field(name, dialect)
+    return FieldFacts(
+        found.path,
+        found.dialect,
+        found.required,
+        tuple(_facts(found)),
+        found.schema.get("description", ""),
+        width,
+    )
+
+
+def _facts(field: Field) -> Iterator[tuple[str, str]]:
     node = field.schema
-    rows: list[tuple[str, str]] = []
     if field.dialect != "beta":
-        rows.append(("in", _sessions_of(field)))
-    rows.append(("type", type_words(node)))
+        yield "in", _sessions_of(field)
+    yield "type", type_words(node)
     if field.required:
-        rows.append(("required", "yes"))
+        yield "required", "yes"
     allowed = allowed_values(node)
     if allowed:
-        rows.append(("allowed", allowed))
+        yield "allowed", allowed
     if "default" in node:
-        rows.append(("default", toml_inline(node["default"])))
+        yield "default", toml_inline(node["default"])
     retired = node.get("x-deprecated", {})
     if retired:
-        rows.append(
-            (
-                "deprecated",
-                "; ".join(
-                    f"{toml_inline(model)} shuts down on {when['shutdown']}, use "
-                    f"{toml_inline(when['use'])}"
-                    for model, when in retired.items()
-                ),
-            )
+        yield (
+            "deprecated",
+            "; ".join(
+                f"{toml_inline(model)} shuts down on {when['shutdown']}, use "
+                f"{toml_inline(when['use'])}"
+                for model, when in retired.items()
+            ),
         )
-    rows.append(("emission", emission_rule(field)))
+    yield "emission", emission_rule(field)
     ga = _ga_rule(node)
     if ga is not None:
-        rows.append(("GA body", ga))
+        yield "GA body", ga
     beta = _beta_name(field)
     if beta is not None:
-        rows.append(("beta name", beta))
+        yield "beta name", beta
+    yield from _relations(field)
+
+
+def _relations(field: Field) -> Iterator[tuple[str, str]]:
+    """The keys inside a table, and the other fields this one depends on."""
+    node = field.schema
     keys = _table_keys(node)
     if keys:
-        rows.append(("keys", keys))
+        yield "keys", keys
     if "x-applies-to" in node:
         selector = f"{field.parent}.type" if field.parent else "type"
-        rows.append(("applies to", f"{selector} = {toml_inline(node['x-applies-to'])} only"))
+        yield "applies to", f"{selector} = {toml_inline(node['x-applies-to'])} only"
     if "x-needs-modality" in node:
         modality = toml_inline(node["x-needs-modality"])
-        modalities = "modalities" if field.dialect == "beta" else "output_modalities"
-        rows.append(("needs", f"{modalities} to include {modality}; no effect otherwise"))
+        modalities = modalities_key(field.dialect)
+        yield "needs", f"{modalities} to include {modality}; no effect otherwise"
     if "x-needs-model" in node:
-        rows.append(("needs", f"model {toml_inline(node['x-needs-model'])}"))
-    lines = [field.path]
-    for label, text in rows:
-        lines.append(
-            textwrap.fill(
-                text,
-                width=width,
-                initial_indent=f"  {label + ':':<{_LABEL_WIDTH - 2}}",
-                subsequent_indent=" " * _LABEL_WIDTH,
-                break_long_words=False,
-                break_on_hyphens=False,
-            )
-        )
-    description = node.get("description")
-    if description:
-        lines.append("")
-        lines.append(textwrap.fill(description, width=width, break_on_hyphens=False))
-    return "\n".join(lines).replace(_NO_BREAK, " ") + "\n"
+        yield "needs", f"model {toml_inline(node['x-needs-model'])}"
 
 
 def summary(description: str) -> str:

@@ -33,7 +33,6 @@ from realtime_config._project import display_path, find_root
 from realtime_config._schema import (
     SCHEMA_FILENAME,
     Schema,
-    branch_of_type,
     child,
     dialect_of,
     dialect_schema,
@@ -42,10 +41,18 @@ from realtime_config._schema import (
     load_schema,
     object_branch,
     resolve,
-    switchable_paths,
 )
 from realtime_config._source import Position
-from realtime_config._toml_write import field_of, render_preset
+from realtime_config._toml_write import render_preset
+from realtime_config.authoring._import_values import (
+    bad_nulls,
+    drop_read_only,
+    drop_unknown_keys,
+    nullable_fields,
+    nulls_to_false,
+    read_ga_nulls,
+    too_deep,
+)
 from realtime_config.checking._compose import with_cross_field_checks
 from realtime_config.preset._model import Document, Preset
 from realtime_config.preset._parse import MAX_DEPTH, json_form_diagnostics
@@ -60,16 +67,17 @@ JSON_TEXT: Final = TextKind("JSON file", "a payload is small", "JSON must be UTF
 
 @dataclass(frozen=True)
 class ImportedPreset:
-    """The result of an import: the preset's TOML text and what was left out on the way.
+    """An imported preset: its TOML text and what was left out on the way.
 
-    ``session`` is the table the text holds (the session fields, and ``expires_after`` of a
-    ``client_secrets`` body); ``dialect`` is its dialect; ``dropped`` names the read-only
-    keys that were left out, as paths in the JSON; ``warnings`` are the checks' warnings
-    and, with ``drop_unknown``, one for each unknown key left out.
+    ``table`` is the table the text holds (the session fields, and ``expires_after`` of a
+    ``client_secrets`` body); ``dialect`` is its dialect (``realtime``, ``transcription``,
+    ``translation`` or ``beta``); ``dropped`` names the read-only keys that were left out,
+    as paths in the JSON; ``warnings`` are the checks' warnings and, with ``drop_unknown``,
+    one for each unknown key left out.
     """
 
     text: str
-    session: Mapping[str, Any]
+    table: Mapping[str, Any]
     dropped: tuple[str, ...] = ()
     warnings: tuple[Diagnostic, ...] = ()
     dialect: str = "beta"
@@ -108,14 +116,21 @@ def import_json(
 
 
 def import_payload(
-    payload: Mapping[str, Any],
+    data: Mapping[str, Any],
     *,
-    destination: str | os.PathLike[str] | None = None,
     drop_unknown: bool = False,
+    destination: str | os.PathLike[str] | None = None,
 ) -> ImportedPreset:
-    """Import an already parsed payload (see import_file); diagnostics name ``<payload>``."""
+    """A parsed JSON payload as a TOML preset of its own dialect.
+
+    ``data`` is a request body (``client_secrets``, ``calls.accept``, the beta sessions
+    body), a ``client_secrets`` response, a session object or a ``session.*`` event; its
+    read-only keys are dropped and named. A key the schema does not know is an error, or
+    with ``drop_unknown`` is left out with a warning. ``destination``, where the preset will
+    be written, decides its ``#:schema`` header. Raises PresetError naming ``<payload>``.
+    """
     return _import(
-        payload,
+        data,
         "<payload>",
         "",
         JSONLocator("", max_depth=MAX_DEPTH),
@@ -236,8 +251,68 @@ def _import(
             f"session event), found {_json_kind(data)}",
         )
     shape = _shape(data, display, locator)
-    warnings: list[Diagnostic] = []
-    beside: list[Diagnostic] = []
+    unknown = _unknown_beside(shape, display, locator, drop_unknown)
+    warnings = unknown if drop_unknown else []
+    beside = [] if drop_unknown else unknown
+    dialect = shape.dialect
+    root = dialect_schema(dialect)
+    located = _Prefixed(locator, shape.prefix, frozenset(shape.beside))
+    document = Document(Path(display), display, text, {}, dialect, _locator=located)
+    deep = too_deep(shape.session)
+    if deep is not None:
+        raise PresetError(
+            [
+                document.diagnostic(
+                    deep, "nesting", f"arrays and objects are nested deeper than {MAX_DEPTH} levels"
+                )
+            ]
+        )
+    table, dropped = drop_read_only(root, shape.session, shape.prefix)
+    if dialect not in ("beta", table.get("type")):
+        # A translation request or update carries no type: the preset's type says the dialect.
+        table = {"type": dialect, **table}
+    dropped = [*shape.dropped_before, *dropped, *shape.dropped_after]
+    if dialect == "beta":
+        bad = list(bad_nulls(root, table, ()))
+        table = nulls_to_false(root, table)
+    else:
+        table, bad = read_ga_nulls(dialect, table)
+    problems = [
+        document.diagnostic(
+            path,
+            "null",
+            f"{format_path(path)}: null has no TOML form; only {nullable_fields(dialect)} "
+            "may be null (written as false)",
+        )
+        for path in bad
+    ]
+    outside = _not_session_fields(document, root, table)
+    table.update(copy_json(shape.beside))
+    document.table = table
+    if drop_unknown:
+        warnings.extend(drop_unknown_keys(document, root, table, ()))
+    problems.extend(_surrogate_diagnostics(document))
+    if not problems:
+        problems = json_form_diagnostics(document)
+    if not problems:
+        problems = _schema_problems(document, outside)
+    _raise_errors(sorted([*beside, *problems], key=lambda d: (d.line, d.column)))
+    warnings.extend(_cross_field(document))
+    return ImportedPreset(
+        text=render_preset(table, header=schema_header(destination), dialect=dialect),
+        table=table,
+        dropped=tuple(dropped),
+        warnings=tuple(sorted(warnings, key=lambda d: (d.line, d.column))),
+        dialect=dialect,
+    )
+
+
+def _unknown_beside(
+    shape: _Shape, display: str, locator: JSONLocator, drop_unknown: bool
+) -> list[Diagnostic]:
+    """A diagnostic for each key beside the session that no shape has: an error, or with
+    ``drop_unknown`` a warning that it is left out."""
+    found: list[Diagnostic] = []
     for key in shape.unknown:
         where = locator.key_position((key,))
         if drop_unknown:
@@ -247,7 +322,7 @@ def _import(
             )
         else:
             message = f"unknown key `{format_path((key,))}` in the {shape.kind}"
-        (warnings if drop_unknown else beside).append(
+        found.append(
             Diagnostic(
                 display,
                 where.line,
@@ -258,57 +333,7 @@ def _import(
                 format_path((key,)),
             )
         )
-    dialect = shape.dialect
-    root = dialect_schema(dialect)
-    located = _Prefixed(locator, shape.prefix, frozenset(shape.beside))
-    document = Document(Path(display), display, text, {}, dialect, _locator=located)
-    deep = _too_deep(shape.session)
-    if deep is not None:
-        raise PresetError(
-            [
-                document.diagnostic(
-                    deep, "nesting", f"arrays and objects are nested deeper than {MAX_DEPTH} levels"
-                )
-            ]
-        )
-    table, dropped = _drop_read_only(root, shape.session, shape.prefix)
-    if dialect not in ("beta", table.get("type")):
-        # A translation request or update carries no type: the preset's type says the dialect.
-        table = {"type": dialect, **table}
-    dropped = [*shape.dropped_before, *dropped, *shape.dropped_after]
-    if dialect == "beta":
-        bad = list(_bad_nulls(root, table, ()))
-        table = _nulls_to_false(root, table)
-    else:
-        table, bad = _read_ga_nulls(dialect, table)
-    problems = [
-        document.diagnostic(
-            path,
-            "null",
-            f"{format_path(path)}: null has no TOML form; only {_nullable_fields(dialect)} "
-            "may be null (written as false)",
-        )
-        for path in bad
-    ]
-    outside = _not_session_fields(document, root, table)
-    table.update(copy_json(shape.beside))
-    document.table = table
-    if drop_unknown:
-        warnings.extend(_drop_unknown(document, root, table, ()))
-    problems.extend(_surrogate_diagnostics(document))
-    if not problems:
-        problems = json_form_diagnostics(document)
-    if not problems:
-        problems = _schema_problems(document, outside)
-    _raise_errors(sorted([*beside, *problems], key=lambda d: (d.line, d.column)))
-    warnings.extend(_cross_field(document))
-    return ImportedPreset(
-        text=render_preset(table, header=schema_header(destination), dialect=dialect),
-        session=table,
-        dropped=tuple(dropped),
-        warnings=tuple(sorted(warnings, key=lambda d: (d.line, d.column))),
-        dialect=dialect,
-    )
+    return found
 
 
 def _shape(data: Mapping[str, Any], display: str, locator: JSONLocator) -> _Shape:
@@ -425,172 +450,6 @@ def _keys_fit(node: Schema | None, value: Any) -> bool:
         key in properties and _keys_fit(resolve(properties[key]), item)
         for key, item in value.items()
     )
-
-
-def _drop_read_only(
-    root: Schema, session: Mapping[str, Any], prefix: KeyPath
-) -> tuple[dict[str, Any], list[str]]:
-    """The session without the keys a server sets (``x-read-only``), and the names of those
-    dropped, in order, as paths in the JSON.
-
-    A table whose field lists read-only keys of its own (a beta response's
-    ``client_secret``) loses those keys, and goes whole when nothing else is left, or null.
-    """
-    table: dict[str, Any] = {}
-    dropped: list[str] = []
-    for key, value in session.items():
-        if key in root.get("x-read-only", ()):
-            dropped.append(format_path((*prefix, key)))
-            continue
-        field = child(root, key)
-        inner = field.get("x-read-only") if field is not None else None
-        if inner and value is None:
-            dropped.append(format_path((*prefix, key)))
-        elif inner and isinstance(value, Mapping):
-            kept = {
-                k: v for k, v in value.items() if not (k in inner and not isinstance(v, Mapping))
-            }
-            gone = [k for k in value if k not in kept]
-            if gone and not kept:
-                dropped.append(format_path((*prefix, key)))
-                continue
-            dropped.extend(format_path((*prefix, key, k)) for k in gone)
-            table[key] = kept
-        else:
-            table[key] = value
-    return table, dropped
-
-
-def _nullable_fields(dialect: str) -> str:
-    names = [format_path(path) for path in switchable_paths(dialect)]
-    return ", ".join(names[:-1]) + f" and {names[-1]}"
-
-
-def _bad_nulls(
-    node: Schema | None, value: Any, path: KeyPath, *, verbatim: bool = False
-) -> Iterator[KeyPath]:
-    """Paths of nulls that cannot be written: all but those on x-null-when-false fields.
-
-    A null under a key the schema does not know is left to the unknown-key error.
-    """
-    entries = value.items() if isinstance(value, Mapping) else enumerate(value)
-    for key, item in entries:
-        field = None if verbatim else field_of(node, key)
-        inside = verbatim or (field is not None and bool(field.get("x-verbatim")))
-        if item is None:
-            if verbatim or (field is not None and not field.get("x-null-when-false")):
-                yield (*path, key)
-        elif isinstance(item, (Mapping, list)):
-            yield from _bad_nulls(field, item, (*path, key), verbatim=inside)
-
-
-def _nulls_to_false(node: Schema | None, value: Any) -> Any:
-    """A copy of ``value`` with null on the x-null-when-false fields turned into false."""
-    if isinstance(value, Mapping):
-        result = {}
-        for key, item in value.items():
-            field = field_of(node, key)
-            if item is None and field is not None and field.get("x-null-when-false"):
-                result[key] = False
-            else:
-                result[key] = _nulls_to_false(field, item)
-        return result
-    if isinstance(value, list):
-        return [_nulls_to_false(field_of(node, i), item) for i, item in enumerate(value)]
-    return value
-
-
-def _read_ga_nulls(
-    dialect: str, session: Mapping[str, Any]
-) -> tuple[dict[str, Any], list[KeyPath]]:
-    """A GA session's nulls read as a preset says them, and the paths of those it cannot.
-
-    On a switchable path (``switchable_paths``) null is ``false``; on any other field the
-    schema knows it is "not set" and the key is left out. A null inside a verbatim value
-    (``parameters``) or as an array item has no TOML form; one under an unknown key stays
-    for the unknown-key error.
-    """
-    switchable = frozenset(switchable_paths(dialect))
-    bad: list[KeyPath] = []
-
-    def read(node: Schema | None, value: Any, path: KeyPath, verbatim: bool) -> Any:
-        if isinstance(value, Mapping):
-            result: dict[str, Any] = {}
-            for key, item in value.items():
-                where = (*path, key)
-                field = None if verbatim else field_of(node, key)
-                inside = verbatim or (field is not None and bool(field.get("x-verbatim")))
-                if item is not None:
-                    result[key] = read(field, item, where, inside)
-                elif verbatim:
-                    bad.append(where)
-                elif where in switchable:
-                    result[key] = False
-                elif field is None:
-                    result[key] = None
-            return result
-        if isinstance(value, list):
-            items: list[Any] = []
-            for index, item in enumerate(value):
-                if item is None:
-                    bad.append((*path, index))
-                items.append(
-                    read(
-                        None if verbatim else field_of(node, index), item, (*path, index), verbatim
-                    )
-                )
-            return items
-        return value
-
-    table: dict[str, Any] = read(dialect_schema(dialect), session, (), False)
-    return table, bad
-
-
-def _drop_unknown(
-    document: Document, node: Schema, table: dict[str, Any], path: KeyPath
-) -> Iterator[Diagnostic]:
-    """Leave out, in place, every key the schema does not know; a warning for each."""
-    branch = object_branch(node, table)
-    if branch is None or branch.get("x-verbatim") or node.get("x-verbatim"):
-        return
-    properties = branch.get("properties", {})
-    for key in list(table):
-        where = (*path, key)
-        if key not in properties:
-            yield document.diagnostic(
-                where,
-                "unknown-key",
-                f"{format_path(where)}: unknown key dropped; this version's schema has no "
-                "such field",
-                severity="warning",
-                anchor="key",
-            )
-            del table[key]
-            continue
-        field = resolve(properties[key])
-        value = table[key]
-        if isinstance(value, dict):
-            yield from _drop_unknown(document, field, value, where)
-        elif isinstance(value, list):
-            array = branch_of_type(field, "array")
-            items = resolve(array["items"]) if array and "items" in array else None
-            for index, item in enumerate(value):
-                if items is not None and isinstance(item, dict):
-                    yield from _drop_unknown(document, items, item, (*where, index))
-
-
-def _too_deep(value: Any) -> KeyPath | None:
-    """The first path nested deeper than MAX_DEPTH, if any (without recursion)."""
-    stack: list[tuple[KeyPath, Any]] = [((), value)]
-    while stack:
-        path, item = stack.pop()
-        if len(path) > MAX_DEPTH:
-            return path
-        if isinstance(item, Mapping):
-            stack.extend(((*path, k), v) for k, v in item.items())
-        elif isinstance(item, list):
-            stack.extend(((*path, i), v) for i, v in enumerate(item))
-    return None
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

@@ -27,6 +27,7 @@ from realtime_config._schema import (
     discriminant,
     field_schema,
     known_values,
+    modalities_key,
     object_branch,
     resolve,
 )
@@ -56,22 +57,46 @@ Fields = list[tuple[KeyPath, "Schema", Any]]
 """Every key a session sets, with its field schema: one walk shared by the checks."""
 
 
-# How each kind of tool is named, for uniqueness and for tool_choice: the key that names
-# it, the words for that name, and how tool_choice words a reference to one.
-_TOOL_KINDS: Final = {
-    "function": ("name", "name", "tool names", "the function", "function"),
-    "mcp": ("server_label", "server label", "server labels", "the MCP server", "MCP server"),
-}
+class _ToolNaming:
+    """How one kind of tool is named, for uniqueness and for tool_choice: the key that names
+    it and the words for it, read from that key's ``x-tool-name`` annotation."""
+
+    __slots__ = ("defined", "key", "noun", "plural", "reference")
+
+    def __init__(self, key: str, words: dict[str, str]) -> None:
+        self.key = key
+        self.noun = key.replace("_", " ")
+        self.plural = words["plural"]
+        self.reference = words["reference"]
+        self.defined = words["kind"]
+
+
+@functools.cache
+def _tool_kinds(dialect: str) -> dict[str, _ToolNaming]:
+    """Each kind of tool of a dialect (its ``type``), the first branch's first: a tool that
+    writes no ``type`` is of that kind."""
+    items = field_schema(("tools", 0), dialect)
+    found: dict[str, _ToolNaming] = {}
+    for branch in branches(items) if items is not None else ():
+        for key, node in branch.get("properties", {}).items():
+            words = resolve(node).get("x-tool-name")
+            if words is not None:
+                for kind in discriminant(branch):
+                    found.setdefault(kind, _ToolNaming(key, words))
+    return found
 
 
 def _tool_checks(preset: Preset, session: Any, fields: Fields) -> Iterator[Diagnostic]:
     tools = session.get("tools", [])
-    named: dict[str, dict[str, int]] = {kind: {} for kind in _TOOL_KINDS}
+    kinds = _tool_kinds(preset.dialect)
+    typeless = next(iter(kinds), None)
+    named: dict[str, dict[str, int]] = {kind: {} for kind in kinds}
     for index, tool in enumerate(tools):
-        kind = tool.get("type", "function")
-        if kind not in _TOOL_KINDS:
+        kind = tool.get("type", typeless)
+        if kind not in kinds:
             continue
-        key, noun, plural, _, _ = _TOOL_KINDS[kind]
+        naming = kinds[kind]
+        key, noun, plural = naming.key, naming.noun, naming.plural
         names = named[kind]
         name = tool.get(key)
         if name in names:
@@ -88,10 +113,10 @@ def _tool_checks(preset: Preset, session: Any, fields: Fields) -> Iterator[Diagn
         if isinstance(parameters, dict):
             yield from _parameters_check(preset, index, parameters)
     choice = session.get("tool_choice")
-    kind = choice.get("type", "function") if isinstance(choice, dict) else None
-    if kind not in _TOOL_KINDS:
+    kind = choice.get("type", typeless) if isinstance(choice, dict) else None
+    if kind not in kinds:
         return
-    key, _, _, reference, defined = _TOOL_KINDS[kind]
+    key, reference, defined = kinds[kind].key, kinds[kind].reference, kinds[kind].defined
     names = named[kind]
     name = choice.get(key)
     if name in names:
@@ -393,10 +418,10 @@ def _vad_checks(preset: Preset, session: Any, fields: Fields) -> Iterator[Diagno
 @functools.cache
 def _modalities_field(dialect: str) -> tuple[str, Any]:
     """The key of a dialect's output modalities, and what they are when it is absent."""
-    properties = dialect_schema(dialect)["properties"]
-    modalities_key = next(k for k, v in properties.items() if resolve(v).get("x-modalities"))
-    modalities_schema = resolve(properties[modalities_key])
-    return modalities_key, modalities_schema.get("x-when-absent", modalities_schema.get("default"))
+    key = modalities_key(dialect)
+    assert key is not None, f"the {dialect} branch marks no field x-modalities"
+    modalities_schema = resolve(dialect_schema(dialect)["properties"][key])
+    return key, modalities_schema.get("x-when-absent", modalities_schema.get("default"))
 
 
 def _no_effect_checks(preset: Preset, session: Any, fields: Fields) -> Iterator[Diagnostic]:

@@ -62,14 +62,20 @@ def _client_secrets(preset: Preset) -> dict[str, Any]:
     """``{"expires_after"?, "session"}``: a GA or translation client secret request."""
     if preset.dialect == "beta":
         return ga_body_from_beta(preset.session)
-    root = dialect_schema(preset.dialect)
+    return client_secrets_body(preset.session, preset.dialect)
+
+
+def client_secrets_body(session: Mapping[str, Any], dialect: str) -> dict[str, Any]:
+    """A GA session table as its ``client_secrets`` body, read in ``dialect`` whatever its
+    ``type`` says: the tables of ``x-outside-session`` beside the compiled session."""
+    root = dialect_schema(dialect)
     body: dict[str, Any] = {}
     for key in root.get("x-outside-session", ()):
-        if key in preset.session:
-            emitted = emit_field(resolve(root["properties"][key]), preset.session[key])
+        if key in session:
+            emitted = emit_field(resolve(root["properties"][key]), session[key])
             if emitted is not None:
                 body[key] = emitted
-    body["session"] = compile_session(preset.session, preset.dialect)
+    body["session"] = compile_session(session, dialect)
     return body
 
 

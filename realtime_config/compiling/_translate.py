@@ -22,6 +22,7 @@ from realtime_config._schema import (
     branches,
     dialect_schema,
     discriminant,
+    field_schema,
     object_branch,
     resolve,
 )
@@ -81,18 +82,45 @@ def _collect(
         target = field["x-ga"]
         if target is None or (value is None and creating and field.get("x-ga-omit-false")):
             continue
-        slots[target] = _forward(field, value)
+        slots[target] = ga_value(field, value)
 
 
-def _forward(field: Schema, value: Any) -> Any:
-    """A value of the sessions body in its GA form, as the field's annotations say."""
+def ga_value(field: Schema, value: Any) -> Any:
+    """A beta field's value in its GA form, as the field's ``x-ga-map`` / ``x-ga-pick`` say."""
     if "x-ga-pick" in field and isinstance(value, list):
         picked = next((item for item in field["x-ga-pick"] if item in value), None)
         return [picked] if picked is not None else value
-    mapping = field.get("x-ga-map")
-    if mapping is not None and isinstance(value, str) and value in mapping:
-        return copy_json(mapping[value])
+    for branch in branches(field):
+        mapping = branch.get("x-ga-map")
+        if mapping is not None and isinstance(value, str) and value in mapping:
+            return copy_json(mapping[value])
     return value
+
+
+def ga_place(path: KeyPath) -> tuple[int, KeyPath | None] | None:
+    """For a beta key path: how many of its parts name the mapped field, and that field's
+    GA path (None: GA has no such field). None when no field on the path has ``x-ga``
+    (``preset``, or a table such as ``client_secret`` that is spread into its keys).
+    """
+    node: Schema | None = dialect_schema("beta")
+    for depth, part in enumerate(path):
+        if node is None or isinstance(part, int):
+            return None
+        table = branch_of_type(node, "object")
+        if table is None or part not in table.get("properties", {}):
+            return None
+        node = resolve(table["properties"][part])
+        if "x-ga" in node:
+            target = node["x-ga"]
+            if target is None:
+                return depth + 1, None
+            return depth + 1, _ga_path(target)
+    return None
+
+
+def _ga_path(dotted: str) -> KeyPath:
+    """An ``x-ga`` value as a key path inside the session (``session.`` dropped)."""
+    return tuple(dotted.removeprefix("session.").split("."))
 
 
 def _assemble(order: list[str], slots: Mapping[str, Any]) -> dict[str, Any]:
@@ -125,8 +153,7 @@ def _beta_fields_by_ga_path() -> dict[KeyPath, tuple[KeyPath, Schema]]:
                 continue
             if "x-ga" in field:
                 if field["x-ga"] is not None:
-                    ga_path = tuple(field["x-ga"].removeprefix("session.").split("."))
-                    index[ga_path] = ((*path, key), field)
+                    index[_ga_path(field["x-ga"])] = ((*path, key), field)
                 continue
             nested = branch_of_type(field, "object")
             if nested is not None:
@@ -152,6 +179,19 @@ def beta_field_of(path: KeyPath) -> KeyPath | None:
                     return None
                 inner = resolve(table["properties"][key])
             return (*parent[0], *path[length:])
+    return None
+
+
+def beta_counterpart(path: KeyPath) -> tuple[KeyPath, Schema] | None:
+    """The beta key path and schema of a GA path: of the field that maps to it, or of the
+    key inside such a field (``tools[0].name``), as the beta schema has it."""
+    index = _beta_fields_by_ga_path()
+    for length in range(len(path), 0, -1):
+        found = index.get(path[:length])
+        if found is not None:
+            inner = (*found[0], *path[length:])
+            schema = field_schema(inner, "beta")
+            return (inner, schema) if schema is not None else None
     return None
 
 
@@ -181,10 +221,7 @@ def has_beta_counterpart(path: KeyPath) -> bool:
 
 
 def _ga_constants() -> set[KeyPath]:
-    return {
-        tuple(path.removeprefix("session.").split("."))
-        for path in dialect_schema("beta").get("x-ga-const", {})
-    }
+    return {_ga_path(path) for path in dialect_schema("beta").get("x-ga-const", {})}
 
 
 def beta_session_from_ga(
@@ -230,7 +267,7 @@ def _backward(
     """A GA value in the beta field's form, and the parts of it beta cannot carry."""
     if "x-ga-pick" in field:
         absent = field.get("x-when-absent")
-        if value == _forward(field, absent):
+        if value == ga_value(field, absent):
             return (_ABSENT if creating else copy_json(absent)), []
         return copy_json(value), _lost_parts(field, value, path)
     mapping = field.get("x-ga-map")

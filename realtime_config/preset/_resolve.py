@@ -14,7 +14,7 @@ import errno
 import os
 import re
 import stat
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -548,3 +548,12 @@ def merge(
             sources.update(
                 (p, d) for p, d in overlay_sources.items() if len(p) > depth and p[:depth] == path
             )
+
+
+def merge_tables(tables: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """The tables merged in order, as ``extends`` merges a chain (later keys win, tables key
+    by key), without keeping where each key was written; the inputs are not changed."""
+    merged: dict[str, Any] = {}
+    for table in tables:
+        merge(merged, table, {}, {})
+    return merged
