@@ -425,7 +425,7 @@ def test_explain_field_lays_its_text_out_for_a_width(columns: int) -> None:
     facts = explain_field("input_audio_format", dialect="beta")
     assert facts.dialect == "beta"
     assert facts.text(columns) == explained("input_audio_format", columns)
-    assert str(explain_field("input_audio_format", dialect="beta", width=columns)) == (
+    assert explain_field("input_audio_format", dialect="beta").text(columns) == (
         explained("input_audio_format", columns)
     )
     # A mapping's value stays whole on one line when laid out, but the facts are plain text.

@@ -338,17 +338,14 @@ class FieldFacts:
     """The facts as the text lays them out: a mapped value's spaces are no-break ones, so
     that wrapping keeps it on one line (``facts`` gives them as plain text)."""
     description: str = ""
-    width: int = dataclasses.field(default=DEFAULT_WIDTH, compare=False, repr=False)
-    """How wide a terminal ``str()`` lays the text out for."""
 
     @property
     def facts(self) -> tuple[tuple[str, str], ...]:
         """Each fact as ``(label, words)``."""
         return tuple((label, text.replace(_NO_BREAK, " ")) for label, text in self.rows)
 
-    def text(self, width: int | None = None) -> str:
+    def text(self, width: int = DEFAULT_WIDTH) -> str:
         """The facts as ``explain`` prints them, for a terminal ``width`` wide."""
-        width = self.width if width is None else width
         lines = [self.path]
         for label, text in self.rows:
             lines.append(
@@ -370,12 +367,9 @@ class FieldFacts:
         return self.text()
 
 
-def explain_field(
-    name: str, *, dialect: str | None = None, width: int = DEFAULT_WIDTH
-) -> FieldFacts:
+def explain_field(name: str, *, dialect: str | None = None) -> FieldFacts:
     """Everything the schema says about the field ``name`` (``turn_detection.threshold``,
-    ``tools[].name`` or ``tools.name``), as a record; ``str()`` of it is ``explain``'s text,
-    laid out ``width`` columns wide.
+    ``tools[].name`` or ``tools.name``), as a record; its ``text(width)`` is ``explain``'s.
 
     Without a ``dialect``, a GA realtime field, else a beta one, else a transcription one,
     else a translation one. Raises UnknownFieldError, with the closest name, when none has it.
@@ -387,7 +381,6 @@ def explain_field(
         found.required,
         tuple(_facts(found)),
         found.schema.get("description", ""),
-        width,
     )
 
 

@@ -282,7 +282,7 @@ def explain_command(field: str | None, dialect: str | None) -> None:
     text = (
         field_table(width=width, dialect=dialect or DEFAULT_DIALECT)
         if field is None
-        else explain_field(field, width=width, dialect=dialect)
+        else explain_field(field, dialect=dialect).text(width)
     )
     click.echo(text, nl=False)
 
@@ -323,35 +323,19 @@ def diff_command(
     by index. Exit status, as diff(1): 0 identical payloads (nothing printed), 1 they
     differ, 2 a preset cannot be compiled or a usage error.
     """
-    from realtime_config.authoring._diff import changes_to_json, diff_payloads, format_changes
-    from realtime_config.checking._compose import CheckedLoader as Loader
-    from realtime_config.compiling._targets import compile_preset_with_warnings
+    from realtime_config.authoring._diff import diff_presets
 
-    loader = Loader(root)
-    payloads: list[dict[str, Any]] = []
-    for path in (old, new):
-        try:
-            preset = loader.load(path)
-            print_warnings(preset.warnings)
-            payload, dropped = compile_preset_with_warnings(
-                preset, target, drop_unsupported=drop_unsupported
-            )
-        except PresetError as error:
-            print_warnings(error.diagnostics)
-            continue
-        except RealtimeConfigError as error:
-            click.echo(f"realtime-config: error: {error}", err=True)
-            continue
-        print_warnings(dropped)
-        payloads.append(payload)
-    if len(payloads) != 2:
+    try:
+        diff = diff_presets(old, new, target=target, root=root, drop_unsupported=drop_unsupported)
+    except PresetError as error:
+        print_warnings(error.diagnostics)
         exit_status(2)
-    changes = diff_payloads(*payloads)
-    if output_format == "json":
-        click.echo(changes_to_json(changes), nl=False)
-    else:
-        click.echo(format_changes(changes), nl=False)
-    exit_status(1 if changes else 0)
+    except RealtimeConfigError as error:
+        click.echo(f"realtime-config: error: {error}", err=True)
+        exit_status(2)
+    print_warnings(diff.warnings)
+    click.echo(diff.to_json() if output_format == "json" else str(diff), nl=False)
+    exit_status(1 if diff.changes else 0)
 
 
 @click.command("schema")
