@@ -18,7 +18,11 @@ PACKAGE = PROJECT / "realtime_config"
 LAYERS = {
     "public API": {"__init__", "__main__"},
     "cli": {"cli", "cli._terminal"},
-    "serve": {"serve", "serve._app"},
+    "serve": {
+        "serve",
+        *["serve._app", "serve._routes", "serve._presets", "serve._guards"],
+        *["serve._access_log", "serve._lifecycle", "serve._responses", "serve._demo_page"],
+    },
     "client": {
         "client",
         *["client._client", "client._config", "client._urls", "client._models"],

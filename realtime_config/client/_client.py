@@ -41,7 +41,7 @@ from realtime_config.client._models import (
     Result,
     multipart_offer,
 )
-from realtime_config.client._responses import Answer, TooLarge, check_length, outcome_of, take
+from realtime_config.client._responses import Answer, _TooLarge, check_length, outcome_of, take
 from realtime_config.client._retry import (
     MAX_RETRY_AFTER,
     Failure,
@@ -577,7 +577,7 @@ class RealtimeClient(BaseClient["httpx.Client", "httpx.BaseTransport", Callable[
                 return response, bytes(body)
             finally:
                 response.close()
-        except (httpx.HTTPError, TooLarge) as exc:
+        except (httpx.HTTPError, _TooLarge) as exc:
             return exc
         finally:
             DEADLINE.reset(token)
@@ -692,7 +692,7 @@ class AsyncRealtimeClient(
                 return response, bytes(body)
             finally:
                 await response.aclose()
-        except (httpx.HTTPError, TooLarge) as exc:
+        except (httpx.HTTPError, _TooLarge) as exc:
             return exc
         finally:
             DEADLINE.reset(token)

@@ -56,7 +56,7 @@ _TIMEOUT_PHASES: Final = {
 }
 
 
-class TooLarge(Exception):
+class _TooLarge(Exception):
     """An answer over the size cap, found while reading it (its response, when known)."""
 
     def __init__(self, response: httpx.Response | None) -> None:
@@ -64,7 +64,7 @@ class TooLarge(Exception):
         self.response = response
 
 
-Answer: TypeAlias = "tuple[httpx.Response, bytes] | httpx.HTTPError | TooLarge"
+Answer: TypeAlias = "tuple[httpx.Response, bytes] | httpx.HTTPError | _TooLarge"
 """What one attempt came to: a response and its whole body, an httpx error, or a cap hit."""
 
 
@@ -72,7 +72,7 @@ def check_length(response: httpx.Response, cap: int) -> None:
     """Refuse an answer whose announced length is over the cap before reading any of it."""
     length = finite_float(response.headers.get("content-length", ""))
     if length is not None and length > cap:
-        raise TooLarge(response)
+        raise _TooLarge(response)
 
 
 def take(body: bytearray, chunk: bytes, cap: int, ends: float) -> None:
@@ -84,7 +84,7 @@ def take(body: bytearray, chunk: bytes, cap: int, ends: float) -> None:
     import httpx
 
     if len(body) + len(chunk) > cap:
-        raise TooLarge(None)
+        raise _TooLarge(None)
     body += chunk
     if time.monotonic() > ends:
         raise httpx.ReadTimeout("the attempt's deadline has passed")
@@ -96,7 +96,7 @@ def outcome_of(
     """What one attempt came to: its result, or the failure (with its wait, if retried)."""
     import httpx
 
-    if isinstance(answer, TooLarge):
+    if isinstance(answer, _TooLarge):
         return _too_large(request, answer, retries_taken + 1, settings)
     if isinstance(answer, httpx.HTTPError):
         return _after_exception(request, answer, retries_taken, settings)
@@ -124,7 +124,7 @@ def outcome_of(
 
 
 def _too_large(
-    request: PreparedRequest, exc: TooLarge, attempts: int, settings: Settings
+    request: PreparedRequest, exc: _TooLarge, attempts: int, settings: Settings
 ) -> Failure:
     response = exc.response
     status = f" {response.status_code} {_phrase(response.status_code)}" if response else ""
