@@ -11,6 +11,8 @@ from typing import Any
 import httpcore
 import pytest
 
+# The deadline's backends are private: these tests drive them one socket operation at a
+# time, which no public call can do.
 from realtime_config.client._deadline import DEADLINE, _AsyncBackend, _Backend, remaining
 
 
