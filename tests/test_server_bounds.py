@@ -120,9 +120,9 @@ def test_an_answer_in_another_encoding_is_rebuilt_as_utf8(api: FakeAPI, presets:
     api.script(Reply(200, json.dumps(fields).encode("utf-16-le")))
     response, _ = mint(app_for(api))
     assert response.status_code == 200
-    assert response.content == json.dumps(
-        fields, ensure_ascii=False, separators=(",", ":")
-    ).encode("utf-8")
+    assert response.content == json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode(
+        "utf-8"
+    )
 
 
 def test_presets_are_listed_only_for_whom_authorize_allows(api: FakeAPI, presets: Path) -> None:
