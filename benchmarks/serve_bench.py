@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import platform
 import signal
@@ -75,6 +76,24 @@ app = Starlette(
 )
 uvicorn.run(app, host="127.0.0.1", port=port, http="h11", log_level="warning", access_log=False)
 """
+AIOHTTP = (
+    BARE.replace("import httpx, uvicorn", "import aiohttp, uvicorn")
+    .replace("client = httpx.AsyncClient(timeout=30)\n", "client = None\n")
+    .replace(
+        '    answer = await client.post(base_url + "/realtime/client_secrets", '
+        "content=body, headers=headers)\n"
+        '    return Response(answer.content, answer.status_code, media_type="application/json")\n',
+        "    global client\n"
+        "    client = client or aiohttp.ClientSession()\n"
+        "    async with client.post(\n"
+        '        base_url + "/realtime/client_secrets", data=body, headers=headers\n'
+        "    ) as answer:\n"
+        "        content = await answer.read()\n"
+        '    return Response(content, answer.status, media_type="application/json")\n',
+    )
+)
+"""The same proxy on aiohttp's client (``--aiohttp``, when it is installed): is httpx the
+ceiling?"""
 
 
 @contextmanager
@@ -113,15 +132,15 @@ def serve(base_url: str) -> Iterator[str]:
 
 
 @contextmanager
-def bare_proxy(base_url: str) -> Iterator[str]:
-    """The bare Starlette + httpx proxy of the same compiled body."""
+def bare_proxy(base_url: str, script: str = BARE) -> Iterator[str]:
+    """The bare Starlette + httpx (or aiohttp) proxy of the same compiled body."""
     from realtime_config import __version__, compile_preset, dumps_payload, load_preset
 
     preset = load_preset(PROJECT / "presets" / "assistant.toml")
     body = dumps_payload(compile_preset(preset), compact=True)
     port = free_port()
     agent = f"realtime-config/{__version__}"  # what the fake upstream expects
-    command = [sys.executable, "-c", BARE, base_url, str(port), KEY, agent, body]
+    command = [sys.executable, "-c", script, base_url, str(port), KEY, agent, body]
     with started(command, port, dict(os.environ)) as url:
         yield url
 
@@ -183,6 +202,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--aiohttp", action="store_true", help="add the bare proxy on aiohttp's client"
+    )
     options = parser.parse_args()
     print(
         f"Python {platform.python_version()} on {platform.system()}, {os.cpu_count()} CPUs, "
@@ -193,8 +215,11 @@ def main() -> None:
         fake_upstream() as base_url,
         serve(base_url) as ours,
         bare_proxy(base_url) as bare,
+        contextlib.ExitStack() as more,
     ):
         servers = {"serve": ours, "bare proxy": bare}
+        if options.aiohttp:
+            servers["aiohttp"] = more.enter_context(bare_proxy(base_url, AIOHTTP))
         for method, path in (("GET", "/healthz"), ("POST", "/sessions/assistant")):
             medians = {}
             for url in servers.values():  # warm both
@@ -216,10 +241,12 @@ def main() -> None:
             for name in servers:
                 medians[name] = statistics.median(rates[name])
                 print(f"{name:10} {method} {path}: median {medians[name]:.0f} requests/s")
-            print(
-                f"{method} {path}: serve / bare proxy = "
-                f"{medians['serve'] / medians['bare proxy']:.2f}"
-            )
+            for name in servers:
+                if name != "bare proxy":
+                    print(
+                        f"{method} {path}: {name} / bare proxy = "
+                        f"{medians[name] / medians['bare proxy']:.2f}"
+                    )
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
