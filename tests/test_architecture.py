@@ -26,7 +26,7 @@ LAYERS = {
     "client": {
         "client",
         *["client._client", "client._config", "client._urls", "client._models"],
-        *["client._responses", "client._retry", "client._deadline"],
+        *["client._requests", "client._responses", "client._retry", "client._deadline"],
     },
     "authoring": {
         "authoring",

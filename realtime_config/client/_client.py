@@ -21,8 +21,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from realtime_config._errors import ClientConfigError, MissingAPIKeyError
-from realtime_config._version import __version__
+from realtime_config._errors import ClientConfigError
 from realtime_config.client._config import (
     DEFAULT_BASE_URL,
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -30,6 +29,7 @@ from realtime_config.client._config import (
     DEFAULT_TIMEOUT,
     PROVIDERS,
     checked_settings,
+    provider_warnings,
     verify,
 )
 from realtime_config.client._models import (
@@ -39,8 +39,11 @@ from realtime_config.client._models import (
     CreatedSession,
     PreparedRequest,
     Result,
-    multipart_offer,
+    as_accepted,
+    as_created,
+    as_placed,
 )
+from realtime_config.client._requests import prepared, send_headers, wire
 from realtime_config.client._responses import Answer, _TooLarge, check_length, outcome_of, take
 from realtime_config.client._retry import (
     MAX_RETRY_AFTER,
@@ -80,30 +83,9 @@ __all__ = [
     "retry_delay",
 ]
 
-_BODY_HEADERS = frozenset({"Content-Type", "Accept"})
-"""The headers a prepared request decides (a multipart offer); the client decides the rest."""
-
 _Http = TypeVar("_Http", bound="httpx.Client | httpx.AsyncClient")
 _Transport = TypeVar("_Transport", bound="httpx.BaseTransport | httpx.AsyncBaseTransport")
 _Sleep = TypeVar("_Sleep", bound=Callable[[float], object])
-
-
-def _created(result: Result) -> CreatedSession:
-    if not isinstance(result, CreatedSession):
-        raise ClientConfigError(f"target {result.target} creates no session: use accept_call")
-    return result
-
-
-def _placed(result: Result) -> CreatedCall:
-    if not isinstance(result, CreatedCall):
-        raise ClientConfigError(f"target {result.target} places no WebRTC call")
-    return result
-
-
-def _accepted(result: Result) -> AcceptedCall:
-    if not isinstance(result, AcceptedCall):
-        raise ClientConfigError(f"target {result.target} accepts no call")
-    return result
 
 
 class BaseClient(abc.ABC, Generic[_Http, _Transport, _Sleep]):
@@ -216,9 +198,7 @@ class BaseClient(abc.ABC, Generic[_Http, _Transport, _Sleep]):
     def relevant_warnings(self, warnings: Iterable[Diagnostic]) -> tuple[Diagnostic, ...]:
         """The warnings that hold for this provider: on Azure a model field names a
         deployment (``x-deployment``), so an unknown model id is no warning there."""
-        if self.provider != "azure":
-            return tuple(warnings)
-        return tuple(w for w in warnings if not (w.rule == "unknown-value" and _deployment(w.key)))
+        return provider_warnings(self.provider, warnings)
 
     def __repr__(self) -> str:
         key = "set" if self.has_api_key else "missing"
@@ -261,7 +241,7 @@ class BaseClient(abc.ABC, Generic[_Http, _Transport, _Sleep]):
         payload, warnings = compile_preset_with_warnings(
             preset, chosen, drop_unsupported=drop_unsupported
         )
-        return self._prepared(chosen, url, payload, sdp, tuple(warnings))
+        return prepared(self._settings, chosen, url, payload, sdp=sdp, warnings=tuple(warnings))
 
     def prepare_payload(
         self,
@@ -276,7 +256,8 @@ class BaseClient(abc.ABC, Generic[_Http, _Transport, _Sleep]):
             raise ClientConfigError(
                 "a compiled payload goes to a named target: pass target=, such as client_secrets"
             )
-        return self._prepared(target, self.endpoint(target, call_id=call_id), body, sdp, ())
+        url = self.endpoint(target, call_id=call_id)
+        return prepared(self._settings, target, url, body, sdp=sdp)
 
     def prepare_request(
         self,
@@ -302,28 +283,9 @@ class BaseClient(abc.ABC, Generic[_Http, _Transport, _Sleep]):
             source, target=target, drop_unsupported=drop_unsupported, call_id=call_id, sdp=sdp
         )
 
-    def _prepared(
-        self,
-        target: str,
-        url: str,
-        payload: Mapping[str, Any],
-        sdp: str | None,
-        warnings: tuple[Diagnostic, ...],
-    ) -> PreparedRequest:
-        from realtime_config.compiling._compile import dumps_payload
-        from realtime_config.compiling._targets import get_target
-
-        body = dumps_payload(payload, compact=True).encode("utf-8")
-        headers = self._headers(redact=True)
-        if get_target(target).response == "sdp_answer":
-            if sdp is None:
-                raise ClientConfigError(f"target {target} needs the SDP offer of the call")
-            content_type, body = multipart_offer(sdp, body)
-            replaced = {"Content-Type": content_type, "Accept": "application/sdp"}
-            headers = [(name, replaced.get(name, value)) for name, value in headers]
-        elif sdp is not None:
-            raise ClientConfigError(f"target {target} takes no SDP offer")
-        return PreparedRequest(target, "POST", url, tuple(headers), body, warnings)
+    def _send_headers(self) -> list[tuple[str, str]]:
+        """The headers to really send, key included; the check that one was given."""
+        return send_headers(self._settings)
 
     def _secret_request(
         self, preset: Preset, target: str | None, drop_unsupported: bool
@@ -376,52 +338,10 @@ class BaseClient(abc.ABC, Generic[_Http, _Transport, _Sleep]):
         self._send_headers()
         return self.prepare_request(source, target=target, drop_unsupported=drop_unsupported)
 
-    def _headers(self, *, redact: bool) -> list[tuple[str, str]]:
-        settings = self._settings
-        headers: list[tuple[str, str]] = []
-        if settings.api_key is not None:
-            shown = REDACTED if redact else settings.api_key
-            bearer = settings.auth_header == "Authorization"
-            headers.append((settings.auth_header, f"Bearer {shown}" if bearer else shown))
-        headers += [
-            ("Content-Type", "application/json"),
-            ("Accept", "application/json"),
-            ("User-Agent", f"realtime-config/{__version__}"),
-        ]
-        if settings.organization:
-            headers.append(("OpenAI-Organization", settings.organization))
-        if settings.project:
-            headers.append(("OpenAI-Project", settings.project))
-        return headers
-
-    def _send_headers(self) -> list[tuple[str, str]]:
-        """The headers to really send, key included; the check that one was given."""
-        if self._settings.api_key is None:
-            where = (
-                "the AZURE_OPENAI_API_KEY or AZURE_OPENAI_AD_TOKEN environment variable"
-                if self.provider == "azure"
-                else "the OPENAI_API_KEY environment variable"
-            )
-            raise MissingAPIKeyError(f"no API key: set {where} (nothing was sent)")
-        return self._headers(redact=False)
+    # --- each attempt ends in a result, a wait before the next, or its error -------------
 
     def _wire(self, request: PreparedRequest, headers: list[tuple[str, str]]) -> httpx.Request:
-        """One attempt's httpx request, built anew each time as ``httpx.Client.request`` does.
-
-        The body is asked for uncompressed: the size cap counts the bytes held, and a small
-        compressed chunk can inflate past any cap in one decode.
-        """
-        own = {name: value for name, value in request.headers if name in _BODY_HEADERS}
-        sent = [(name, own.get(name, value)) for name, value in headers]
-        return self._http.build_request(
-            request.method,
-            request.url,
-            content=request.body,
-            headers=[*sent, ("Accept-Encoding", "identity")],
-            timeout=self.timeout,
-        )
-
-    # --- each attempt ends in a result, a wait before the next, or its error -------------
+        return wire(self._http, request, headers, self.timeout)
 
     def _check_length(self, response: httpx.Response) -> None:
         check_length(response, self._settings.max_response_bytes)
@@ -444,14 +364,6 @@ class BaseClient(abc.ABC, Generic[_Http, _Transport, _Sleep]):
         return next_wait(
             outcome, retries_taken, settings.max_retries, call_ends, settings.total_timeout
         )
-
-
-def _deployment(key: str) -> bool:
-    """Whether a diagnostic's key is a model field that names an Azure deployment."""
-    from realtime_config._schema import DIALECTS, field_schema
-
-    path = tuple(key.split("."))
-    return any((field_schema(path, d) or {}).get("x-deployment") for d in DIALECTS)
 
 
 class RealtimeClient(BaseClient["httpx.Client", "httpx.BaseTransport", Callable[[float], object]]):
@@ -506,13 +418,13 @@ class RealtimeClient(BaseClient["httpx.Client", "httpx.BaseTransport", Callable[
 
         Raises an APIError subclass once the retries are spent.
         """
-        return _created(self.send(self._secret_request(preset, target, drop_unsupported)))
+        return as_created(self.send(self._secret_request(preset, target, drop_unsupported)))
 
     def accept_call(
         self, preset: Preset, call_id: str, *, drop_unsupported: bool = False
     ) -> AcceptedCall:
         """Accept the incoming SIP call ``call_id`` with ``preset``'s session (``calls.accept``)."""
-        return _accepted(self.send(self._call_request(preset, call_id, drop_unsupported)))
+        return as_accepted(self.send(self._call_request(preset, call_id, drop_unsupported)))
 
     def create_call(
         self, preset: Preset, sdp: str, *, drop_unsupported: bool = False
@@ -521,7 +433,7 @@ class RealtimeClient(BaseClient["httpx.Client", "httpx.BaseTransport", Callable[
 
         Returns the SDP answer and the call id; the API key stays here, never in a browser.
         """
-        return _placed(self.send(self._offer_request(preset, sdp, drop_unsupported)))
+        return as_placed(self.send(self._offer_request(preset, sdp, drop_unsupported)))
 
     def send_payload(
         self,
@@ -542,7 +454,7 @@ class RealtimeClient(BaseClient["httpx.Client", "httpx.BaseTransport", Callable[
         drop_unsupported: bool = False,
     ) -> CreatedSession:
         """``create_secret`` for a Preset, ``send_payload`` for a compiled body (0.1's name)."""
-        return _created(self.send(self._legacy_request(source, target, drop_unsupported)))
+        return as_created(self.send(self._legacy_request(source, target, drop_unsupported)))
 
     def send(self, request: PreparedRequest) -> Result:
         """Send a prepared request, with retries, and parse its answer."""
@@ -625,19 +537,19 @@ class AsyncRealtimeClient(
         self, preset: Preset, target: str | None = None, *, drop_unsupported: bool = False
     ) -> CreatedSession:
         """Mint a client secret for ``preset``: its default target, or the minting ``target``."""
-        return _created(await self.send(self._secret_request(preset, target, drop_unsupported)))
+        return as_created(await self.send(self._secret_request(preset, target, drop_unsupported)))
 
     async def accept_call(
         self, preset: Preset, call_id: str, *, drop_unsupported: bool = False
     ) -> AcceptedCall:
         """Accept the incoming SIP call ``call_id`` with ``preset``'s session (``calls.accept``)."""
-        return _accepted(await self.send(self._call_request(preset, call_id, drop_unsupported)))
+        return as_accepted(await self.send(self._call_request(preset, call_id, drop_unsupported)))
 
     async def create_call(
         self, preset: Preset, sdp: str, *, drop_unsupported: bool = False
     ) -> CreatedCall:
         """Place a WebRTC call for the SDP offer ``sdp`` with ``preset``'s session (``calls``)."""
-        return _placed(await self.send(self._offer_request(preset, sdp, drop_unsupported)))
+        return as_placed(await self.send(self._offer_request(preset, sdp, drop_unsupported)))
 
     async def send_payload(
         self,
@@ -658,7 +570,7 @@ class AsyncRealtimeClient(
         drop_unsupported: bool = False,
     ) -> CreatedSession:
         """``create_secret`` for a Preset, ``send_payload`` for a compiled body (0.1's name)."""
-        return _created(await self.send(self._legacy_request(source, target, drop_unsupported)))
+        return as_created(await self.send(self._legacy_request(source, target, drop_unsupported)))
 
     async def send(self, request: PreparedRequest) -> Result:
         """Send a prepared request, with retries, and parse its answer."""

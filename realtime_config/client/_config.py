@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     import ssl
 
     import httpx
+
+    from realtime_config._diagnostics import Diagnostic
 
 DEFAULT_BASE_URL: Final = "https://api.openai.com/v1"
 DEFAULT_MAX_RETRIES: Final = 2
@@ -196,6 +199,22 @@ def positive(name: str, value: object) -> float:
         if math.isfinite(seconds) and seconds > 0:
             return seconds
     raise ClientConfigError(f"{name} must be a number of seconds > 0, not {value!r}")
+
+
+def provider_warnings(provider: str, warnings: Iterable[Diagnostic]) -> tuple[Diagnostic, ...]:
+    """The warnings that hold for the provider: on Azure a model field names a deployment
+    (``x-deployment``), so an unknown model id is no warning there."""
+    if provider != "azure":
+        return tuple(warnings)
+    return tuple(w for w in warnings if not (w.rule == "unknown-value" and _deployment(w.key)))
+
+
+def _deployment(key: str) -> bool:
+    """Whether a diagnostic's key is a model field that names an Azure deployment."""
+    from realtime_config._schema import DIALECTS, field_schema
+
+    path = tuple(key.split("."))
+    return any((field_schema(path, d) or {}).get("x-deployment") for d in DIALECTS)
 
 
 def header_safe(value: str) -> bool:

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from typing import Any, TypeAlias
 
 from realtime_config._diagnostics import Diagnostic
+from realtime_config._errors import ClientConfigError
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,27 @@ class CreatedCall:
 
 Result: TypeAlias = "CreatedSession | AcceptedCall | CreatedCall"
 """What a successful request gives, by the target's response kind."""
+
+
+def as_created(result: Result) -> CreatedSession:
+    """``result`` when it is a created session; ClientConfigError for another kind."""
+    if not isinstance(result, CreatedSession):
+        raise ClientConfigError(f"target {result.target} creates no session: use accept_call")
+    return result
+
+
+def as_placed(result: Result) -> CreatedCall:
+    """``result`` when it is a placed WebRTC call; ClientConfigError for another kind."""
+    if not isinstance(result, CreatedCall):
+        raise ClientConfigError(f"target {result.target} places no WebRTC call")
+    return result
+
+
+def as_accepted(result: Result) -> AcceptedCall:
+    """``result`` when it is an accepted SIP call; ClientConfigError for another kind."""
+    if not isinstance(result, AcceptedCall):
+        raise ClientConfigError(f"target {result.target} accepts no call")
+    return result
 
 
 @dataclass(frozen=True)
