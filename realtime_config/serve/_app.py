@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
@@ -112,35 +112,8 @@ def create_app(
     service = Service(served, client, client_settings, authorize)
 
     draining = Draining()
-
-    @asynccontextmanager
-    async def lifespan(app: object) -> AsyncIterator[None]:
-        draining.reset()
-        service.open()
-        logger.info(
-            "serving %d preset%s: %s",
-            len(served),
-            "" if len(served) == 1 else "s",
-            ", ".join(served),
-        )
-        try:
-            yield
-        finally:
-            await service.aclose()
-
-    routes = [
-        Route("/sessions/{name:path}", service.mint, methods=["POST"]),
-        Route("/calls/{name:path}", service.call, methods=["POST"]),
-        Route("/presets", service.list_presets, methods=["GET"]),
-        Route("/healthz", service.healthz, methods=["GET"]),
-    ]
-    if demo:
-        routes += [
-            Route("/", demo_file("index.html"), methods=["GET"]),
-            Route("/demo.js", demo_file("demo.js"), methods=["GET"]),
-        ]
     app = Starlette(
-        routes=routes,
+        routes=_routes(service, demo=demo),
         middleware=[
             Middleware(AccessLog),
             Middleware(HostCheck, hosts=hosts),
@@ -148,7 +121,7 @@ def create_app(
             Middleware(Drain, draining=draining),
         ],
         exception_handlers={HTTPException: http_error, Exception: internal_error},
-        lifespan=lifespan,
+        lifespan=_lifespan(service, draining),
     )
     app.router.redirect_slashes = False  # a redirect answers no question here; 404 does
     app.state.presets = tuple(served.values())
@@ -161,3 +134,43 @@ def create_app(
         )
     )
     return app
+
+
+def _routes(service: Service, *, demo: bool) -> list[Route]:
+    """The service's routes, and the demo page's when asked for."""
+    routes = [
+        Route("/sessions/{name:path}", service.mint, methods=["POST"]),
+        Route("/calls/{name:path}", service.call, methods=["POST"]),
+        Route("/presets", service.list_presets, methods=["GET"]),
+        Route("/healthz", service.healthz, methods=["GET"]),
+    ]
+    if demo:
+        routes += [
+            Route("/", demo_file("index.html"), methods=["GET"]),
+            Route("/demo.js", demo_file("demo.js"), methods=["GET"]),
+        ]
+    return routes
+
+
+def _lifespan(
+    service: Service, draining: Draining
+) -> Callable[[object], AbstractAsyncContextManager[None]]:
+    """At each start-up: serving again, the shared client opened; at shutdown, closed."""
+
+    @asynccontextmanager
+    async def lifespan(app: object) -> AsyncIterator[None]:
+        draining.reset()
+        service.open()
+        served = service.presets
+        logger.info(
+            "serving %d preset%s: %s",
+            len(served),
+            "" if len(served) == 1 else "s",
+            ", ".join(served),
+        )
+        try:
+            yield
+        finally:
+            await service.aclose()
+
+    return lifespan
