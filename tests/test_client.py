@@ -24,6 +24,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from realtime_config import (
+    AcceptedCall,
     APIConnectionError,
     APIError,
     APIResponseError,
@@ -35,6 +36,7 @@ from realtime_config import (
     ClientConfigError,
     ClientSecret,
     ConflictError,
+    CreatedCall,
     CreatedSession,
     MissingAPIKeyError,
     NotFoundError,
@@ -1180,3 +1182,44 @@ def test_importing_the_package_does_not_import_httpx() -> None:
         env={"PYTHONPATH": str(root), "PATH": ""},
     )
     assert json.loads(result.stdout) == [[], True]
+
+
+def test_an_entry_point_refuses_a_result_of_another_kind() -> None:
+    # Private: each entry point's target is fixed by the registry, so no public call gets a
+    # result of another kind; this guards the day a target's response kind changes.
+    from realtime_config.client._models import result_of
+
+    accepted = AcceptedCall(target="calls.accept", url="https://api.example/v1")
+    assert result_of(accepted, AcceptedCall) is accepted
+    for kind, said in (
+        (CreatedSession, "creates no session"),
+        (CreatedCall, "places no WebRTC call"),
+    ):
+        with pytest.raises(ClientConfigError) as info:
+            result_of(accepted, kind)
+        assert str(info.value) == f"target calls.accept {said}"
+    created = CreatedCall(target="calls", sdp="v=0\r\n", call_id=None)
+    with pytest.raises(ClientConfigError, match=r"^target calls accepts no call$"):
+        result_of(created, AcceptedCall)
+
+
+def test_the_async_client_accepts_a_call_and_keeps_create_session(
+    api: FakeAPI, project: Path
+) -> None:
+    preset = load_preset(
+        write(project / "p.toml", 'type = "realtime"\nmodel = "gpt-realtime-2.1"\n')
+    )
+
+    async def main() -> tuple[AcceptedCall, CreatedSession]:
+        async with async_client_for(api) as client:
+            assert (client.max_response_bytes, client.retry_rate_limited) == (1024 * 1024, True)
+            accepted = await client.accept_call(preset, "rtc_abc123")
+            created = await client.create_session(GA_PAYLOAD, target="client_secrets")
+        return accepted, created
+
+    accepted, created = asyncio.run(main())
+    assert (accepted.target, created.target) == ("calls.accept", "client_secrets")
+    assert [r.path for r in api.requests] == [
+        "/v1/realtime/calls/rtc_abc123/accept",
+        "/v1/realtime/client_secrets",
+    ]

@@ -39,9 +39,7 @@ from realtime_config.client._models import (
     CreatedSession,
     PreparedRequest,
     Result,
-    as_accepted,
-    as_created,
-    as_placed,
+    result_of,
 )
 from realtime_config.client._requests import prepared, send_headers, wire
 from realtime_config.client._responses import Answer, _TooLarge, check_length, outcome_of, take
@@ -82,6 +80,9 @@ __all__ = [
     "retry_after_seconds",
     "retry_delay",
 ]
+
+_NEEDS_TARGET = "a compiled payload goes to a named target: pass target=, such as client_secrets"
+"""Nothing is sent to an endpoint the caller did not name (DESIGN 8)."""
 
 _Http = TypeVar("_Http", bound="httpx.Client | httpx.AsyncClient")
 _Transport = TypeVar("_Transport", bound="httpx.BaseTransport | httpx.AsyncBaseTransport")
@@ -253,9 +254,7 @@ class BaseClient(abc.ABC, Generic[_Http, _Transport, _Sleep]):
     ) -> PreparedRequest:
         """The request that posts a compiled body, as it is, to the named ``target``."""
         if not isinstance(target, str):
-            raise ClientConfigError(
-                "a compiled payload goes to a named target: pass target=, such as client_secrets"
-            )
+            raise ClientConfigError(_NEEDS_TARGET)
         url = self.endpoint(target, call_id=call_id)
         return prepared(self._settings, target, url, body, sdp=sdp)
 
@@ -274,10 +273,7 @@ class BaseClient(abc.ABC, Generic[_Http, _Transport, _Sleep]):
         """
         if isinstance(source, Mapping):
             if target is None:
-                raise ClientConfigError(
-                    "a compiled payload goes to a named target: pass target=, "
-                    "such as client_secrets"
-                )
+                raise ClientConfigError(_NEEDS_TARGET)
             return self.prepare_payload(source, target=target, call_id=call_id, sdp=sdp)
         return self.prepare_preset(
             source, target=target, drop_unsupported=drop_unsupported, call_id=call_id, sdp=sdp
@@ -418,13 +414,17 @@ class RealtimeClient(BaseClient["httpx.Client", "httpx.BaseTransport", Callable[
 
         Raises an APIError subclass once the retries are spent.
         """
-        return as_created(self.send(self._secret_request(preset, target, drop_unsupported)))
+        return result_of(
+            self.send(self._secret_request(preset, target, drop_unsupported)), CreatedSession
+        )
 
     def accept_call(
         self, preset: Preset, call_id: str, *, drop_unsupported: bool = False
     ) -> AcceptedCall:
         """Accept the incoming SIP call ``call_id`` with ``preset``'s session (``calls.accept``)."""
-        return as_accepted(self.send(self._call_request(preset, call_id, drop_unsupported)))
+        return result_of(
+            self.send(self._call_request(preset, call_id, drop_unsupported)), AcceptedCall
+        )
 
     def create_call(
         self, preset: Preset, sdp: str, *, drop_unsupported: bool = False
@@ -433,7 +433,7 @@ class RealtimeClient(BaseClient["httpx.Client", "httpx.BaseTransport", Callable[
 
         Returns the SDP answer and the call id; the API key stays here, never in a browser.
         """
-        return as_placed(self.send(self._offer_request(preset, sdp, drop_unsupported)))
+        return result_of(self.send(self._offer_request(preset, sdp, drop_unsupported)), CreatedCall)
 
     def send_payload(
         self,
@@ -454,7 +454,9 @@ class RealtimeClient(BaseClient["httpx.Client", "httpx.BaseTransport", Callable[
         drop_unsupported: bool = False,
     ) -> CreatedSession:
         """``create_secret`` for a Preset, ``send_payload`` for a compiled body (0.1's name)."""
-        return as_created(self.send(self._legacy_request(source, target, drop_unsupported)))
+        return result_of(
+            self.send(self._legacy_request(source, target, drop_unsupported)), CreatedSession
+        )
 
     def send(self, request: PreparedRequest) -> Result:
         """Send a prepared request, with retries, and parse its answer."""
@@ -537,19 +539,25 @@ class AsyncRealtimeClient(
         self, preset: Preset, target: str | None = None, *, drop_unsupported: bool = False
     ) -> CreatedSession:
         """Mint a client secret for ``preset``: its default target, or the minting ``target``."""
-        return as_created(await self.send(self._secret_request(preset, target, drop_unsupported)))
+        return result_of(
+            await self.send(self._secret_request(preset, target, drop_unsupported)), CreatedSession
+        )
 
     async def accept_call(
         self, preset: Preset, call_id: str, *, drop_unsupported: bool = False
     ) -> AcceptedCall:
         """Accept the incoming SIP call ``call_id`` with ``preset``'s session (``calls.accept``)."""
-        return as_accepted(await self.send(self._call_request(preset, call_id, drop_unsupported)))
+        return result_of(
+            await self.send(self._call_request(preset, call_id, drop_unsupported)), AcceptedCall
+        )
 
     async def create_call(
         self, preset: Preset, sdp: str, *, drop_unsupported: bool = False
     ) -> CreatedCall:
         """Place a WebRTC call for the SDP offer ``sdp`` with ``preset``'s session (``calls``)."""
-        return as_placed(await self.send(self._offer_request(preset, sdp, drop_unsupported)))
+        return result_of(
+            await self.send(self._offer_request(preset, sdp, drop_unsupported)), CreatedCall
+        )
 
     async def send_payload(
         self,
@@ -570,7 +578,9 @@ class AsyncRealtimeClient(
         drop_unsupported: bool = False,
     ) -> CreatedSession:
         """``create_secret`` for a Preset, ``send_payload`` for a compiled body (0.1's name)."""
-        return as_created(await self.send(self._legacy_request(source, target, drop_unsupported)))
+        return result_of(
+            await self.send(self._legacy_request(source, target, drop_unsupported)), CreatedSession
+        )
 
     async def send(self, request: PreparedRequest) -> Result:
         """Send a prepared request, with retries, and parse its answer."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
 from realtime_config._diagnostics import Diagnostic
 from realtime_config._errors import ClientConfigError
@@ -139,24 +139,14 @@ Result: TypeAlias = "CreatedSession | AcceptedCall | CreatedCall"
 """What a successful request gives, by the target's response kind."""
 
 
-def as_created(result: Result) -> CreatedSession:
-    """``result`` when it is a created session; ClientConfigError for another kind."""
-    if not isinstance(result, CreatedSession):
-        raise ClientConfigError(f"target {result.target} creates no session: use accept_call")
-    return result
+_Kind = TypeVar("_Kind", CreatedSession, AcceptedCall, CreatedCall)
 
 
-def as_placed(result: Result) -> CreatedCall:
-    """``result`` when it is a placed WebRTC call; ClientConfigError for another kind."""
-    if not isinstance(result, CreatedCall):
-        raise ClientConfigError(f"target {result.target} places no WebRTC call")
-    return result
-
-
-def as_accepted(result: Result) -> AcceptedCall:
-    """``result`` when it is an accepted SIP call; ClientConfigError for another kind."""
-    if not isinstance(result, AcceptedCall):
-        raise ClientConfigError(f"target {result.target} accepts no call")
+def result_of(result: Result, kind: type[_Kind]) -> _Kind:
+    """``result`` when it is of ``kind``; ClientConfigError when the target answers another."""
+    if not isinstance(result, kind):
+        what = {CreatedSession: "creates no session", AcceptedCall: "accepts no call"}
+        raise ClientConfigError(f"target {result.target} {what.get(kind, 'places no WebRTC call')}")
     return result
 
 
