@@ -9,6 +9,11 @@ It times ``GET /healthz`` (the app alone) and ``POST /sessions/assistant`` (a mi
 request, the upstream call through the shared client, the answer). The fake upstream is a
 thread-per-request Python server, so the mint figure is a floor for the app, not a ceiling.
 
+Beside it, the floor of the approach: a bare Starlette app on the same uvicorn (h11, as
+``serve`` runs it) that posts the same compiled body to the same upstream with one shared
+httpx ``AsyncClient`` and answers the upstream's bytes (no preset, no checks, no log). The
+rounds of the two alternate, and the ratio of their medians is printed.
+
     python benchmarks/serve_bench.py [--requests 2000] [--concurrency 20] [--rounds 3]
 """
 
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import platform
 import signal
@@ -39,6 +45,55 @@ with FakeAPI().running() as fake:
     print(fake.base_url, flush=True)
     sys.stdin.read()  # until the benchmark closes our stdin
 """
+
+
+KEY = "sk-canary-DO-NOT-LEAK-1234567890"
+BARE = """\
+import sys
+import httpx, uvicorn
+from starlette.applications import Starlette
+from starlette.responses import Response
+from starlette.routing import Route
+
+base_url, port, key, agent = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+body = sys.argv[5].encode()
+headers = {"Authorization": "Bearer " + key, "Content-Type": "application/json"}
+headers["User-Agent"] = agent
+client = httpx.AsyncClient(timeout=30)
+
+
+async def mint(request):
+    answer = await client.post(base_url + "/realtime/client_secrets", content=body, headers=headers)
+    return Response(answer.content, answer.status_code, media_type="application/json")
+
+
+async def healthz(request):
+    return Response(b'{"status":"ok"}', media_type="application/json")
+
+
+app = Starlette(
+    routes=[Route("/sessions/assistant", mint, methods=["POST"]), Route("/healthz", healthz)]
+)
+uvicorn.run(app, host="127.0.0.1", port=port, http="h11", log_level="warning", access_log=False)
+"""
+AIOHTTP = (
+    BARE.replace("import httpx, uvicorn", "import aiohttp, uvicorn")
+    .replace("client = httpx.AsyncClient(timeout=30)\n", "client = None\n")
+    .replace(
+        '    answer = await client.post(base_url + "/realtime/client_secrets", '
+        "content=body, headers=headers)\n"
+        '    return Response(answer.content, answer.status_code, media_type="application/json")\n',
+        "    global client\n"
+        "    client = client or aiohttp.ClientSession()\n"
+        "    async with client.post(\n"
+        '        base_url + "/realtime/client_secrets", data=body, headers=headers\n'
+        "    ) as answer:\n"
+        "        content = await answer.read()\n"
+        '    return Response(content, answer.status, media_type="application/json")\n',
+    )
+)
+"""The same proxy on aiohttp's client (``--aiohttp``, when it is installed): is httpx the
+ceiling?"""
 
 
 @contextmanager
@@ -67,12 +122,34 @@ def free_port() -> int:
 
 @contextmanager
 def serve(base_url: str) -> Iterator[str]:
+    """``realtime-config serve presets/assistant.toml``, one worker."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
-    env.update(OPENAI_API_KEY="sk-canary-DO-NOT-LEAK-1234567890", OPENAI_BASE_URL=base_url)
+    env.update(OPENAI_API_KEY=KEY, OPENAI_BASE_URL=base_url)
     command = [sys.executable, "-m", "realtime_config", "serve", "presets/assistant.toml"]
+    with started([*command, "--port", str(port)], port, env) as url:
+        yield url
+
+
+@contextmanager
+def bare_proxy(base_url: str, script: str = BARE) -> Iterator[str]:
+    """The bare Starlette + httpx (or aiohttp) proxy of the same compiled body."""
+    from realtime_config import __version__, compile_preset, dumps_payload, load_preset
+
+    preset = load_preset(PROJECT / "presets" / "assistant.toml")
+    body = dumps_payload(compile_preset(preset), compact=True)
+    port = free_port()
+    agent = f"realtime-config/{__version__}"  # what the fake upstream expects
+    command = [sys.executable, "-c", script, base_url, str(port), KEY, agent, body]
+    with started(command, port, dict(os.environ)) as url:
+        yield url
+
+
+@contextmanager
+def started(command: list[str], port: int, env: dict[str, str]) -> Iterator[str]:
+    """Run a server process until the block ends; yield its URL once it answers."""
     process = subprocess.Popen(
-        [*command, "--port", str(port)],
+        command,
         cwd=PROJECT,
         env=env,
         stderr=subprocess.DEVNULL,  # one access-log line per request: not what is timed here
@@ -125,27 +202,51 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--aiohttp", action="store_true", help="add the bare proxy on aiohttp's client"
+    )
     options = parser.parse_args()
     print(
         f"Python {platform.python_version()} on {platform.system()}, {os.cpu_count()} CPUs, "
         f"load average {os.getloadavg()[0]:.2f}; {options.requests} requests per round, "
         f"{options.concurrency} at a time, {options.rounds} rounds"
     )
-    with fake_upstream() as base_url, serve(base_url) as url:
+    with (
+        fake_upstream() as base_url,
+        serve(base_url) as ours,
+        bare_proxy(base_url) as bare,
+        contextlib.ExitStack() as more,
+    ):
+        servers = {"serve": ours, "bare proxy": bare}
+        if options.aiohttp:
+            servers["aiohttp"] = more.enter_context(bare_proxy(base_url, AIOHTTP))
         for method, path in (("GET", "/healthz"), ("POST", "/sessions/assistant")):
-            asyncio.run(load(method, url + path, min(200, options.requests), options.concurrency))
-            rates = []
+            medians = {}
+            for url in servers.values():  # warm both
+                asyncio.run(
+                    load(method, url + path, min(200, options.requests), options.concurrency)
+                )
+            rates: dict[str, list[float]] = {name: [] for name in servers}
             for round_ in range(1, options.rounds + 1):
-                wall, latencies = asyncio.run(
-                    load(method, url + path, options.requests, options.concurrency)
-                )
-                rates.append(options.requests / wall)
-                print(
-                    f"{method} {path} round {round_}: {rates[-1]:7.0f} requests/s, "
-                    f"p50 {percentile(latencies, 0.5) * 1000:.1f} ms, "
-                    f"p99 {percentile(latencies, 0.99) * 1000:.1f} ms"
-                )
-            print(f"{method} {path}: median {statistics.median(rates):.0f} requests/s")
+                for name, url in servers.items():
+                    wall, latencies = asyncio.run(
+                        load(method, url + path, options.requests, options.concurrency)
+                    )
+                    rates[name].append(options.requests / wall)
+                    print(
+                        f"{name:10} {method} {path} round {round_}: {rates[name][-1]:7.0f} "
+                        f"requests/s, p50 {percentile(latencies, 0.5) * 1000:.1f} ms, "
+                        f"p99 {percentile(latencies, 0.99) * 1000:.1f} ms"
+                    )
+            for name in servers:
+                medians[name] = statistics.median(rates[name])
+                print(f"{name:10} {method} {path}: median {medians[name]:.0f} requests/s")
+            for name in servers:
+                if name != "bare proxy":
+                    print(
+                        f"{method} {path}: {name} / bare proxy = "
+                        f"{medians[name] / medians['bare proxy']:.2f}"
+                    )
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 

@@ -195,7 +195,7 @@ class SnapshotError(RealtimeConfigError):
     """Raised when the snapshots cannot be laid out: no presets, or two share a snapshot file."""
 
 
-# --- Errors of the HTTP client (realtime_config.client._client) ---------------------------------
+# --- Errors of the HTTP client (realtime_config.client) ------------------------------------------
 
 
 class ClientConfigError(RealtimeConfigError, ValueError):

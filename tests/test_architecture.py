@@ -22,8 +22,16 @@ LAYERS = {
         *["cli._checking", "cli._authoring", "cli._submit", "cli._serve"],
         *["cli._options", "cli._remedies", "cli._shell", "cli._terminal"],
     },
-    "serve": {"serve", "serve._app"},
-    "client": {"client", "client._client", "client._deadline"},
+    "serve": {
+        "serve",
+        *["serve._app", "serve._routes", "serve._presets", "serve._guards"],
+        *["serve._access_log", "serve._lifecycle", "serve._responses", "serve._demo_page"],
+    },
+    "client": {
+        "client",
+        *["client._client", "client._config", "client._urls", "client._models"],
+        *["client._requests", "client._responses", "client._retry", "client._deadline"],
+    },
     "authoring": {
         "authoring",
         *["authoring._importer", "authoring._migrate", "authoring._starter"],
@@ -159,7 +167,7 @@ def test_the_graph_sees_lazy_and_type_checking_imports() -> None:
     graph = import_graph()
     runtime = import_graph(type_checking=False)
     assert "client._client" in graph["__init__"] or "client._client" in graph["cli._submit"]
-    assert "compiling._targets" in runtime["client._client"]  # imported inside prepare_request
+    assert "compiling._targets" in runtime["client._client"]  # imported inside prepare_preset
     # checking/_validate names the preset's types for the type checker only.
     assert "preset._model" in graph["checking._validate"]
     assert "preset._model" not in runtime["checking._validate"]

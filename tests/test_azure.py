@@ -74,7 +74,7 @@ def test_the_provider_is_azure_when_its_endpoint_is_set_and_no_openai_base_url_i
     azure_env.setenv("AZURE_OPENAI_API_KEY", CANARY_KEY)
     with RealtimeClient(max_retries=0) as client:
         assert (client.provider, client.base_url) == ("azure", azure_api.base_url)
-        created = client.create_session(load_preset(ASSISTANT))
+        created = client.create_secret(load_preset(ASSISTANT))
     assert created.client_secret.value == SECRET
     # An OpenAI base URL, in the environment or given, means OpenAI.
     azure_env.setenv("OPENAI_BASE_URL", "https://proxy.example/v1")
@@ -105,7 +105,7 @@ def test_a_translation_preset_is_minted_on_azure_too(
     with RealtimeClient(
         provider="azure", base_url=azure_api.base_url, api_key=CANARY_KEY, max_retries=0
     ) as client:
-        created = client.create_session(load_preset(PROJECT / "presets" / "interpreter.toml"))
+        created = client.create_secret(load_preset(PROJECT / "presets" / "interpreter.toml"))
     assert created.target == "translations.client_secrets"
     assert [r.path for r in azure_api.requests] == [
         "/openai/v1/realtime/translations/client_secrets"
@@ -139,7 +139,7 @@ def test_a_rejected_key_never_shows_in_the_error(
         ) as client,
         pytest.raises(APIStatusError) as caught,
     ):
-        client.create_session(load_preset(ASSISTANT))
+        client.create_secret(load_preset(ASSISTANT))
     assert caught.value.status_code == 401
     assert all(wrong not in text for text in exception_texts(caught.value))
     assert wrong not in caplog.text

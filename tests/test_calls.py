@@ -86,7 +86,8 @@ def test_the_request_is_the_one_the_official_sdk_sends(api: FakeAPI) -> None:
     sdk = openai.OpenAI(api_key=CANARY_KEY, base_url=api.base_url, max_retries=0)
     answer = sdk.realtime.calls.create(sdp=OFFER, session=session)
     with RealtimeClient(api_key=CANARY_KEY, base_url=api.base_url, max_retries=0) as client:
-        ours = client.create_call(session, OFFER)
+        ours = client.send_payload(session, target="calls", sdp=OFFER)
+    assert isinstance(ours, CreatedCall)
     theirs, mine = api.requests
     assert answer.text == ours.sdp == ANSWER_SDP
     assert (mine.method, mine.path) == (theirs.method, theirs.path)
@@ -104,9 +105,9 @@ def test_a_call_needs_an_offer_and_only_calls_takes_one(api: FakeAPI) -> None:
     preset = load_preset(ASSISTANT)
     with RealtimeClient(api_key=CANARY_KEY, base_url=api.base_url) as client:
         with pytest.raises(ClientConfigError) as no_offer:
-            client.prepare_request(preset, target="calls")
+            client.prepare_preset(preset, target="calls")
         with pytest.raises(ClientConfigError) as misplaced:
-            client.prepare_request(preset, target="client_secrets", sdp=OFFER)
+            client.prepare_preset(preset, target="client_secrets", sdp=OFFER)
     assert str(no_offer.value) == "target calls needs the SDP offer of the call"
     assert str(misplaced.value) == "target client_secrets takes no SDP offer"
     assert api.requests == []

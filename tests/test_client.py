@@ -24,6 +24,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from realtime_config import (
+    AcceptedCall,
     APIConnectionError,
     APIError,
     APIResponseError,
@@ -35,6 +36,7 @@ from realtime_config import (
     ClientConfigError,
     ClientSecret,
     ConflictError,
+    CreatedCall,
     CreatedSession,
     MissingAPIKeyError,
     NotFoundError,
@@ -44,6 +46,7 @@ from realtime_config import (
     RealtimeClient,
     RealtimeConfigError,
     ServerError,
+    UnknownTargetError,
     __version__,
     compile_preset,
     dumps_payload,
@@ -51,13 +54,9 @@ from realtime_config import (
 )
 
 # The backoff and the Retry-After parsing take the random draw and the clock as arguments,
-# and the SSL context is shared inside the module: through a client, exact values need both.
-from realtime_config.client._client import (
-    MAX_RETRY_AFTER,
-    _verify,
-    retry_after_seconds,
-    retry_delay,
-)
+# and the SSL context is shared inside the package: through a client, exact values need both.
+from realtime_config.client._config import verify as _verify
+from realtime_config.client._retry import MAX_RETRY_AFTER, retry_after_seconds, retry_delay
 from tests.conftest import OPENAI_ENVIRONMENT, exception_texts, write
 from tests.fake_api import CANARY_KEY, EXPIRES_AT, SECRET, FakeAPI, Reply, error_body, serve
 
@@ -113,7 +112,7 @@ def closed_port() -> int:
 
 def test_sessions_posts_the_compact_body_with_the_documented_headers(api: FakeAPI) -> None:
     with client_for(api, organization="org_123", project="proj_456") as client:
-        created = client.create_session(PAYLOAD)
+        created = client.send_payload(PAYLOAD, target="sessions")
 
     [request] = api.requests
     assert request.method == "POST"
@@ -142,7 +141,7 @@ def test_sessions_posts_the_compact_body_with_the_documented_headers(api: FakeAP
 
 def test_client_secrets_target_posts_to_the_ga_endpoint(api: FakeAPI) -> None:
     with client_for(api) as client:
-        created = client.create_session(GA_PAYLOAD, target="client_secrets")
+        created = client.send_payload(GA_PAYLOAD, target="client_secrets")
 
     [request] = api.requests
     assert request.path == "/v1/realtime/client_secrets"
@@ -168,8 +167,8 @@ def test_client_secrets_target_posts_to_the_ga_endpoint(api: FakeAPI) -> None:
 def test_async_client_creates_sessions_on_both_endpoints(api: FakeAPI) -> None:
     async def main() -> tuple[CreatedSession, CreatedSession]:
         async with async_client_for(api, project="proj_456") as client:
-            beta = await client.create_session(PAYLOAD)
-            ga = await client.create_session(GA_PAYLOAD, target="client_secrets")
+            beta = await client.send_payload(PAYLOAD, target="sessions")
+            ga = await client.send_payload(GA_PAYLOAD, target="client_secrets")
         return beta, ga
 
     beta, ga = asyncio.run(main())
@@ -192,7 +191,7 @@ def test_settings_come_from_the_environment(api: FakeAPI, monkeypatch: pytest.Mo
     monkeypatch.setenv("OPENAI_PROJECT_ID", "proj_env")
     with RealtimeClient() as client:
         assert client.base_url == api.base_url
-        client.create_session(PAYLOAD)
+        client.send_payload(PAYLOAD, target="sessions")
     headers = api.requests[0].headers
     assert headers["authorization"] == f"Bearer {CANARY_KEY}"
     assert headers["openai-organization"] == "org_env"
@@ -236,7 +235,7 @@ def test_empty_environment_values_count_as_unset(monkeypatch: pytest.MonkeyPatch
 def test_missing_key_fails_before_any_request(api: FakeAPI) -> None:
     client = RealtimeClient(base_url=api.base_url)
     with client, pytest.raises(MissingAPIKeyError) as info:
-        client.create_session(PAYLOAD)
+        client.send_payload(PAYLOAD, target="sessions")
     assert (
         str(info.value)
         == "no API key: set the OPENAI_API_KEY environment variable (nothing was sent)"
@@ -249,7 +248,7 @@ def test_missing_key_fails_before_any_request(api: FakeAPI) -> None:
 def test_async_missing_key_fails_before_any_request(api: FakeAPI) -> None:
     async def main() -> None:
         async with AsyncRealtimeClient(base_url=api.base_url, api_key="") as client:
-            await client.create_session(PAYLOAD)
+            await client.send_payload(PAYLOAD, target="sessions")
 
     with pytest.raises(MissingAPIKeyError):
         asyncio.run(main())
@@ -258,7 +257,7 @@ def test_async_missing_key_fails_before_any_request(api: FakeAPI) -> None:
 
 def test_session_update_target_cannot_be_submitted(api: FakeAPI) -> None:
     with client_for(api) as client, pytest.raises(ClientConfigError) as info:
-        client.create_session({"type": "session.update", "session": {}}, target="session.update")
+        client.send_payload({"type": "session.update", "session": {}}, target="session.update")
     assert str(info.value) == (
         "target session.update is a WebSocket client event, not an HTTP request: send it over "
         "the Realtime WebSocket, or submit with --target client_secrets or --target calls.accept "
@@ -267,18 +266,62 @@ def test_session_update_target_cannot_be_submitted(api: FakeAPI) -> None:
     assert api.requests == []
 
 
-def test_unknown_target_is_refused() -> None:
-    with RealtimeClient(api_key=CANARY_KEY) as client, pytest.raises(ClientConfigError) as info:
-        client.create_session(PAYLOAD, target="transcription_sessions")
+def test_unknown_target_is_refused_as_the_compiler_refuses_it() -> None:
+    with RealtimeClient(api_key=CANARY_KEY) as client, pytest.raises(UnknownTargetError) as info:
+        client.send_payload(PAYLOAD, target="transcription_sessions")
     assert str(info.value) == (
-        "unknown target 'transcription_sessions'; expected one of: client_secrets, calls.accept, "
-        "calls, sessions, translations.client_secrets"
+        "unknown target 'transcription_sessions'; expected one of client_secrets, "
+        "session.update, calls.accept, calls, sessions, beta.session.update, "
+        "translations.client_secrets, translations.session.update"
     )
+    with pytest.raises(UnknownTargetError) as compiled:
+        compile_preset(PAYLOAD, "transcription_sessions")
+    assert str(compiled.value) == str(info.value)
 
 
-def test_a_source_that_is_neither_payload_nor_preset_is_a_type_error() -> None:
-    with RealtimeClient(api_key=CANARY_KEY) as client, pytest.raises(TypeError):
-        client.create_session(["model"])  # type: ignore[arg-type]
+def test_a_payload_is_sent_only_to_a_named_target(api: FakeAPI) -> None:
+    with client_for(api) as client:
+        for call in (
+            lambda: client.prepare_request(PAYLOAD),
+            lambda: client.create_session(PAYLOAD),
+            lambda: client.send_payload(PAYLOAD, target=None),  # type: ignore[arg-type]
+        ):
+            with pytest.raises(ClientConfigError) as info:
+                call()
+            assert str(info.value) == (
+                "a compiled payload goes to a named target: pass target=, such as client_secrets"
+            )
+    assert api.requests == []
+
+
+def test_create_session_of_0_1_still_sends_a_payload_or_a_preset(
+    api: FakeAPI, project: Path
+) -> None:
+    preset = load_preset(write(project / "p.toml", 'voice = "marin"\n'))
+    with client_for(api) as client:
+        beta = client.create_session(PAYLOAD, target="sessions")
+        from_preset = client.create_session(preset)
+        prepared = client.prepare_request(preset)
+    assert (beta.target, from_preset.target, prepared.target) == ("sessions",) * 3
+    assert [r.path for r in api.requests] == ["/v1/realtime/sessions"] * 2
+
+
+def test_create_secret_takes_only_a_minting_target(api: FakeAPI, project: Path) -> None:
+    preset = load_preset(write(project / "p.toml", 'model = "gpt-realtime-1.5"\n'))
+    sip = load_preset(write(project / "sip.toml", 'preset.target = "calls.accept"\n'))
+    with client_for(api) as client:
+        for source, target in ((preset, "calls.accept"), (sip, None)):
+            with pytest.raises(ClientConfigError) as info:
+                client.create_secret(source, target)
+            assert str(info.value) == (
+                "target calls.accept mints no client secret; expected one of: client_secrets, "
+                "sessions, translations.client_secrets"
+            )
+        with pytest.raises(UnknownTargetError):
+            client.create_secret(preset, "beta_sessions")
+        created = client.create_secret(preset, "sessions")
+    assert created.target == "sessions"
+    assert [r.path for r in api.requests] == ["/v1/realtime/sessions"]
 
 
 @pytest.mark.parametrize(
@@ -350,7 +393,7 @@ def test_timeout_accepts_a_number_or_an_httpx_timeout() -> None:
 def test_wrong_key_gives_an_authentication_error_whose_echo_is_redacted(api: FakeAPI) -> None:
     wrong = "sk-wrong-0000000000000000"
     with client_for(api, api_key=wrong) as client, pytest.raises(AuthenticationError) as info:
-        client.create_session(PAYLOAD)
+        client.send_payload(PAYLOAD, target="sessions")
     error = info.value
     assert str(error) == (
         f"401 Unauthorized from POST {api.url('sessions')}: invalid_api_key: "
@@ -376,7 +419,7 @@ def test_404_from_the_beta_endpoint_points_to_client_secrets(api: FakeAPI) -> No
         )
     )
     with client_for(api) as client, pytest.raises(NotFoundError) as info:
-        client.create_session(PAYLOAD)
+        client.send_payload(PAYLOAD, target="sessions")
     assert str(info.value) == (
         f"404 Not Found from POST {api.url('sessions')}: invalid_request_error: "
         "Invalid URL (POST /v1/realtime/sessions) (request id req_fake_123); the beta endpoint "
@@ -391,7 +434,7 @@ def test_beta_api_shape_disabled_points_to_client_secrets(api: FakeAPI) -> None:
     )
     api.script(Reply(400, body, {"x-request-id": "req_beta"}))
     with client_for(api) as client, pytest.raises(BadRequestError) as info:
-        client.create_session(PAYLOAD)
+        client.send_payload(PAYLOAD, target="sessions")
     assert str(info.value).endswith(
         "beta_api_shape_disabled: The beta API shape is disabled. (request id req_beta); "
         "the beta endpoint /realtime/sessions is not available on this server; "
@@ -402,7 +445,7 @@ def test_beta_api_shape_disabled_points_to_client_secrets(api: FakeAPI) -> None:
 def test_404_from_client_secrets_has_no_beta_hint(api: FakeAPI) -> None:
     api.script(Reply(404, error_body("Not found", "invalid_request_error", "not_found")))
     with client_for(api) as client, pytest.raises(NotFoundError) as info:
-        client.create_session(GA_PAYLOAD, target="client_secrets")
+        client.send_payload(GA_PAYLOAD, target="client_secrets")
     assert str(info.value) == (
         f"404 Not Found from POST {api.url('client_secrets')}: not_found: Not found "
         "(request id req_fake_123)"
@@ -445,7 +488,7 @@ def test_status_classes_and_which_are_retried(
         api_key=CANARY_KEY, transport=httpx.MockTransport(answer), sleep=sleeps, max_retries=3
     )
     with client, pytest.raises(APIStatusError) as info:
-        client.create_session(GA_PAYLOAD, target="client_secrets")
+        client.send_payload(GA_PAYLOAD, target="client_secrets")
     assert type(info.value) is cls
     assert info.value.status_code == status
     assert info.value.param == "voice"
@@ -478,7 +521,7 @@ def test_error_bodies_of_any_shape_give_a_one_line_status_error(
     transport = httpx.MockTransport(lambda request: httpx.Response(418, content=content))
     client = RealtimeClient(api_key=CANARY_KEY, transport=transport)
     with client, pytest.raises(APIStatusError) as info:
-        client.create_session(PAYLOAD)
+        client.send_payload(PAYLOAD, target="sessions")
     assert info.value.message == message
     assert info.value.type is info.value.code is None
     assert info.value.request_id is None
@@ -497,7 +540,7 @@ def test_500_several_times_then_success(api: FakeAPI) -> None:
     api.script(failure, failure)
     sleeps = Sleeps()
     with client_for(api, sleeps) as client:
-        created = client.create_session(PAYLOAD)
+        created = client.send_payload(PAYLOAD, target="sessions")
     assert created.client_secret.value == SECRET
     assert len(api.requests) == 3
     assert all(r.body == api.requests[0].body for r in api.requests)
@@ -511,7 +554,7 @@ def test_500_until_the_retries_run_out(api: FakeAPI) -> None:
     api.script(*[failure] * 5)
     sleeps = Sleeps()
     with client_for(api, sleeps, max_retries=3) as client, pytest.raises(ServerError) as info:
-        client.create_session(PAYLOAD)
+        client.send_payload(PAYLOAD, target="sessions")
     assert len(api.requests) == 4
     assert info.value.attempts == 4
     assert str(info.value) == (
@@ -524,7 +567,7 @@ def test_500_until_the_retries_run_out(api: FakeAPI) -> None:
 def test_no_retries_when_max_retries_is_zero(api: FakeAPI) -> None:
     api.script(Reply(503, error_body("busy", "server_error", None)))
     with client_for(api, max_retries=0) as client, pytest.raises(ServerError):
-        client.create_session(PAYLOAD)
+        client.send_payload(PAYLOAD, target="sessions")
     assert len(api.requests) == 1
 
 
@@ -533,7 +576,7 @@ def test_429_honours_retry_after_seconds(api: FakeAPI) -> None:
     api.script(Reply(429, limited, {"Retry-After": "3"}))
     sleeps = Sleeps()
     with client_for(api, sleeps) as client:
-        created = client.create_session(PAYLOAD)
+        created = client.send_payload(PAYLOAD, target="sessions")
     assert created.client_secret.value == SECRET
     assert sleeps == [3.0]
     assert len(api.requests) == 2
@@ -543,7 +586,7 @@ def test_retry_after_ms_wins_over_retry_after(api: FakeAPI) -> None:
     api.script(Reply(429, b"", {"retry-after-ms": "250", "Retry-After": "7"}))
     sleeps = Sleeps()
     with client_for(api, sleeps) as client:
-        client.create_session(PAYLOAD)
+        client.send_payload(PAYLOAD, target="sessions")
     assert sleeps == [0.25]
 
 
@@ -552,7 +595,7 @@ def test_429_asking_for_more_than_the_cap_is_not_retried(api: FakeAPI) -> None:
     api.script(Reply(429, limited, {"Retry-After": "600"}))
     sleeps = Sleeps()
     with client_for(api, sleeps) as client, pytest.raises(RateLimitError) as info:
-        client.create_session(PAYLOAD)
+        client.send_payload(PAYLOAD, target="sessions")
     assert sleeps == []
     assert len(api.requests) == 1
     assert str(info.value) == (
@@ -572,7 +615,7 @@ def test_async_client_retries_like_the_sync_one(api: FakeAPI) -> None:
 
     async def main() -> CreatedSession:
         async with async_client_for(api, sleeps, max_retries=3) as client:
-            return await client.create_session(GA_PAYLOAD, target="client_secrets")
+            return await client.send_payload(GA_PAYLOAD, target="client_secrets")
 
     created = asyncio.run(main())
     assert created.client_secret.value == SECRET
@@ -587,7 +630,7 @@ def test_retry_is_logged_without_the_key(api: FakeAPI, caplog: pytest.LogCapture
     caplog.set_level(logging.INFO, logger="realtime_config")
     api.script(Reply(503, b"", {"retry-after-ms": "10"}))
     with client_for(api) as client:
-        client.create_session(PAYLOAD)
+        client.send_payload(PAYLOAD, target="sessions")
     [record] = [r for r in caplog.records if r.name == "realtime_config"]
     assert record.getMessage() == (
         f"retrying in 0.01 s (retry 1 of 2) after: 503 Service Unavailable from POST "
@@ -657,7 +700,7 @@ def test_http_date_retry_after_is_honoured(api: FakeAPI) -> None:
     )
     sleeps = Sleeps()
     with client_for(api, sleeps) as client:
-        client.create_session(PAYLOAD)
+        client.send_payload(PAYLOAD, target="sessions")
     [slept] = sleeps
     assert 55 <= slept <= 60
 
@@ -666,7 +709,7 @@ def test_retry_after_is_ignored_for_statuses_that_are_not_retried(api: FakeAPI) 
     api.script(Reply(400, error_body("bad", "invalid_request_error", None), {"Retry-After": "1"}))
     sleeps = Sleeps()
     with client_for(api, sleeps) as client, pytest.raises(BadRequestError):
-        client.create_session(PAYLOAD)
+        client.send_payload(PAYLOAD, target="sessions")
     assert sleeps == []
     assert len(api.requests) == 1
     assert MAX_RETRY_AFTER == 120.0
@@ -679,7 +722,7 @@ def test_a_reply_slower_than_the_timeout(api: FakeAPI) -> None:
     api.script(Reply(delay=5.0))
     client = client_for(api, timeout=0.2, max_retries=0)
     with client, pytest.raises(APITimeoutError) as info:
-        client.create_session(PAYLOAD)
+        client.send_payload(PAYLOAD, target="sessions")
     assert str(info.value) == (
         f"timeout from POST {api.url('sessions')}: no complete response within the 0.2 s deadline"
     )
@@ -692,7 +735,7 @@ def test_a_slow_reply_is_retried(api: FakeAPI) -> None:
     sleeps = Sleeps()
     # The overall bound (0.6 s by default) has no room for a backoff after a 0.2 s attempt.
     with client_for(api, sleeps, timeout=0.2, total_timeout=10) as client:
-        created = client.create_session(PAYLOAD)
+        created = client.send_payload(PAYLOAD, target="sessions")
     assert created.client_secret.value == SECRET
     assert len(api.requests) == 2
     assert len(sleeps) == 1
@@ -702,7 +745,7 @@ def test_a_dropped_connection_is_retried_then_reported(api: FakeAPI) -> None:
     api.script(*[Reply(drop=True)] * 3)
     sleeps = Sleeps()
     with client_for(api, sleeps) as client, pytest.raises(APIConnectionError) as info:
-        client.create_session(PAYLOAD)
+        client.send_payload(PAYLOAD, target="sessions")
     assert type(info.value) is APIConnectionError
     assert len(api.requests) == 3
     assert str(info.value) == (
@@ -715,7 +758,7 @@ def test_a_dropped_connection_is_retried_then_reported(api: FakeAPI) -> None:
 def test_a_dropped_connection_then_success(api: FakeAPI) -> None:
     api.script(Reply(drop=True))
     with client_for(api) as client:
-        assert client.create_session(PAYLOAD).client_secret.value == SECRET
+        assert client.send_payload(PAYLOAD, target="sessions").client_secret.value == SECRET
     assert len(api.requests) == 2
 
 
@@ -724,7 +767,7 @@ def test_connection_refused(api: FakeAPI) -> None:
     sleeps = Sleeps()
     client = RealtimeClient(api_key=CANARY_KEY, base_url=url, sleep=sleeps)
     with client, pytest.raises(APIConnectionError) as info:
-        client.create_session(PAYLOAD)
+        client.send_payload(PAYLOAD, target="sessions")
     assert str(info.value).startswith(f"connection error from POST {url}/realtime/sessions: ")
     assert str(info.value).endswith(" (after 3 attempts)")
     assert len(sleeps) == 2
@@ -736,7 +779,7 @@ def test_async_timeout(api: FakeAPI) -> None:
 
     async def main() -> None:
         async with async_client_for(api, timeout=0.2, max_retries=0) as client:
-            await client.create_session(PAYLOAD)
+            await client.send_payload(PAYLOAD, target="sessions")
 
     with pytest.raises(APITimeoutError) as info:
         asyncio.run(main())
@@ -751,7 +794,7 @@ def test_connect_timeout_names_the_connect_phase() -> None:
         api_key=CANARY_KEY, transport=httpx.MockTransport(refuse), sleep=Sleeps()
     )
     with client, pytest.raises(APITimeoutError) as info:
-        client.create_session(PAYLOAD)
+        client.send_payload(PAYLOAD, target="sessions")
     assert str(info.value) == (
         "timeout from POST https://api.openai.com/v1/realtime/sessions: could not connect "
         "within the 5 s connect timeout (after 3 attempts)"
@@ -765,7 +808,7 @@ def test_unsupported_protocol_is_not_retried() -> None:
     sleeps = Sleeps()
     client = RealtimeClient(api_key=CANARY_KEY, transport=httpx.MockTransport(refuse), sleep=sleeps)
     with client, pytest.raises(APIConnectionError):
-        client.create_session(PAYLOAD)
+        client.send_payload(PAYLOAD, target="sessions")
     assert sleeps == []
 
 
@@ -815,7 +858,7 @@ def test_a_200_without_the_documented_shape_is_an_error(
     api.script(Reply(200, body))
     payload = PAYLOAD if target == "sessions" else GA_PAYLOAD
     with client_for(api) as client, pytest.raises(APIResponseError) as info:
-        client.create_session(payload, target=target)
+        client.send_payload(payload, target=target)
     assert str(info.value) == (
         f"invalid response from POST {api.url(target)}: 200 OK {problem} (request id req_fake_123)"
     )
@@ -831,7 +874,7 @@ def test_a_body_that_cannot_be_decoded() -> None:
     transport = httpx.MockTransport(answer)
     client = RealtimeClient(api_key=CANARY_KEY, transport=transport, sleep=Sleeps())
     with client, pytest.raises(APIResponseError) as info:
-        client.create_session(PAYLOAD)
+        client.send_payload(PAYLOAD, target="sessions")
     assert str(info.value).startswith(
         "invalid response from POST https://api.openai.com/v1/realtime/sessions: "
         "cannot decode the body: "
@@ -844,7 +887,7 @@ def test_a_201_is_a_success_too() -> None:
     body = {"value": "ek_1", "expires_at": 5, "session": {"type": "realtime"}}
     transport = httpx.MockTransport(lambda request: httpx.Response(201, json=body))
     with RealtimeClient(api_key=CANARY_KEY, transport=transport) as client:
-        created = client.create_session(GA_PAYLOAD, target="client_secrets")
+        created = client.send_payload(GA_PAYLOAD, target="client_secrets")
     assert created.client_secret == ClientSecret("ek_1", 5)
     assert created.request_id is None
 
@@ -854,7 +897,7 @@ def test_a_201_is_a_success_too() -> None:
 
 def test_results_do_not_show_the_ephemeral_key_in_their_repr(api: FakeAPI) -> None:
     with client_for(api) as client:
-        created = client.create_session(PAYLOAD)
+        created = client.send_payload(PAYLOAD, target="sessions")
     assert SECRET not in repr(created)
     assert repr(created) == (
         "CreatedSession(target='sessions', client_secret=ClientSecret(expires_at=1767225600), "
@@ -907,7 +950,7 @@ def test_an_unreadable_ca_bundle_is_a_config_error(
 def test_a_supplied_http_client_is_used_and_left_open(api: FakeAPI) -> None:
     with httpx.Client(headers={"X-Proxy-Tag": "t1"}) as http_client:
         with client_for(api, http_client=http_client) as client:
-            client.create_session(PAYLOAD)
+            client.send_payload(PAYLOAD, target="sessions")
         assert not http_client.is_closed
         assert api.requests[0].headers["x-proxy-tag"] == "t1"
     assert http_client.is_closed
@@ -917,7 +960,7 @@ def test_a_supplied_async_http_client_is_left_open(api: FakeAPI) -> None:
     async def main() -> bool:
         async with httpx.AsyncClient() as http_client:
             async with async_client_for(api, http_client=http_client) as client:
-                await client.create_session(PAYLOAD)
+                await client.send_payload(PAYLOAD, target="sessions")
             return http_client.is_closed
 
     assert asyncio.run(main()) is False
@@ -940,10 +983,10 @@ def test_owned_connections_are_closed() -> None:
 
 def test_prepare_request_needs_no_key_and_redacts_it(api: FakeAPI) -> None:
     with RealtimeClient(base_url=api.base_url) as client:
-        request = client.prepare_request(PAYLOAD)
+        request = client.prepare_payload(PAYLOAD, target="sessions")
     assert "Authorization" not in dict(request.headers)
     with client_for(api, project="proj_1") as client:
-        request = client.prepare_request(GA_PAYLOAD, target="client_secrets")
+        request = client.prepare_payload(GA_PAYLOAD, target="client_secrets")
     assert request.as_text() == (
         f"POST {api.url('client_secrets')}\n"
         "Authorization: Bearer [redacted]\n"
@@ -962,11 +1005,11 @@ def test_a_loaded_preset_is_compiled_for_its_own_target(api: FakeAPI, project: P
     preset = load_preset(write(project / "p.toml", text))
     with client_for(api) as client:
         with pytest.raises(PresetError):  # GA has no temperature
-            client.create_session(preset)
-        request = client.prepare_request(preset, drop_unsupported=True)
+            client.create_secret(preset)
+        request = client.prepare_preset(preset, drop_unsupported=True)
         assert [(w.severity, w.key) for w in request.warnings] == [("warning", "temperature")]
-        ga = client.create_session(preset, drop_unsupported=True)
-        beta = client.create_session(preset, target="sessions")
+        ga = client.create_secret(preset, drop_unsupported=True)
+        beta = client.create_secret(preset, "sessions")
     ga_body = dumps_payload(compile_preset(preset, drop_unsupported=True), compact=True)
     beta_body = dumps_payload(compile_preset(preset, "sessions"), compact=True)
     assert [(r.path, r.body) for r in api.requests] == [
@@ -982,7 +1025,7 @@ def test_async_client_takes_a_preset(api: FakeAPI, project: Path) -> None:
 
     async def main() -> CreatedSession:
         async with async_client_for(api) as client:
-            return await client.create_session(preset)
+            return await client.create_secret(preset)
 
     assert asyncio.run(main()).session["voice"] == "marin"
     assert api.requests[0].body == b'{"modalities":["audio","text"],"voice":"marin"}'
@@ -993,14 +1036,17 @@ def test_a_preset_whose_target_is_session_update_cannot_be_submitted(
 ) -> None:
     preset = load_preset(write(project / "p.toml", 'preset.target = "session.update"\n'))
     with client_for(api) as client, pytest.raises(ClientConfigError) as info:
-        client.create_session(preset)
+        client.prepare_preset(preset)
     assert str(info.value).startswith("target session.update is a WebSocket client event")
+    with client_for(api) as client, pytest.raises(ClientConfigError) as info:
+        client.create_secret(preset)
+    assert str(info.value).startswith("target session.update mints no client secret")
     assert api.requests == []
 
 
 def test_a_prepared_request_can_be_inspected_then_sent(api: FakeAPI) -> None:
     with client_for(api) as client:
-        request = client.prepare_request(GA_PAYLOAD, target="client_secrets")
+        request = client.prepare_payload(GA_PAYLOAD, target="client_secrets")
         assert request.warnings == ()
         created = client.send(request)
     assert created.target == "client_secrets"
@@ -1012,7 +1058,7 @@ def test_a_prepared_request_can_be_inspected_then_sent(api: FakeAPI) -> None:
 def test_sending_a_prepared_request_still_needs_a_key(api: FakeAPI) -> None:
     async def main() -> None:
         async with AsyncRealtimeClient(base_url=api.base_url) as client:
-            await client.send(client.prepare_request(PAYLOAD))
+            await client.send(client.prepare_payload(PAYLOAD, target="sessions"))
 
     with pytest.raises(MissingAPIKeyError):
         asyncio.run(main())
@@ -1028,7 +1074,7 @@ def test_the_body_is_sent_as_is_not_reencoded() -> None:
 
     payload = {"instructions": "naïve \u2028 \U0001f600", "temperature": 1.0, "n": 10**20}
     with RealtimeClient(api_key=CANARY_KEY, transport=httpx.MockTransport(answer)) as client:
-        client.create_session(payload)
+        client.send_payload(payload, target="sessions")
     assert seen == [dumps_payload(payload, compact=True).encode("utf-8")]
     expected = (
         '{"instructions":"naïve \u2028 \U0001f600","temperature":1.0,"n":100000000000000000000}'
@@ -1080,7 +1126,7 @@ def test_the_key_never_leaks(
             with RealtimeClient(api_key=CANARY_KEY, sleep=Sleeps(), **kwargs) as client:
                 assert CANARY_KEY not in repr(client)
                 with pytest.raises(RealtimeConfigError) as info:
-                    client.create_session(payload, target=target)
+                    client.send_payload(payload, target=target)
         else:
 
             async def main() -> None:
@@ -1088,7 +1134,7 @@ def test_the_key_never_leaks(
                     api_key=CANARY_KEY, sleep=Sleeps().asleep, **kwargs
                 ) as client:
                     assert CANARY_KEY not in repr(client)
-                    await client.create_session(payload, target=target)
+                    await client.send_payload(payload, target=target)
 
             with pytest.raises(RealtimeConfigError) as info:
                 asyncio.run(main())
@@ -1136,3 +1182,44 @@ def test_importing_the_package_does_not_import_httpx() -> None:
         env={"PYTHONPATH": str(root), "PATH": ""},
     )
     assert json.loads(result.stdout) == [[], True]
+
+
+def test_an_entry_point_refuses_a_result_of_another_kind() -> None:
+    # Private: each entry point's target is fixed by the registry, so no public call gets a
+    # result of another kind; this guards the day a target's response kind changes.
+    from realtime_config.client._models import result_of
+
+    accepted = AcceptedCall(target="calls.accept", url="https://api.example/v1")
+    assert result_of(accepted, AcceptedCall) is accepted
+    for kind, said in (
+        (CreatedSession, "creates no session"),
+        (CreatedCall, "places no WebRTC call"),
+    ):
+        with pytest.raises(ClientConfigError) as info:
+            result_of(accepted, kind)
+        assert str(info.value) == f"target calls.accept {said}"
+    created = CreatedCall(target="calls", sdp="v=0\r\n", call_id=None)
+    with pytest.raises(ClientConfigError, match=r"^target calls accepts no call$"):
+        result_of(created, AcceptedCall)
+
+
+def test_the_async_client_accepts_a_call_and_keeps_create_session(
+    api: FakeAPI, project: Path
+) -> None:
+    preset = load_preset(
+        write(project / "p.toml", 'type = "realtime"\nmodel = "gpt-realtime-2.1"\n')
+    )
+
+    async def main() -> tuple[AcceptedCall, CreatedSession]:
+        async with async_client_for(api) as client:
+            assert (client.max_response_bytes, client.retry_rate_limited) == (1024 * 1024, True)
+            accepted = await client.accept_call(preset, "rtc_abc123")
+            created = await client.create_session(GA_PAYLOAD, target="client_secrets")
+        return accepted, created
+
+    accepted, created = asyncio.run(main())
+    assert (accepted.target, created.target) == ("calls.accept", "client_secrets")
+    assert [r.path for r in api.requests] == [
+        "/v1/realtime/calls/rtc_abc123/accept",
+        "/v1/realtime/client_secrets",
+    ]

@@ -59,7 +59,7 @@ def test_a_trickling_answer_ends_at_the_deadline(api: FakeAPI) -> None:
     with client_for(api, timeout=1.5) as client:
         started = time.monotonic()
         with pytest.raises(APITimeoutError) as caught:
-            client.create_session(PAYLOAD)
+            client.send_payload(PAYLOAD, target="sessions")
         took = time.monotonic() - started
     assert 1.4 < took < 2.5
     assert str(caught.value) == (
@@ -74,7 +74,7 @@ def test_a_trickling_answer_ends_at_the_deadline_async(api: FakeAPI) -> None:
         async with async_client_for(api, timeout=1.5) as client:
             started = time.monotonic()
             with pytest.raises(APITimeoutError):
-                await client.create_session(PAYLOAD)
+                await client.send_payload(PAYLOAD, target="sessions")
             return time.monotonic() - started
 
     assert 1.4 < asyncio.run(attempt()) < 2.5
@@ -83,9 +83,9 @@ def test_a_trickling_answer_ends_at_the_deadline_async(api: FakeAPI) -> None:
 def test_a_fast_answer_on_a_reused_connection_keeps_its_own_deadline(api: FakeAPI) -> None:
     """The deadline follows each attempt, not the pooled connection it runs on."""
     with client_for(api, timeout=1.0) as client:
-        client.create_session(PAYLOAD)
+        client.send_payload(PAYLOAD, target="sessions")
         time.sleep(1.2)  # longer than the first attempt's deadline
-        assert client.create_session(PAYLOAD).client_secret.value
+        assert client.send_payload(PAYLOAD, target="sessions").client_secret.value
 
 
 def test_retries_have_an_overall_bound(api: FakeAPI) -> None:
@@ -95,7 +95,7 @@ def test_retries_have_an_overall_bound(api: FakeAPI) -> None:
     with client_for(api, timeout=1.0, max_retries=2) as client:
         started = time.monotonic()
         with pytest.raises(APITimeoutError):
-            client.create_session(PAYLOAD)
+            client.send_payload(PAYLOAD, target="sessions")
         took = time.monotonic() - started
     assert took < 3.2
     assert client.total_timeout == 3.0
@@ -106,7 +106,7 @@ def test_a_retry_after_longer_than_the_bound_is_not_waited_for(api: FakeAPI) -> 
     with client_for(api, timeout=1.0, max_retries=2) as client:
         started = time.monotonic()
         with pytest.raises(RateLimitError) as caught:
-            client.create_session(PAYLOAD)
+            client.send_payload(PAYLOAD, target="sessions")
     assert time.monotonic() - started < 1
     assert caught.value.retry_after == 20
     assert len(api.requests) == 1
@@ -116,7 +116,7 @@ def test_total_timeout_is_settable_and_checked(api: FakeAPI) -> None:
     api.script(Reply(503, error_body("busy", "server_error", None), {"Retry-After": "0.5"}))
     client = client_for(api, timeout=5, max_retries=3, total_timeout=0.3)
     with client, pytest.raises(ServerError, match="503"):
-        client.create_session(PAYLOAD)
+        client.send_payload(PAYLOAD, target="sessions")
     assert len(api.requests) == 1
     for bad in (0, -1, float("nan"), "5", True):
         with pytest.raises(ClientConfigError) as caught:
@@ -130,7 +130,7 @@ def test_rate_limits_can_be_passed_on_at_once(api: FakeAPI) -> None:
     with client_for(api, max_retries=2, retry_rate_limited=False) as client:
         started = time.monotonic()
         with pytest.raises(RateLimitError):
-            client.create_session(PAYLOAD)
+            client.send_payload(PAYLOAD, target="sessions")
     assert time.monotonic() - started < 0.9
     assert len(api.requests) == 1
 
@@ -144,7 +144,7 @@ def test_an_answer_over_the_cap_is_an_error(api: FakeAPI, announce: bool) -> Non
     with client_for(api, timeout=10) as client:
         started = time.monotonic()
         with pytest.raises(ResponseTooLargeError) as caught:
-            client.create_session(PAYLOAD)
+            client.send_payload(PAYLOAD, target="sessions")
     assert time.monotonic() - started < 5
     assert str(caught.value) == (
         f"invalid response from POST {api.url('sessions')}:"
@@ -157,15 +157,15 @@ def test_an_answer_over_the_cap_is_an_error(api: FakeAPI, announce: bool) -> Non
 def test_an_error_body_over_the_cap_is_an_error_too(api: FakeAPI) -> None:
     api.script(Reply(500, size=3 * MIB, announce=False))
     with client_for(api) as client, pytest.raises(ResponseTooLargeError):
-        client.create_session(PAYLOAD)
+        client.send_payload(PAYLOAD, target="sessions")
 
 
 def test_the_cap_is_settable(api: FakeAPI) -> None:
     client = client_for(api, max_response_bytes=64)
     with client, pytest.raises(ResponseTooLargeError, match="larger than the 64-byte cap"):
-        client.create_session(PAYLOAD)
+        client.send_payload(PAYLOAD, target="sessions")
     with client_for(api, max_response_bytes=4096) as client:
-        assert client.create_session(PAYLOAD).client_secret.value
+        assert client.send_payload(PAYLOAD, target="sessions").client_secret.value
     for bad in (0, -5, 1.5, True, "1"):
         with pytest.raises(ClientConfigError) as caught:
             client_for(api, max_response_bytes=bad)
@@ -178,7 +178,7 @@ def test_an_async_answer_over_the_cap_is_an_error(api: FakeAPI) -> None:
     async def attempt() -> None:
         async with async_client_for(api) as client:
             with pytest.raises(ResponseTooLargeError):
-                await client.create_session(PAYLOAD)
+                await client.send_payload(PAYLOAD, target="sessions")
 
     asyncio.run(attempt())
 
@@ -188,10 +188,10 @@ import json, resource, sys
 from realtime_config import RealtimeClient, ResponseTooLargeError
 client = RealtimeClient(api_key=sys.argv[1], base_url=sys.argv[2], max_retries=0, timeout=30)
 payload = {"model": "gpt-realtime"}
-client.create_session(payload)  # warm: everything imported, one answer parsed
+client.send_payload(payload, target="sessions")  # warm: everything imported, one answer parsed
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 try:
-    client.create_session(payload)
+    client.send_payload(payload, target="sessions")
     outcome = "ok"
 except ResponseTooLargeError:
     outcome = "too large"

@@ -118,7 +118,7 @@ def test_a_short_key_echoed_by_the_server_is_redacted() -> None:
         RealtimeClient(api_key=SHORT_KEY, base_url=api.base_url, max_retries=0) as client,
         pytest.raises(AuthenticationError) as info,
     ):
-        client.create_session(PAYLOAD)
+        client.send_payload(PAYLOAD, target="sessions")
     assert str(info.value).endswith(
         "invalid_api_key: Incorrect API key provided: [redacted]. (request id req_fake_123)"
     )
@@ -130,10 +130,10 @@ def test_a_key_echoed_in_the_request_id_is_redacted_on_success_and_failure() -> 
     with serve() as api:
         api.script(Reply(headers=echo), Reply(200, {"no": "secret"}, echo))
         with RealtimeClient(api_key=CANARY_KEY, base_url=api.base_url, max_retries=0) as client:
-            created = client.create_session(PAYLOAD)
+            created = client.send_payload(PAYLOAD, target="sessions")
             assert created.request_id == "req-[redacted]"
             with pytest.raises(APIResponseError) as info:
-                client.create_session(PAYLOAD)
+                client.send_payload(PAYLOAD, target="sessions")
     assert info.value.request_id == "req-[redacted]"
     assert all(CANARY_KEY not in text for text in exception_texts(info.value))
 
@@ -147,7 +147,7 @@ def test_a_key_echoed_percent_encoded_is_redacted() -> None:
 
     client = RealtimeClient(api_key=key, transport=httpx.MockTransport(answer))
     with client, pytest.raises(BadRequestError) as info:
-        client.create_session(PAYLOAD)
+        client.send_payload(PAYLOAD, target="sessions")
     assert str(info.value).endswith(": bad key [redacted]")
 
 

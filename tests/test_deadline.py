@@ -11,8 +11,8 @@ from typing import Any
 import httpcore
 import pytest
 
-# Private: the deadline is the client's internal guard of each socket operation; the
-# backends are driven directly so a stalled read meets it without a server.
+# The deadline's backends are private: these tests drive them one socket operation at a
+# time, which no public call can do.
 from realtime_config.client._deadline import DEADLINE, _AsyncBackend, _Backend, remaining
 
 

@@ -475,7 +475,7 @@ def switches(node: Any) -> Any:
 def test_ga_presets_submit_to_client_secrets_by_default(tmp_path: Path) -> None:
     with serve() as api:
         with RealtimeClient(api_key=CANARY_KEY, base_url=api.base_url) as client:
-            created = client.create_session(load_preset(PROJECT / "presets" / "assistant.toml"))
+            created = client.create_secret(load_preset(PROJECT / "presets" / "assistant.toml"))
         [request] = api.requests
         assert request.path == "/v1/realtime/client_secrets"
         assert created.client_secret.value == SECRET
@@ -485,7 +485,7 @@ def test_ga_presets_submit_to_client_secrets_by_default(tmp_path: Path) -> None:
 def test_a_transcription_secret_comes_back_typed(tmp_path: Path) -> None:
     with serve() as api:
         with RealtimeClient(api_key=CANARY_KEY, base_url=api.base_url) as client:
-            created = client.create_session(load_preset(PROJECT / "presets" / "transcription.toml"))
+            created = client.create_secret(load_preset(PROJECT / "presets" / "transcription.toml"))
         assert (created.target, created.session["type"]) == ("client_secrets", "transcription")
         assert created.client_secret.expires_at == EXPIRES_AT
 

@@ -233,8 +233,10 @@ def test_an_address_not_on_this_machine_exits_1(project: Path) -> None:
 def test_a_privileged_port_without_the_privilege_exits_1(tmp_path: Path) -> None:
     if os.geteuid() != 0 or shutil.which("setpriv") is None:
         pytest.skip("needs root and setpriv to become a user without the privilege")
+    # listen_socket is private: the command line's bind, asked directly so that the child,
+    # without the privilege, needs no project, key or presets to reach it.
     code = (
-        "from realtime_config.serve._app import listen_socket\n"
+        "from realtime_config.serve._lifecycle import listen_socket\n"
         "from realtime_config import ServeConfigError\n"
         "try:\n    listen_socket('127.0.0.1', 80)\n"
         "except ServeConfigError as error:\n    print(error)\n"
@@ -320,7 +322,9 @@ def test_in_process_a_cut_is_503_json_and_a_bad_request_400_json(
 ) -> None:
     """The server ``run`` builds, run in a thread of this process: its own 400s are JSON, and
     when its grace period ends the request still in flight gets 503 JSON."""
-    from realtime_config.serve._app import listen_socket, uvicorn_server
+    # Private: the uvicorn server ``run`` builds, run in a thread here (no public call
+    # returns it without also blocking on signals of the main thread).
+    from realtime_config.serve._lifecycle import listen_socket, uvicorn_server
 
     app = create_app(api_key=CANARY_KEY, base_url=api.base_url, max_retries=0)
     sock = listen_socket("127.0.0.1", 0)

@@ -3,6 +3,7 @@ once, only the documented fields of a secret relayed, and /presets behind ``auth
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,33 @@ def test_only_the_documented_fields_of_a_secret_are_relayed(api: FakeAPI, preset
         "expires_at": EXPIRES_AT,
         "session": {"type": "realtime", "id": "sess_1"},
     }
+
+
+def test_an_answer_of_only_the_documented_fields_is_relayed_byte_for_byte(
+    api: FakeAPI, presets: Path
+) -> None:
+    # As the API sends it: indented, its own key order, non-ASCII as is.
+    upstream = (
+        f'{{\n  "session": {{"type": "realtime", "instructions": "Grüß Gott"}},\n'
+        f'  "value": "{SECRET}",\n  "expires_at": {EXPIRES_AT}\n}}\n'
+    ).encode()
+    api.script(Reply(200, upstream, {"Content-Type": "application/json"}))
+    response, _ = mint(app_for(api))
+    assert response.status_code == 200
+    assert response.content == upstream
+    assert response.headers["content-type"] == "application/json"
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_an_answer_in_another_encoding_is_rebuilt_as_utf8(api: FakeAPI, presets: Path) -> None:
+    # JSON's encoding detection reads UTF-16 too: those bytes are no UTF-8 to relay.
+    fields = {"value": SECRET, "expires_at": EXPIRES_AT, "session": {"instructions": "Grüß"}}
+    api.script(Reply(200, json.dumps(fields).encode("utf-16-le")))
+    response, _ = mint(app_for(api))
+    assert response.status_code == 200
+    assert response.content == json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode(
+        "utf-8"
+    )
 
 
 def test_presets_are_listed_only_for_whom_authorize_allows(api: FakeAPI, presets: Path) -> None:

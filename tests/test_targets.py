@@ -810,3 +810,12 @@ def test_cli_unknown_target_is_a_usage_error(at_project: None) -> None:
         "'realtime' is not one of 'client_secrets', 'session.update', 'calls.accept', 'calls', 'sessions', 'beta.session.update'"
         in err
     )
+
+
+def test_the_registry_says_which_targets_mint_and_which_take_a_call_id() -> None:
+    """serve's minting set, create_secret's check and submit --call-id read these facts."""
+    minting = [t.name for t in TARGETS.values() if t.mints]
+    assert minting == ["client_secrets", "sessions", "translations.client_secrets"]
+    assert {t.response for t in TARGETS.values() if t.mints} == {"client_secret", "beta_session"}
+    assert [t.name for t in TARGETS.values() if "call_id" in t.path_parameters] == ["calls.accept"]
+    assert [t.name for t in TARGETS.values() if t.response == "sdp_answer"] == ["calls"]

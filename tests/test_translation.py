@@ -340,7 +340,7 @@ def test_explain_covers_the_translation_fields() -> None:
 
 def test_submit_mints_a_translation_secret(api: FakeAPI, clean_env: None) -> None:
     with RealtimeClient(api_key=api.api_key, base_url=api.base_url, max_retries=0) as client:
-        created = client.create_session(load_preset(INTERPRETER))
+        created = client.create_secret(load_preset(INTERPRETER))
     assert created.target == "translations.client_secrets"
     assert created.client_secret.value == SECRET
     (request,) = api.requests

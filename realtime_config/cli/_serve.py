@@ -75,7 +75,8 @@ def serve_command(
     try:
         import uvicorn  # noqa: F401  (missing: say so before any preset is loaded)
 
-        from realtime_config.serve._app import create_app, listen_socket, run
+        from realtime_config.serve import create_app
+        from realtime_config.serve._lifecycle import listen_socket, run
     except ModuleNotFoundError as error:
         if (error.name or "").partition(".")[0] not in ("starlette", "uvicorn"):
             raise

@@ -81,15 +81,19 @@ def submit_command(
     resource's v1 API with AZURE_OPENAI_API_KEY or AZURE_OPENAI_AD_TOKEN. Exit status 1 on
     any failure, with one line on stderr.
     """
+    from realtime_config.compiling._targets import target_answering, target_taking
+
     if call_id is not None:
-        if target not in (None, "calls.accept"):
-            raise click.UsageError(f"--call-id goes with --target calls.accept, not {target}")
-        target = "calls.accept"
+        accepting = target_taking("call_id").name  # the registry's: calls.accept
+        if target not in (None, accepting):
+            raise click.UsageError(f"--call-id goes with --target {accepting}, not {target}")
+        target = accepting
     sdp: str | None = None
     if sdp_file is not None:
-        if call_id is not None or target not in (None, "calls"):
-            raise click.UsageError(f"--sdp goes with --target calls, not {target}")
-        target = "calls"
+        placing = target_answering("sdp_answer").name  # the registry's: calls
+        if call_id is not None or target not in (None, placing):
+            raise click.UsageError(f"--sdp goes with --target {placing}, not {target}")
+        target = placing
         sdp = read_offer(sdp_file)
     from realtime_config.checking._compose import load_preset
     from realtime_config.client._client import RealtimeClient
@@ -99,7 +103,7 @@ def submit_command(
         provider=provider, base_url=base_url, timeout=timeout, max_retries=max_retries
     ) as client:
         print_warnings(client.relevant_warnings(loaded.warnings))
-        request = client.prepare_request(
+        request = client.prepare_preset(
             loaded, target=target, drop_unsupported=drop_unsupported, call_id=call_id, sdp=sdp
         )
         print_warnings(request.warnings)

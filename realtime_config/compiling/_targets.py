@@ -56,6 +56,8 @@ class Target:
     creates: bool = True
     """Whether the body creates a session (then ``x-required-on-create`` holds), rather than
     updating one."""
+    mints: bool = False
+    """Whether its answer carries an ephemeral client secret (what ``serve`` relays)."""
 
 
 def _client_secrets(preset: Preset) -> dict[str, Any]:
@@ -113,6 +115,7 @@ TARGETS: Final[Mapping[str, Target]] = {
             response="client_secret",
             default_for=("realtime", "transcription"),
             transcription=True,
+            mints=True,
         ),
         Target(
             "session.update",
@@ -147,6 +150,7 @@ TARGETS: Final[Mapping[str, Target]] = {
             endpoint="/realtime/sessions",
             response="beta_session",
             default_for=("beta",),
+            mints=True,
         ),
         Target(
             "beta.session.update",
@@ -167,6 +171,7 @@ TARGETS: Final[Mapping[str, Target]] = {
             endpoint="/realtime/translations/client_secrets",
             response="client_secret",
             default_for=("translation",),
+            mints=True,
         ),
         Target(
             "translations.session.update",
@@ -186,6 +191,21 @@ def get_target(name: str) -> Target:
         return TARGETS[name]
     except KeyError:
         raise UnknownTargetError(name, list(TARGETS)) from None
+
+
+def minting_targets() -> tuple[Target, ...]:
+    """The targets whose answer carries a client secret, in the registry's order."""
+    return tuple(t for t in TARGETS.values() if t.mints)
+
+
+def target_taking(parameter: str) -> Target:
+    """The first target whose endpoint path takes ``parameter`` (``call_id``: ``calls.accept``)."""
+    return next(t for t in TARGETS.values() if parameter in t.path_parameters)
+
+
+def target_answering(response: Response) -> Target:
+    """The first target whose answer is read as ``response`` (``sdp_answer``: ``calls``)."""
+    return next(t for t in TARGETS.values() if t.response == response)
 
 
 def default_target(preset: Preset) -> Target:
