@@ -16,6 +16,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+# Private: the law compares the compiled parser with tomllib, which no public call tells apart.
 from realtime_config.preset import _fastparse
 from tests.conftest import PROJECT
 

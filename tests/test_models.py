@@ -180,6 +180,8 @@ def test_only_a_real_calendar_date_fixes_today(monkeypatch: pytest.MonkeyPatch, 
 def test_without_a_fixed_date_today_is_the_clock_s(monkeypatch: pytest.MonkeyPatch) -> None:
     import datetime
 
+    # Private: which day the lifecycle checks take for today shows in no public result
+    # unless a model's shutdown falls between the clock's date and a fixed one.
     from realtime_config.checking._checks import _today
 
     monkeypatch.delenv("REALTIME_CONFIG_TODAY")
