@@ -24,7 +24,12 @@ def compile_validator(schema: Path, folder: Path) -> None:
     """Write the validator of ``schema`` into ``folder`` as a module with one ``validate``."""
     import fastjsonschema
 
-    code = fastjsonschema.compile_to_code(json.loads(schema.read_text(encoding="utf-8")))
+    # use_default=False: a validator only judges. With defaults on, fastjsonschema writes a
+    # branch's defaults into the data while it tries that branch, and the schema's dialect
+    # branches then reject keys no preset wrote.
+    code = fastjsonschema.compile_to_code(
+        json.loads(schema.read_text(encoding="utf-8")), use_default=False
+    )
     entry = re.findall(r"^def (validate\w*)", code, re.MULTILINE)[0]
     (folder / f"{MODULE}.py").write_text(f"{code}\nvalidate = {entry}\n", encoding="utf-8")
 

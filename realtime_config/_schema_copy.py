@@ -17,7 +17,6 @@ from typing import Final
 
 from realtime_config._diagnostics import Diagnostic
 from realtime_config._errors import OutputFileError
-from realtime_config._files import write_atomic
 from realtime_config._project import display_path
 from realtime_config._schema import SCHEMA_FILENAME, load_schema, schema_text
 
@@ -39,6 +38,8 @@ def write_schema_copy(path: str | os.PathLike[str], *, overwrite: bool = False) 
     refreshing it is what writing a copy is for. Any other existing file is kept unless
     ``overwrite`` (OutputFileError ``exists``).
     """
+    from realtime_config._files import write_atomic  # writing only: validate never pays
+
     target = Path(path)
     text = schema_text()
     if target.is_file() and not target.is_symlink():
@@ -56,6 +57,8 @@ def ensure_project_copy(root: Path) -> bool:
 
     An existing copy, stale or not, is kept: ``validate`` says when it is stale.
     """
+    from realtime_config._files import write_atomic  # writing only: validate never pays
+
     copy = root / PROJECT_COPY
     if copy.exists() or copy.is_symlink():
         return False

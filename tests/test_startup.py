@@ -81,13 +81,15 @@ def test_offline_commands_do_not_import_the_http_client(arguments: list[str]) ->
 
 
 def test_validating_valid_presets_imports_nothing_a_valid_preset_does_not_need() -> None:
-    """tomllib answers only when the compiled parser fails, difflib only makes suggestions;
-    an invalid preset still gets both (the second run)."""
+    """tomllib answers only when the compiled parser fails, difflib only makes suggestions,
+    and the file writers (with ``secrets`` for their temporary names) only write; an invalid
+    preset still gets the first two (the second run)."""
     shipped = [str(p.relative_to(PROJECT)) for p in shipped_presets()]
     result, modules = imported_modules("-m", "realtime_config", "validate", *shipped)
     assert result.returncode == 0, result.stderr
     assert "realtime_config.preset._parse" in modules
     unneeded = {"difflib", "tomllib._parser"} if compiled_loads() is not None else {"difflib"}
+    unneeded |= {"realtime_config._files", "realtime_config._commit", "secrets"}
     assert modules & unneeded == set()
     bad = str(INVALID_CASES.relative_to(PROJECT) / "enum-typo.toml")
     result, modules = imported_modules("-m", "realtime_config", "validate", bad)
