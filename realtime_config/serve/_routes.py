@@ -72,22 +72,20 @@ class Service:
             await client.aclose()
 
     async def mint(self, request: Request) -> Response:
-        name = request.path_params["name"]
+        served = await self._served(
+            request,
+            "mint a client secret",
+            lambda s: s.request is not None,
+            "mints no client secret",
+        )
+        if isinstance(served, Response):
+            return served
+        assert served.request is not None  # what _served checked
         fields = log_fields(request.scope)
-        fields["preset"] = name
-        refused = await self._refused(request, "mint a client secret")
-        if refused is not None:
-            return refused
-        served = self.presets.get(name)
-        if served is None or served.request is None:
-            return _no_preset(name, served, "mints no client secret")
         try:
             created = await self.open().send(served.request)
         except APIError as error:
-            fields["upstream_request_id"] = getattr(error, "request_id", None)
-            # str(error) never holds the key; an upstream message might echo a secret.
-            logger.warning("preset %s: %s", name, _SECRET_VALUE.sub(REDACTED, str(error)))
-            return upstream_error(error)
+            return _failed_upstream(fields, error, "a client secret")
         fields["upstream_request_id"] = created.request_id
         # Only minting targets are served (start-up checks), so this is a created session.
         assert isinstance(created, CreatedSession)
@@ -100,15 +98,16 @@ class Service:
 
     async def call(self, request: Request) -> Response:
         """Place a WebRTC call for the browser's SDP offer; 201 with the SDP answer."""
-        name = request.path_params["name"]
+        served = await self._served(
+            request,
+            "place a call",
+            lambda s: s.call_session is not None,
+            "cannot place a WebRTC call",
+        )
+        if isinstance(served, Response):
+            return served
+        assert served.call_session is not None  # what _served checked
         fields = log_fields(request.scope)
-        fields["preset"] = name
-        refused = await self._refused(request, "place a call")
-        if refused is not None:
-            return refused
-        served = self.presets.get(name)
-        if served is None or served.call_session is None:
-            return _no_preset(name, served, "cannot place a WebRTC call")
         media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
         if media_type != "application/sdp":
             return error_response(
@@ -131,16 +130,33 @@ class Service:
         try:
             placed = await client.send_payload(served.call_session, target=CALL_TARGET, sdp=sdp)
         except APIError as error:
-            fields["upstream_request_id"] = getattr(error, "request_id", None)
-            logger.warning("preset %s: %s", name, _SECRET_VALUE.sub(REDACTED, str(error)))
-            return upstream_error(error, wanted="an SDP answer")
+            return _failed_upstream(fields, error, "an SDP answer")
         fields["upstream_request_id"] = placed.request_id
         assert isinstance(placed, CreatedCall)
         headers = {"Cache-Control": "no-store"}
         if placed.call_id is not None:
             # A header is Latin-1: a preset's name may be anything its file name is.
-            headers["Location"] = f"/calls/{quote(name)}/{placed.call_id}"
+            headers["Location"] = f"/calls/{quote(request.path_params['name'])}/{placed.call_id}"
         return Response(placed.sdp, status_code=201, media_type="application/sdp", headers=headers)
+
+    async def _served(
+        self,
+        request: Request,
+        action: str,
+        servable: Callable[[ServedPreset], bool],
+        why: str,
+    ) -> ServedPreset | Response:
+        """The preset a route acts on, named in its access log line, once ``authorize``
+        allowed ``action``; else the response to send (403, or 404: ``why`` it cannot)."""
+        name = request.path_params["name"]
+        log_fields(request.scope)["preset"] = name
+        refused = await self._refused(request, action)
+        if refused is not None:
+            return refused
+        served = self.presets.get(name)
+        if served is None or not servable(served):
+            return _no_preset(name, served, why)
+        return served
 
     async def _refused(self, request: Request, what: str) -> Response | None:
         """The ``authorize`` hook's answer: None to go on, else the 403 to send."""
@@ -178,6 +194,14 @@ def relayed_secret(created: CreatedSession) -> bytes:
     secret = created.client_secret
     relayed = {"value": secret.value, "expires_at": secret.expires_at, "session": created.session}
     return json.dumps(relayed, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _failed_upstream(fields: dict[str, Any], error: APIError, wanted: str) -> Response:
+    """The browser's error for a failed upstream call, logged with the upstream's request id
+    (``str(error)`` never holds the key; an upstream message might echo a secret)."""
+    fields["upstream_request_id"] = getattr(error, "request_id", None)
+    logger.warning("preset %s: %s", fields["preset"], _SECRET_VALUE.sub(REDACTED, str(error)))
+    return upstream_error(error, wanted=wanted)
 
 
 def _no_preset(name: str, served: ServedPreset | None, why: str) -> Response:
