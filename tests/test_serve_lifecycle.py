@@ -15,8 +15,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -25,7 +23,7 @@ import pytest
 from realtime_config import create_app
 from tests.conftest import write
 from tests.fake_api import CANARY_KEY, SECRET, FakeAPI, Reply
-from tests.serving import free_socket, serving
+from tests.serving import environment, free_socket, serve_process, serving
 
 AGENT = 'type = "realtime"\nmodel = "gpt-realtime"\n'
 SHUTTING_DOWN = {
@@ -40,47 +38,6 @@ pytestmark = pytest.mark.usefixtures("clean_env")
 def presets(project: Path) -> Path:
     write(project / "presets" / "agent.toml", AGENT)
     return project
-
-
-def serve_command(port: int, *args: str) -> list[str]:
-    return [sys.executable, "-m", "realtime_config", "serve", "--port", str(port), *args]
-
-
-def environment(api: FakeAPI | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
-    env.update(OPENAI_API_KEY=CANARY_KEY, NO_COLOR="1")
-    if api is not None:
-        env["OPENAI_BASE_URL"] = api.base_url
-    return env
-
-
-@contextmanager
-def serve_process(
-    cwd: Path, api: FakeAPI, *args: str
-) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """``realtime-config serve`` on a free loopback port, once it answers /healthz."""
-    with free_socket() as probe:
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        serve_command(port, *args), cwd=cwd, env=environment(api), stderr=subprocess.PIPE, text=True
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            assert process.poll() is None, process.communicate()[1]
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "serve did not answer within 20 s"
-            time.sleep(0.05)
-        yield process, url
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
 
 
 def in_flight(url: str, answers: list[httpx.Response]) -> threading.Thread:

@@ -41,7 +41,7 @@ from realtime_config import (
 from realtime_config.cli import main
 from tests.conftest import PROJECT, write
 from tests.fake_api import CANARY_KEY, EXPIRES_AT, SECRET, FakeAPI, Reply, error_body
-from tests.serving import free_socket, serving
+from tests.serving import free_socket, serve_process, serving
 
 AGENT = 'model = "gpt-realtime-1.5"\nvoice = "marin"\npreset.description = "Voice agent."\n'
 SUPPORT = 'preset.target = "client_secrets"\nmodel = "gpt-realtime-1.5"\nvoice = "marin"\n'
@@ -704,36 +704,6 @@ def test_importing_the_package_never_imports_starlette() -> None:
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout == "False True\n"
-
-
-@contextmanager
-def serve_process(
-    cwd: Path, api: FakeAPI, *args: str
-) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """``realtime-config serve`` as a real process, on a free loopback port."""
-    with free_socket() as probe:
-        port = probe.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
-    env.update(OPENAI_API_KEY=CANARY_KEY, OPENAI_BASE_URL=api.base_url, NO_COLOR="1")
-    command = [sys.executable, "-m", "realtime_config", "serve", "--port", str(port), *args]
-    process = subprocess.Popen(command, cwd=cwd, env=env, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            assert process.poll() is None, process.communicate()[1]
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "serve did not answer within 20 s"
-            time.sleep(0.05)
-        yield process, url
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])

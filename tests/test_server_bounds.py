@@ -6,17 +6,15 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 
-from realtime_config import create_app
 from tests.conftest import write
 from tests.fake_api import CANARY_KEY, EXPIRES_AT, SECRET, FakeAPI, Reply, error_body
-from tests.serving import serving
+from tests.serving import app_for, serving
 
 AGENT = 'type = "realtime"\nmodel = "gpt-realtime"\n'
 MIB = 1024 * 1024
@@ -28,12 +26,6 @@ pytestmark = pytest.mark.usefixtures("clean_env")
 def presets(project: Path) -> Path:
     write(project / "presets" / "agent.toml", AGENT)
     return project
-
-
-def app_for(api: FakeAPI, **options: Any) -> Starlette:
-    settings: dict[str, Any] = {"api_key": CANARY_KEY, "base_url": api.base_url, "max_retries": 0}
-    settings.update(options)
-    return create_app(**settings)
 
 
 def mint(app: Starlette) -> tuple[httpx.Response, float]:

@@ -9,16 +9,14 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from starlette.applications import Starlette
 
-from realtime_config import ServeConfigError, create_app
+from realtime_config import ServeConfigError
 from tests.conftest import run_cli, write
-from tests.fake_api import CANARY_KEY, SECRET, FakeAPI
-from tests.serving import serving
+from tests.fake_api import SECRET, FakeAPI
+from tests.serving import app_for, serving
 
 AGENT = 'type = "realtime"\nmodel = "gpt-realtime"\n'
 ALLOWED = "http://app.example.test:3000"
@@ -37,12 +35,6 @@ pytestmark = pytest.mark.usefixtures("clean_env")
 def presets(project: Path) -> Path:
     write(project / "presets" / "agent.toml", AGENT)
     return project
-
-
-def app_for(api: FakeAPI, **options: Any) -> Starlette:
-    settings: dict[str, Any] = {"api_key": CANARY_KEY, "base_url": api.base_url, "max_retries": 0}
-    settings.update(options)
-    return create_app(**settings)
 
 
 @pytest.fixture
